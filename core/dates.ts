@@ -1,0 +1,470 @@
+/**
+ * Dates, digits and Arabic number words for Taqib.
+ *
+ * Pure functions, no I/O. Every calendar question ("which day is it?",
+ * "how many days between?") is answered in the Asia/Riyadh time zone,
+ * whatever the time zone of the process is.
+ *
+ * Hijri dates are Umm al-Qura (the official Saudi calendar), computed with
+ * the ICU calendar `islamic-umalqura` that ships with Node
+ * (`Intl.DateTimeFormat("en-u-ca-islamic-umalqura", …)`). Note that plain
+ * `ar-SA` formats Gregorian dates in current ICU, so the calendar is always
+ * requested explicitly.
+ *
+ * Formats (chosen to match Saudi government correspondence):
+ *
+ * | function          | lang | digits | example              |
+ * |-------------------|------|--------|----------------------|
+ * | formatHijri       | ar   | latin  | `1448/06/18هـ`       |
+ * | formatHijri       | ar   | arabic | `١٤٤٨/٠٦/١٨هـ`       |
+ * | formatHijri       | en   | latin  | `18/06/1448 AH`      |
+ * | formatHijri long  | ar   | latin  | `18 جمادى الآخرة 1448هـ` |
+ * | formatHijri long  | en   | latin  | `18 Jumada al-Akhirah 1448 AH` |
+ * | formatGregorian   | ar   | latin  | `2026/11/28م`        |
+ * | formatGregorian   | en   | latin  | `28/11/2026`         |
+ *
+ * Arabic numeric dates are written year/month/day (as on Saudi official
+ * letters; the run of digits and slashes stays left-to-right inside Arabic
+ * text), English ones day/month/year. Month and day are zero-padded.
+ *
+ * @module
+ */
+
+export type Lang = "ar" | "en";
+export type DigitStyle = "latin" | "arabic";
+
+/** The time zone of every calendar computation in this module. */
+export const RIYADH_TZ = "Asia/Riyadh";
+
+const DAY_MS = 86_400_000;
+
+function assertDate(d: Date, fn: string): void {
+  if (!(d instanceof Date) || Number.isNaN(d.getTime())) {
+    throw new RangeError(`${fn}: expected a valid Date, got ${String(d)}`);
+  }
+}
+
+// Formatters are expensive to build: build each once.
+const hijriFmt = new Intl.DateTimeFormat("en-u-ca-islamic-umalqura-nu-latn", {
+  timeZone: RIYADH_TZ,
+  year: "numeric",
+  month: "numeric",
+  day: "numeric",
+});
+const gregFmt = new Intl.DateTimeFormat("en-u-ca-gregory-nu-latn", {
+  timeZone: RIYADH_TZ,
+  year: "numeric",
+  month: "numeric",
+  day: "numeric",
+});
+const timeFmt = new Intl.DateTimeFormat("en-u-ca-gregory-nu-latn", {
+  timeZone: RIYADH_TZ,
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
+
+function numericParts(fmt: Intl.DateTimeFormat, d: Date): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of fmt.formatToParts(d)) {
+    if (p.type === "year" || p.type === "month" || p.type === "day" || p.type === "hour" || p.type === "minute") {
+      out[p.type] = Number.parseInt(p.value, 10);
+    }
+  }
+  return out;
+}
+
+/** Calendar date as numbers. `month` is 1-based. */
+export interface DateParts {
+  year: number;
+  month: number;
+  day: number;
+}
+
+/**
+ * The Umm al-Qura Hijri date of an instant, in Riyadh.
+ *
+ * @example
+ * hijriParts(new Date("2024-03-11T09:00:00Z")) // { year: 1445, month: 9, day: 1 } (1 Ramadan 1445)
+ */
+export function hijriParts(d: Date): DateParts {
+  assertDate(d, "hijriParts");
+  const p = numericParts(hijriFmt, d);
+  return { year: p.year!, month: p.month!, day: p.day! };
+}
+
+/**
+ * The Gregorian date of an instant, in Riyadh.
+ *
+ * @example
+ * gregorianParts(new Date("2024-03-10T21:30:00Z")) // { year: 2024, month: 3, day: 11 } (00:30 in Riyadh)
+ */
+export function gregorianParts(d: Date): DateParts {
+  assertDate(d, "gregorianParts");
+  const p = numericParts(gregFmt, d);
+  return { year: p.year!, month: p.month!, day: p.day! };
+}
+
+const pad2 = (n: number) => String(n).padStart(2, "0");
+
+export interface DateFormatOptions {
+  lang: Lang;
+  digits: DigitStyle;
+  /** `numeric` (default): `1448/06/18هـ`; `long`: `18 جمادى الآخرة 1448هـ`. */
+  style?: "numeric" | "long";
+}
+
+/**
+ * Formats the Umm al-Qura date of `d` (in Riyadh).
+ *
+ * @example
+ * const d = new Date("2026-11-28T09:00:00Z");
+ * formatHijri(d, { lang: "ar", digits: "latin" })  // "1448/06/18هـ"
+ * formatHijri(d, { lang: "ar", digits: "arabic" }) // "١٤٤٨/٠٦/١٨هـ"
+ * formatHijri(d, { lang: "en", digits: "latin" })  // "18/06/1448 AH"
+ * formatHijri(d, { lang: "en", digits: "latin", style: "long" }) // "18 Jumada al-Akhirah 1448 AH"
+ */
+export function formatHijri(d: Date, opts: DateFormatOptions): string {
+  const { year, month, day } = hijriParts(d);
+  let s: string;
+  if (opts.style === "long") {
+    s =
+      opts.lang === "ar"
+        ? `${day} ${hijriMonthName(month, "ar")} ${year}هـ`
+        : `${day} ${hijriMonthName(month, "en")} ${year} AH`;
+  } else {
+    s = opts.lang === "ar" ? `${year}/${pad2(month)}/${pad2(day)}هـ` : `${pad2(day)}/${pad2(month)}/${year} AH`;
+  }
+  return applyDigits(s, opts.digits);
+}
+
+const GREGORIAN_MONTHS_EN = [
+  "January", "February", "March", "April", "May", "June",
+  "July", "August", "September", "October", "November", "December",
+];
+// Names used in Saudi Arabia (not the Levantine كانون/تشرين set).
+const GREGORIAN_MONTHS_AR = [
+  "يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو",
+  "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر",
+];
+
+/**
+ * Formats the Gregorian date of `d` (in Riyadh).
+ *
+ * @example
+ * const d = new Date("2026-11-28T09:00:00Z");
+ * formatGregorian(d, { lang: "ar", digits: "latin" })  // "2026/11/28م"
+ * formatGregorian(d, { lang: "en", digits: "latin" })  // "28/11/2026"
+ * formatGregorian(d, { lang: "ar", digits: "latin", style: "long" }) // "28 نوفمبر 2026م"
+ * formatGregorian(d, { lang: "en", digits: "latin", style: "long" }) // "28 November 2026"
+ */
+export function formatGregorian(d: Date, opts: DateFormatOptions): string {
+  const { year, month, day } = gregorianParts(d);
+  let s: string;
+  if (opts.style === "long") {
+    s =
+      opts.lang === "ar"
+        ? `${day} ${GREGORIAN_MONTHS_AR[month - 1]} ${year}م`
+        : `${day} ${GREGORIAN_MONTHS_EN[month - 1]} ${year}`;
+  } else {
+    s = opts.lang === "ar" ? `${year}/${pad2(month)}/${pad2(day)}م` : `${pad2(day)}/${pad2(month)}/${year}`;
+  }
+  return applyDigits(s, opts.digits);
+}
+
+/**
+ * Time of day in Riyadh, 24-hour `HH:mm`.
+ *
+ * @example
+ * formatTime(new Date("2026-11-28T06:05:00Z")) // "09:05"
+ */
+export function formatTime(d: Date, digits: DigitStyle = "latin"): string {
+  assertDate(d, "formatTime");
+  const p = numericParts(timeFmt, d);
+  return applyDigits(`${pad2(p.hour! % 24)}:${pad2(p.minute!)}`, digits);
+}
+
+const HIJRI_MONTHS_AR = [
+  "محرم", "صفر", "ربيع الأول", "ربيع الآخر", "جمادى الأولى", "جمادى الآخرة",
+  "رجب", "شعبان", "رمضان", "شوال", "ذو القعدة", "ذو الحجة",
+];
+const HIJRI_MONTHS_EN = [
+  "Muharram", "Safar", "Rabi al-Awwal", "Rabi al-Akhir", "Jumada al-Ula", "Jumada al-Akhirah",
+  "Rajab", "Shaban", "Ramadan", "Shawwal", "Dhu al-Qadah", "Dhu al-Hijjah",
+];
+
+/**
+ * Name of Hijri month 1..12, as used by the Umm al-Qura calendar.
+ * English names are plain ASCII transliterations (they stay GSM-7 in SMS).
+ *
+ * @example
+ * hijriMonthName(9, "ar") // "رمضان"
+ * hijriMonthName(5, "en") // "Jumada al-Ula"
+ */
+export function hijriMonthName(month: number, lang: Lang): string {
+  if (!Number.isInteger(month) || month < 1 || month > 12) {
+    throw new RangeError(`hijriMonthName: month must be 1..12, got ${month}`);
+  }
+  return (lang === "ar" ? HIJRI_MONTHS_AR : HIJRI_MONTHS_EN)[month - 1]!;
+}
+
+// ---------------------------------------------------------------- digits
+
+const ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩";
+
+/**
+ * Replaces Latin digits 0-9 with Arabic-Indic digits ٠-٩ (other characters untouched).
+ *
+ * @example
+ * toArabicIndicDigits("1448/06/18") // "١٤٤٨/٠٦/١٨"
+ */
+export function toArabicIndicDigits(s: string): string {
+  return String(s).replace(/[0-9]/g, (c) => ARABIC_INDIC[c.charCodeAt(0) - 48]!);
+}
+
+/**
+ * Replaces Arabic-Indic (٠-٩, U+0660..) and Extended Arabic-Indic / Persian
+ * (۰-۹, U+06F0..) digits with Latin 0-9.
+ *
+ * @example
+ * toLatinDigits("١٤٤٥-۱۲۳") // "1445-123"
+ */
+export function toLatinDigits(s: string): string {
+  return String(s).replace(/[\u0660-\u0669\u06F0-\u06F9]/g, (c) => {
+    const code = c.charCodeAt(0);
+    return String(code >= 0x06f0 ? code - 0x06f0 : code - 0x0660);
+  });
+}
+
+/** Converts every digit of `s` to the requested style. */
+export function applyDigits(s: string, digits: DigitStyle): string {
+  return digits === "arabic" ? toArabicIndicDigits(toLatinDigits(s)) : toLatinDigits(s);
+}
+
+const DIGIT_WORDS_AR = ["صفر", "واحد", "اثنان", "ثلاثة", "أربعة", "خمسة", "ستة", "سبعة", "ثمانية", "تسعة"];
+const DIGIT_WORDS_EN = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+
+function digitsSpoken(s: string, words: readonly string[]): string {
+  const out: string[] = [];
+  for (const c of toLatinDigits(String(s))) {
+    if (c >= "0" && c <= "9") out.push(words[c.charCodeAt(0) - 48]!);
+  }
+  return out.join(" ");
+}
+
+/**
+ * Reads a number digit by digit in Arabic, e.g. for an IVR confirming a
+ * transaction number. Any digit style is accepted; non-digits are skipped.
+ *
+ * @example
+ * digitsSpokenAr("1203")   // "واحد اثنان صفر ثلاثة"
+ * digitsSpokenAr("١-٢")    // "واحد اثنان"
+ */
+export function digitsSpokenAr(s: string): string {
+  return digitsSpoken(s, DIGIT_WORDS_AR);
+}
+
+/**
+ * Reads a number digit by digit in English. Non-digits are skipped.
+ *
+ * @example
+ * digitsSpokenEn("1203") // "one two zero three"
+ */
+export function digitsSpokenEn(s: string): string {
+  return digitsSpoken(s, DIGIT_WORDS_EN);
+}
+
+// ---------------------------------------------------------- number words
+
+export interface NumberWordsOptions {
+  /**
+   * Grammatical case of the (masculine) cardinal:
+   * - `nominative` (default, standalone reading): اثنان، عشرون، مئتان، ألفان
+   * - `oblique` (genitive/accusative, e.g. after "عام"): اثنين، عشرين، مئتين، ألفين
+   */
+  case?: "nominative" | "oblique";
+}
+
+const ONES_AR = ["", "واحد", "اثنان", "ثلاثة", "أربعة", "خمسة", "ستة", "سبعة", "ثمانية", "تسعة"];
+const TENS_STEM_AR = ["", "", "عشر", "ثلاث", "أربع", "خمس", "ست", "سبع", "ثمان", "تسع"];
+const HUNDREDS_AR = ["", "مئة", "", "ثلاثمئة", "أربعمئة", "خمسمئة", "ستمئة", "سبعمئة", "ثمانمئة", "تسعمئة"];
+
+/** 1..99 in words. */
+function below100Ar(n: number, oblique: boolean): string {
+  if (n < 10) return n === 2 ? (oblique ? "اثنين" : "اثنان") : ONES_AR[n]!;
+  if (n === 10) return "عشرة";
+  if (n === 11) return "أحد عشر";
+  if (n === 12) return oblique ? "اثني عشر" : "اثنا عشر";
+  if (n < 20) return `${ONES_AR[n - 10]} عشر`;
+  const tens = `${TENS_STEM_AR[Math.floor(n / 10)]}${oblique ? "ين" : "ون"}`;
+  const ones = n % 10;
+  return ones === 0 ? tens : `${below100Ar(ones, oblique)} و${tens}`;
+}
+
+/**
+ * A whole number 0..9999 in Arabic words (masculine cardinal, Modern
+ * Standard Arabic, hundreds written as one word: أربعمئة).
+ *
+ * @example
+ * numberToWordsAr(1448)                        // "ألف وأربعمئة وثمانية وأربعون"
+ * numberToWordsAr(1448, { case: "oblique" })   // "ألف وأربعمئة وثمانية وأربعين"
+ * numberToWordsAr(2000)                        // "ألفان"
+ * numberToWordsAr(3000)                        // "ثلاثة آلاف"
+ */
+export function numberToWordsAr(n: number, opts: NumberWordsOptions = {}): string {
+  if (!Number.isInteger(n) || n < 0 || n > 9999) {
+    throw new RangeError(`numberToWordsAr: expected an integer 0..9999, got ${n}`);
+  }
+  if (n === 0) return "صفر";
+  const oblique = opts.case === "oblique";
+  const parts: string[] = [];
+  const th = Math.floor(n / 1000);
+  const h = Math.floor((n % 1000) / 100);
+  const rest = n % 100;
+  if (th === 1) parts.push("ألف");
+  else if (th === 2) parts.push(oblique ? "ألفين" : "ألفان");
+  else if (th >= 3) parts.push(`${ONES_AR[th]} آلاف`);
+  if (h === 2) parts.push(oblique ? "مئتين" : "مئتان");
+  else if (h > 0) parts.push(HUNDREDS_AR[h]!);
+  if (rest > 0) parts.push(below100Ar(rest, oblique));
+  return parts.join(" و");
+}
+
+const ORDINAL_UNITS_AR = ["", "الأول", "الثاني", "الثالث", "الرابع", "الخامس", "السادس", "السابع", "الثامن", "التاسع"];
+
+/**
+ * Masculine ordinal 1..30 in Arabic words, as used for the day of the month.
+ *
+ * @example
+ * ordinalDayAr(1)  // "الأول"
+ * ordinalDayAr(11) // "الحادي عشر"
+ * ordinalDayAr(21) // "الحادي والعشرون"
+ * ordinalDayAr(30) // "الثلاثون"
+ */
+export function ordinalDayAr(n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n > 30) {
+    throw new RangeError(`ordinalDayAr: expected an integer 1..30, got ${n}`);
+  }
+  if (n < 10) return ORDINAL_UNITS_AR[n]!;
+  if (n === 10) return "العاشر";
+  if (n === 20) return "العشرون";
+  if (n === 30) return "الثلاثون";
+  const unit = n % 10 === 1 ? "الحادي" : ORDINAL_UNITS_AR[n % 10]!;
+  return n < 20 ? `${unit} عشر` : `${unit} والعشرون`;
+}
+
+// After "من" the month name is genitive: ذو القعدة → ذي القعدة.
+const HIJRI_MONTHS_AR_GENITIVE = HIJRI_MONTHS_AR.map((m) => m.replace(/^ذو /, "ذي "));
+
+/**
+ * The Umm al-Qura date of `d` (in Riyadh) spoken in Arabic words, for
+ * text-to-speech.
+ *
+ * @example
+ * hijriDateInWordsAr(new Date("2024-03-11T09:00:00Z"))
+ * // "الأول من رمضان عام ألف وأربعمئة وخمسة وأربعين للهجرة"
+ * hijriDateInWordsAr(new Date("2026-11-28T09:00:00Z"))
+ * // "الثامن عشر من جمادى الآخرة عام ألف وأربعمئة وثمانية وأربعين للهجرة"
+ */
+export function hijriDateInWordsAr(d: Date): string {
+  const { year, month, day } = hijriParts(d);
+  return `${ordinalDayAr(day)} من ${HIJRI_MONTHS_AR_GENITIVE[month - 1]} عام ${numberToWordsAr(year, { case: "oblique" })} للهجرة`;
+}
+
+// ------------------------------------------------------ calendar arithmetic
+
+/**
+ * The Riyadh calendar date of an instant, `YYYY-MM-DD`.
+ *
+ * @example
+ * riyadhDateKey(new Date("2024-03-10T21:30:00Z")) // "2024-03-11" (00:30 in Riyadh)
+ */
+export function riyadhDateKey(d: Date): string {
+  const { year, month, day } = gregorianParts(d);
+  return `${String(year).padStart(4, "0")}-${pad2(month)}-${pad2(day)}`;
+}
+
+/** Days since 1970-01-01 of the Riyadh calendar date of `d`. */
+function riyadhDayNumber(d: Date): number {
+  const { year, month, day } = gregorianParts(d);
+  return Math.round(Date.UTC(year, month - 1, day) / DAY_MS);
+}
+
+/** Day of week of the Riyadh calendar date, 0 = Sunday .. 6 = Saturday. */
+export function riyadhWeekday(d: Date): number {
+  return (((riyadhDayNumber(d) + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
+}
+
+/**
+ * `d` plus `n` days (n may be negative). Riyadh has had no daylight saving
+ * since 1950, so a day is 24 hours and the time of day is kept.
+ *
+ * @example
+ * addDays(new Date("2026-11-28T09:00:00Z"), 10) // 2026-12-08T09:00:00Z
+ */
+export function addDays(d: Date, n: number): Date {
+  assertDate(d, "addDays");
+  if (!Number.isInteger(n)) throw new RangeError(`addDays: n must be an integer, got ${n}`);
+  return new Date(d.getTime() + n * DAY_MS);
+}
+
+export interface WorkingDayOptions {
+  /** Weekend days, 0 = Sunday .. 6 = Saturday. Default `[5, 6]` (Friday, Saturday: Saudi Arabia since 2013). */
+  weekend?: number[];
+  /** Public holidays as Riyadh dates `YYYY-MM-DD`. */
+  holidays?: string[];
+}
+
+/**
+ * Whether the Riyadh calendar date of `d` is a working day.
+ *
+ * @example
+ * isWorkingDay(new Date("2026-11-27T09:00:00Z")) // false (a Friday)
+ */
+export function isWorkingDay(d: Date, opts: WorkingDayOptions = {}): boolean {
+  const weekend = opts.weekend ?? [5, 6];
+  if (weekend.includes(riyadhWeekday(d))) return false;
+  return !(opts.holidays ?? []).includes(riyadhDateKey(d));
+}
+
+/**
+ * Moves `n` working days from `d`, skipping weekend days and holidays
+ * (Riyadh calendar). The time of day is kept. `n = 0` returns `d` as is;
+ * a negative `n` moves backwards. The result is always a working day when
+ * `n !== 0`: Thursday + 1 = Sunday with the default Friday–Saturday weekend.
+ *
+ * @example
+ * // Thursday 2026-11-26 + 1 working day → Sunday 2026-11-29
+ * addWorkingDays(new Date("2026-11-26T09:00:00Z"), 1) // 2026-11-29T09:00:00Z
+ * addWorkingDays(d, 10, { holidays: ["2026-09-23"] })
+ */
+export function addWorkingDays(d: Date, n: number, opts: WorkingDayOptions = {}): Date {
+  assertDate(d, "addWorkingDays");
+  if (!Number.isInteger(n)) throw new RangeError(`addWorkingDays: n must be an integer, got ${n}`);
+  const weekend = opts.weekend ?? [5, 6];
+  if (weekend.length >= 7 && n !== 0) throw new RangeError("addWorkingDays: every day is a weekend day");
+  const holidays = new Set(opts.holidays ?? []);
+  const step = n < 0 ? -1 : 1;
+  let left = Math.abs(n);
+  let cur = d;
+  let guard = 0;
+  while (left > 0) {
+    cur = addDays(cur, step);
+    if (!weekend.includes(riyadhWeekday(cur)) && !holidays.has(riyadhDateKey(cur))) left--;
+    if (++guard > Math.abs(n) * 7 + 3660) throw new RangeError("addWorkingDays: no working day found (holidays cover years?)");
+  }
+  return cur;
+}
+
+/**
+ * Number of Riyadh calendar days from `a` to `b` (`b - a`; negative when `b`
+ * is earlier). Times of day do not matter: 23:59 to 00:01 the next day is 1.
+ *
+ * @example
+ * daysBetween(new Date("2026-11-28T20:59:00Z"), new Date("2026-11-28T21:01:00Z")) // 1
+ */
+export function daysBetween(a: Date, b: Date): number {
+  assertDate(a, "daysBetween");
+  assertDate(b, "daysBetween");
+  return riyadhDayNumber(b) - riyadhDayNumber(a);
+}

@@ -1,0 +1,167 @@
+import path from "node:path";
+
+/** Every channel plugin name Taqib ships; `CHANNELS` picks from these. */
+export const KNOWN_CHANNELS = ["web", "sms", "ivr", "kiosk", "whatsapp"] as const;
+/** Service groups a node can run; `SERVICES` picks from these (default: all). */
+export const KNOWN_SERVICES = ["api", "events", "directory", "notifier", "smpp", "followup", "channels"] as const;
+
+export type ServiceGroup = (typeof KNOWN_SERVICES)[number];
+
+/**
+ * Taqib's configuration, read once from the environment and validated.
+ *
+ * @example
+ *   const config = loadConfig(process.env);
+ *   config.port // 3000
+ */
+export interface Config {
+  nodeId?: string;
+  port: number;
+  host: string;
+  /** Unset: the embedded FerretDB is started under `dataDir`. */
+  mongoUrl?: string;
+  dataDir: string;
+  /** Unset: one process, no broker server. */
+  transporter?: string;
+  apiKeys: string[];
+  /** Unset: the embedded SMSC simulator. */
+  smppUrl?: string;
+  smsSender: string;
+  smsMaxParts: number;
+  smppRatePerSecond: number;
+  smppWindow: number;
+  smppResponseTimeoutMs: number;
+  smppEnquireLinkMs: number;
+  smppBinds: number;
+  smscPort: number;
+  smscDlrDelayMs: number;
+  smscFailureShare: number;
+  smscMaxPerSecond: number;
+  services: ServiceGroup[];
+  channels: string[];
+  defaultReplyPeriodDays: number;
+  twilioAuthToken?: string;
+  publicUrl?: string;
+  logLevel: "error" | "warn" | "info" | "debug";
+  logFormat: "json" | "text";
+  agendashPort?: number;
+  templatesDir: string;
+  sweepIntervalMs: number;
+  inquiryRateLimit: number;
+  inquiryRateWindowMs: number;
+  whatsappVerifyToken?: string;
+  whatsappAppSecret?: string;
+}
+
+/** A configuration value that is wrong; start-up stops with its message. */
+export class ConfigError extends Error {
+  constructor(public readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === "" ? undefined : v.trim();
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = str(env, name);
+  if (raw === undefined) return def;
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function num(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = str(env, name);
+  if (raw === undefined) return def;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) throw new ConfigError(name, `expected a number, got "${raw}"`);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `not a valid URL: "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `expected a ${protocols.join(" or ")} URL, got "${parsed.protocol}"`);
+  }
+  return raw;
+}
+
+function list<T extends string>(env: Env, name: string, known: readonly T[], def: readonly T[]): T[] {
+  const raw = str(env, name);
+  if (raw === undefined) return [...def];
+  const items = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    if (!known.includes(item as T)) throw new ConfigError(name, `unknown "${item}" (known: ${known.join(", ")})`);
+  }
+  return [...new Set(items)] as T[];
+}
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], def: T): T {
+  const raw = str(env, name);
+  if (raw === undefined) return def;
+  if (!values.includes(raw as T)) throw new ConfigError(name, `expected one of ${values.join(", ")}, got "${raw}"`);
+  return raw as T;
+}
+
+/** Reads and validates the environment; throws ConfigError naming the variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const apiKeys = (str(env, "API_KEYS") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  for (const key of apiKeys) {
+    if (key.length < 16) throw new ConfigError("API_KEYS", "every key must be at least 16 characters");
+  }
+  const smsSender = str(env, "SMS_SENDER") ?? "74747";
+  if (!/^(\d{1,15}|[A-Za-z0-9 .-]{1,11})$/.test(smsSender)) {
+    throw new ConfigError("SMS_SENDER", "a short code or number of up to 15 digits, or up to 11 letters/digits");
+  }
+  const agendashPort = str(env, "AGENDASH_PORT") === undefined ? undefined : int(env, "AGENDASH_PORT", 0, 1, 65535);
+  return {
+    nodeId: str(env, "NODE_ID"),
+    port: int(env, "PORT", 3000, 0, 65535),
+    host: str(env, "HOST") ?? "0.0.0.0",
+    mongoUrl: url(env, "MONGO_URL", ["mongodb:", "mongodb+srv:"]),
+    dataDir: path.resolve(str(env, "DATA_DIR") ?? "./data"),
+    transporter: url(env, "TRANSPORTER", ["nats:"]),
+    apiKeys,
+    smppUrl: url(env, "SMPP_URL", ["smpp:"]),
+    smsSender,
+    smsMaxParts: int(env, "SMS_MAX_PARTS", 6, 1, 255),
+    smppRatePerSecond: num(env, "SMPP_RATE", 50, 0.1, 10000),
+    smppWindow: int(env, "SMPP_WINDOW", 10, 1, 1000),
+    smppResponseTimeoutMs: int(env, "SMPP_RESPONSE_TIMEOUT_MS", 10000, 100, 600000),
+    smppEnquireLinkMs: int(env, "SMPP_ENQUIRE_LINK_MS", 30000, 200, 3600000),
+    smppBinds: int(env, "SMPP_BINDS", 1, 1, 64),
+    smscPort: int(env, "SMSC_PORT", 0, 0, 65535),
+    smscDlrDelayMs: int(env, "SMSC_DLR_DELAY_MS", 500, 0, 3600000),
+    smscFailureShare: num(env, "SMSC_FAILURE_SHARE", 0, 0, 1),
+    smscMaxPerSecond: int(env, "SMSC_MAX_PER_SECOND", 200, 1, 100000),
+    services: list(env, "SERVICES", KNOWN_SERVICES, KNOWN_SERVICES),
+    channels: list(env, "CHANNELS", KNOWN_CHANNELS, ["web", "sms", "ivr", "kiosk"]),
+    defaultReplyPeriodDays: int(env, "DEFAULT_REPLY_PERIOD_DAYS", 10, 1, 365),
+    twilioAuthToken: str(env, "TWILIO_AUTH_TOKEN"),
+    publicUrl: url(env, "PUBLIC_URL", ["http:", "https:"]),
+    logLevel: oneOf(env, "LOG_LEVEL", ["error", "warn", "info", "debug"] as const, "info"),
+    logFormat: oneOf(env, "LOG_FORMAT", ["json", "text"] as const, "json"),
+    agendashPort,
+    templatesDir: path.resolve(str(env, "TEMPLATES_DIR") ?? "./templates"),
+    sweepIntervalMs: int(env, "SWEEP_INTERVAL_MS", 5000, 100, 86400000),
+    inquiryRateLimit: int(env, "INQUIRY_RATE_LIMIT", 30, 1, 1000000),
+    inquiryRateWindowMs: int(env, "INQUIRY_RATE_WINDOW_MS", 60000, 1000, 86400000),
+    whatsappVerifyToken: str(env, "WHATSAPP_VERIFY_TOKEN"),
+    whatsappAppSecret: str(env, "WHATSAPP_APP_SECRET"),
+  };
+}

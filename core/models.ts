@@ -1,0 +1,197 @@
+// The transaction model and the directory, as mongoose schemas. Every collection uses a
+// natural key as _id (transaction number, event id, department code, ...) so that a
+// retried write is an idempotent upsert rather than a second document.
+import mongoose, { Schema, type InferSchemaType } from "mongoose";
+
+export const EVENT_TYPES = ["registered", "referred", "assigned", "issued", "reply-received", "closed"] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+export type Language = "ar" | "en";
+
+const names = { ar: { type: String, required: true }, en: { type: String, required: true } };
+
+/** An event as received from the correspondence system (or an agency webhook), kept forever. */
+const eventSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    type: { type: String, enum: EVENT_TYPES, required: true },
+    transactionNumber: { type: String, required: true, index: true },
+    occurredAt: { type: Date, required: true },
+    receivedAt: { type: Date, required: true },
+    data: { type: Schema.Types.Mixed, default: {} },
+    /** sha256 of the canonical content: tells a duplicate from a reused id. */
+    hash: { type: String, required: true },
+    source: { type: String, required: true },
+    /** false until the event's effects (projection, notifications) are recorded: the outbox flag. */
+    applied: { type: Boolean, default: false },
+  },
+  { versionKey: false, minimize: false },
+);
+eventSchema.index({ applied: 1, receivedAt: 1 });
+
+const outgoingSchema = new Schema(
+  {
+    number: { type: String, required: true },
+    date: { type: Date, required: true },
+    destination: { agencyCode: { type: String, required: true }, name: String },
+    requiresReply: { type: Boolean, default: false },
+    eventId: String,
+    reply: {
+      type: new Schema(
+        { number: String, date: Date, receivedAt: Date, eventId: String, summary: String, via: String },
+        { _id: false },
+      ),
+      default: undefined,
+    },
+  },
+  { _id: false },
+);
+
+const historySchema = new Schema(
+  {
+    eventId: String,
+    type: String,
+    occurredAt: Date,
+    receivedAt: Date,
+    data: Schema.Types.Mixed,
+  },
+  { _id: false },
+);
+
+/** The current state of a transaction, derived from its events (see core/lifecycle.ts). */
+const transactionSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    number: { type: String, required: true },
+    status: { type: String, required: true },
+    registered: { type: Boolean, default: false },
+    registeredAt: Date,
+    citizen: { name: String, mobile: String, language: { type: String, enum: ["ar", "en"] } },
+    subject: String,
+    departmentCode: String,
+    assigneeId: String,
+    outgoing: { type: [outgoingSchema], default: [] },
+    history: { type: [historySchema], default: [] },
+    eventCount: { type: Number, required: true },
+    /** Earliest due date among outgoing items still waiting for a reply; unset when none. */
+    nextReplyDueAt: Date,
+    closedAt: Date,
+    updatedAt: Date,
+  },
+  { versionKey: false, minimize: false },
+);
+
+transactionSchema.index({ "outgoing.number": 1 });
+transactionSchema.index({ nextReplyDueAt: 1 }, { sparse: true });
+transactionSchema.index({ "citizen.mobile": 1 });
+
+const departmentSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    name: names,
+    manager: { name: { type: String, required: true }, mobile: { type: String, required: true } },
+    replyPeriodDays: { type: Number, default: 10 },
+    replyPeriodKind: { type: String, enum: ["calendar", "working"], default: "calendar" },
+    reminderEveryDays: { type: Number, default: 3 },
+    maxReminders: { type: Number, default: 3 },
+    escalation: { type: new Schema({ name: String, mobile: String }, { _id: false }), default: undefined },
+    updatedAt: Date,
+  },
+  { versionKey: false },
+);
+
+const employeeSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    mobile: { type: String, required: true },
+    departmentCode: { type: String, required: true },
+    updatedAt: Date,
+  },
+  { versionKey: false },
+);
+
+const agencySecretSchema = new Schema(
+  { id: String, secret: String, createdAt: Date, revokedAt: Date },
+  { _id: false },
+);
+
+const agencySchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    name: names,
+    secrets: { type: [agencySecretSchema], default: [] },
+    updatedAt: Date,
+  },
+  { versionKey: false },
+);
+
+export const MESSAGE_STATUSES = [
+  "queued",
+  "sending",
+  "submitted",
+  "delivered",
+  "undeliverable",
+  "expired",
+  "rejected",
+  "failed",
+] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+/** Statuses after which nothing is sent again for the message. */
+export const FINAL_MESSAGE_STATUSES: readonly MessageStatus[] = ["delivered", "undeliverable", "expired", "rejected", "failed"];
+
+/** One SMS (all its parts): what, to whom, and every status it went through. */
+const messageSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    transactionNumber: { type: String, index: true },
+    eventId: String,
+    template: { type: String, required: true },
+    /** Who it is for: citizen, employee, manager, escalation, inquirer. */
+    role: { type: String, required: true },
+    /** Set when the message is created (inquiry replies) or resolved at render time. */
+    to: String,
+    lang: { type: String, enum: ["ar", "en"] },
+    /** Extra values for the template (inquiry answers, reminder numbers). */
+    vars: { type: Schema.Types.Mixed, default: undefined },
+    text: String,
+    encoding: String,
+    parts: Number,
+    smscIds: { type: [String], default: [] },
+    /** Receipt status per SMSC message id (one per part). */
+    receipts: { type: Schema.Types.Mixed, default: {} },
+    status: { type: String, enum: MESSAGE_STATUSES, required: true },
+    statusHistory: { type: [new Schema({ status: String, at: Date, detail: String }, { _id: false })], default: [] },
+    attempts: { type: Number, default: 0 },
+    error: { type: new Schema({ code: String, message: String }, { _id: false }), default: undefined },
+    /** Set while a worker holds the message between claiming it and recording the submit. */
+    sendingSince: Date,
+    createdAt: { type: Date, required: true },
+    updatedAt: Date,
+    submittedAt: Date,
+    finalAt: Date,
+  },
+  { versionKey: false, minimize: false },
+);
+messageSchema.index({ smscIds: 1 });
+messageSchema.index({ status: 1, updatedAt: 1 });
+
+export const EventModel = mongoose.model("Event", eventSchema, "events");
+export const TransactionModel = mongoose.model("Transaction", transactionSchema, "transactions");
+export const DepartmentModel = mongoose.model("Department", departmentSchema, "departments");
+export const EmployeeModel = mongoose.model("Employee", employeeSchema, "employees");
+export const AgencyModel = mongoose.model("Agency", agencySchema, "agencies");
+export const MessageModel = mongoose.model("Message", messageSchema, "messages");
+
+export type EventDoc = InferSchemaType<typeof eventSchema>;
+export type TransactionDoc = InferSchemaType<typeof transactionSchema>;
+export type DepartmentDoc = InferSchemaType<typeof departmentSchema>;
+export type EmployeeDoc = InferSchemaType<typeof employeeSchema>;
+export type AgencyDoc = InferSchemaType<typeof agencySchema>;
+export type MessageDoc = InferSchemaType<typeof messageSchema>;
+
+/** Creates every index the product's lookups use (idempotent). */
+export async function ensureIndexes(): Promise<void> {
+  for (const model of [EventModel, TransactionModel, DepartmentModel, EmployeeModel, AgencyModel, MessageModel]) {
+    await model.createIndexes();
+  }
+}

@@ -1,0 +1,721 @@
+/**
+ * SMS templates: Handlebars files `<dir>/<name>.<lang>.hbs`, editable without
+ * code changes, rendered strictly (a missing value is an error, never a
+ * half-rendered SMS).
+ *
+ * @example
+ * import { createTemplateEngine } from "./core/templates.ts";
+ * const templates = createTemplateEngine({ dir: "templates/sms" });
+ * const sms = templates.render("registered", "ar", {
+ *   transaction: { number: "4800231", registeredAt: new Date() },
+ *   citizen: { name: "سليمان الحربي" },
+ * });
+ * // sms = { text: "سليمان الحربي، نفيدكم بتسجيل معاملتكم …", lang: "ar", template: "registered", … }
+ *
+ * Helpers available in templates (the current language is `@lang`):
+ *
+ * | helper | example | output (ar) |
+ * |---|---|---|
+ * | `hijri date [digits] [style="long"]` | `{{hijri outgoing.date}}` | `1448/06/18هـ` (en: `18/06/1448 AH`) |
+ * | `gregorian date [digits] [style="long"]` | `{{gregorian transaction.registeredAt}}` | `2026/11/28م` (en: `28/11/2026`) |
+ * | `time date [digits]` | `{{time outgoing.date}}` | `10:30` (Riyadh) |
+ * | `digits value [style]` | `{{digits transaction.number "arabic"}}` | `٤٨٠٠٢٣١`; style defaults to `arabic` in ar, `latin` in en |
+ * | `name obj` | `{{name outgoing.destination.name}}` | `.ar`/`.en` by language, else the other one; a plain string as is |
+ * | `count n unit` | `{{count daysOverdue "day"}}` | `يوم واحد`، `يومين`، `3 أيام`، `12 يومًا` (genitive: after منذ/بعد); en `3 days` |
+ * | `ordinal n` | `{{ordinal reminderNumber}}` | `الثاني` (1..30, else `رقم 31`); en `2nd` |
+ * | `truncate text max` | `{{truncate transaction.subject 40}}` | cut to `max` characters with `…` (en `...`) |
+ * | `eq a b` | `{{#if (eq @lang "ar")}}…{{/if}}` | `a === b` |
+ *
+ * `digits` is `"latin"` (default for dates) or `"arabic"` (Arabic-Indic ٠-٩).
+ * Every helper throws when its value is missing, naming the field.
+ *
+ * Output is cleaned for SMS: each line trimmed, runs of spaces collapsed,
+ * blank lines dropped (a line break in the template is a line break in the
+ * SMS), no space before `.` `,` `،` `؛` `:` `!` `?` `؟`. Nothing is HTML-escaped.
+ *
+ * @module
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import Handlebars from "handlebars";
+import {
+  applyDigits,
+  formatGregorian,
+  formatHijri,
+  formatTime,
+  ordinalDayAr,
+  type DigitStyle,
+  type Lang,
+} from "./dates.ts";
+
+export type { Lang } from "./dates.ts";
+
+// ------------------------------------------------------------ data shapes
+
+/** A name in both languages, e.g. an agency: `{ ar: "أمانة منطقة القصيم", en: "Qassim Region Municipality" }`. At least one must be set. */
+export interface LocalizedName {
+  ar?: string;
+  en?: string;
+}
+/** Transaction and outgoing numbers are shown as given (strings keep leading zeros and dashes). */
+export type RefNumber = string | number;
+/** Dates are `Date`s; ISO strings and epoch milliseconds are accepted too (e.g. from a JSON file). */
+export type DateLike = Date | string | number;
+
+/** An outgoing letter (صادر) of the office to another agency. */
+export interface OutgoingRef {
+  number: RefNumber;
+  date: DateLike;
+  destination: { name: LocalizedName };
+}
+
+/** `registered` → citizen: the petition was registered with number N on date D. */
+export interface RegisteredData {
+  transaction: { number: RefNumber; registeredAt: DateLike; subject?: string };
+  citizen: { name: string };
+}
+/** `issued` → citizen: issued with outgoing number N, date D, to agency X; no need to visit. */
+export interface IssuedData {
+  transaction: { number: RefNumber };
+  outgoing: OutgoingRef;
+}
+/** `assigned` → employee: transaction N dated D is now assigned to you. */
+export interface AssignedData {
+  transaction: { number: RefNumber; registeredAt: DateLike };
+  employee: { name: string };
+  department?: { name: LocalizedName };
+}
+/** `overdue` → department manager: outgoing N dated D to X not answered as of today. */
+export interface OverdueData {
+  transaction: { number: RefNumber };
+  outgoing: OutgoingRef;
+  today: DateLike;
+  /** Days since the reply period ended. */
+  daysOverdue: number;
+  manager: { name: string };
+}
+/** `reminder` → department manager: the same, reminder number K (1 = first reminder after the overdue notice). */
+export interface ReminderData extends OverdueData {
+  reminderNumber: number;
+}
+/** `escalation` → escalation contact: after K reminders, outgoing N to X, department Y, still unanswered. */
+export interface EscalationData extends Omit<OverdueData, "manager"> {
+  manager?: { name: string };
+  department: { name: LocalizedName };
+  reminderCount: number;
+}
+/** `reply-received` → citizen: a reply from agency X to your transaction N arrived. */
+export interface ReplyReceivedData {
+  transaction: { number: RefNumber };
+  outgoing: OutgoingRef;
+  reply: { number?: RefNumber; date?: DateLike };
+}
+/** `inquiry-help` → anyone who texts "help"/"مساعدة" to the short code. */
+export interface InquiryHelpData {
+  shortCode: string;
+}
+
+/** What each template receives, by template name. */
+export interface TemplateDataMap {
+  registered: RegisteredData;
+  issued: IssuedData;
+  assigned: AssignedData;
+  overdue: OverdueData;
+  reminder: ReminderData;
+  escalation: EscalationData;
+  "reply-received": ReplyReceivedData;
+  "inquiry-help": InquiryHelpData;
+}
+export type TemplateName = keyof TemplateDataMap;
+
+/** The names of the templates the services rely on (each exists in ar and en). */
+export const TEMPLATE_NAMES: readonly TemplateName[] = [
+  "registered",
+  "issued",
+  "assigned",
+  "overdue",
+  "reminder",
+  "escalation",
+  "reply-received",
+  "inquiry-help",
+];
+
+// ------------------------------------------------------------ results, errors
+
+/** A rendered SMS text. */
+export interface RenderedText {
+  /** The final text, cleaned (see module doc). */
+  text: string;
+  /** The language actually rendered: `"ar"` when the requested one had no template. */
+  lang: Lang;
+  /** The template name, e.g. `"registered"`. */
+  template: string;
+  /** The language that was asked for. */
+  requestedLang: Lang;
+  /** True when the requested language had no template and Arabic was used instead. */
+  fallback: boolean;
+}
+
+/**
+ * Any failure to render: missing template, syntax error, missing or invalid
+ * value. The message names the template and, when known, the field.
+ *
+ * @example
+ * try { engine.render("issued", "ar", {}) }
+ * catch (e) {
+ *   if (e instanceof TemplateError) {
+ *     e.code     // "TEMPLATE_ERROR"
+ *     e.template // "issued.ar"
+ *     e.field    // "transaction.number"
+ *     e.message  // 'template "issued.ar": field "transaction.number" is missing (line 1)'
+ *   }
+ * }
+ */
+export class TemplateError extends Error {
+  readonly code = "TEMPLATE_ERROR" as const;
+  /** `<name>.<lang>`, or the bare name when no file was found. */
+  readonly template: string;
+  /** Dotted path of the offending value, when known. */
+  readonly field: string | undefined;
+
+  constructor(template: string, message: string, opts: { field?: string; cause?: unknown } = {}) {
+    super(`template "${template}": ${message}`, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = "TemplateError";
+    this.template = template;
+    this.field = opts.field;
+  }
+}
+
+/** Raised by helpers; turned into a TemplateError with the template name. */
+class FieldError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+// ------------------------------------------------------------ engine
+
+export interface TemplateEngineOptions {
+  /** Directory holding `<name>.<lang>.hbs` files, e.g. `templates/sms`. */
+  dir: string;
+}
+
+export interface TemplateEngine {
+  /**
+   * Renders a template. Falls back to Arabic when the requested language has
+   * no file (see `RenderedText.fallback`). Throws `TemplateError`.
+   */
+  render<N extends TemplateName>(name: N, lang: Lang, data: TemplateDataMap[N]): RenderedText;
+  render(name: string, lang: Lang, data: object): RenderedText;
+  /** Template names found in the directory (any language), sorted. */
+  names(): string[];
+  /** Whether `<dir>/<name>.<lang>.hbs` exists. */
+  has(name: string, lang: Lang): boolean;
+  /** Forgets compiled templates so edited files are read again on next render. */
+  reload(): void;
+  /** Parses and compiles every template file; returns the errors (empty when all are valid). */
+  check(): TemplateError[];
+}
+
+const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/i;
+const FILE_RE = /^([a-z0-9][a-z0-9_-]*)\.(ar|en)\.hbs$/i;
+
+const COMPILE_OPTIONS = { strict: true, noEscape: true, trackIds: true } as const;
+
+interface Compiled {
+  fn: Handlebars.TemplateDelegate;
+  ast: hbs.AST.Program;
+  /** Every path expression of the template, for naming a missing field. */
+  paths: Array<{ path: string; parts: string[]; line: number; column: number }>;
+}
+
+/**
+ * Creates a template engine over a directory. Templates are read and
+ * compiled on first use and cached; call `reload()` after editing them.
+ *
+ * @example
+ * const engine = createTemplateEngine({ dir: new URL("../templates/sms", import.meta.url).pathname });
+ * engine.names()                  // ["assigned", "escalation", …]
+ * engine.has("registered", "en")  // true
+ * engine.render("inquiry-help", "en", { shortCode: "74747" }).text
+ * // "To check your transaction status, text your transaction number to 74747."
+ */
+export function createTemplateEngine(options: TemplateEngineOptions): TemplateEngine {
+  const dir = options.dir;
+  const hb = Handlebars.create();
+  registerHelpers(hb);
+  const cache = new Map<string, Compiled>();
+
+  const fileOf = (name: string, lang: Lang) => join(dir, `${name}.${lang}.hbs`);
+
+  function has(name: string, lang: Lang): boolean {
+    return NAME_RE.test(name) && existsSync(fileOf(name, lang));
+  }
+
+  function load(name: string, lang: Lang): Compiled {
+    const id = `${name}.${lang}`;
+    const hit = cache.get(id);
+    if (hit) return hit;
+    let source: string;
+    try {
+      source = readFileSync(fileOf(name, lang), "utf8");
+    } catch (e) {
+      throw new TemplateError(id, `cannot read ${fileOf(name, lang)}: ${(e as Error).message}`, { cause: e });
+    }
+    let compiled: Compiled;
+    try {
+      const ast = hb.parse(source);
+      const unknown = unknownHelpers(ast, hb.helpers);
+      if (unknown.length > 0) throw new Error(`unknown helper ${unknown.map((h) => `"${h}"`).join(", ")}`);
+      requireValues(ast, hb.helpers);
+      const fn = hb.compile(ast, COMPILE_OPTIONS);
+      compiled = { fn, ast, paths: collectPaths(ast) };
+    } catch (e) {
+      throw new TemplateError(id, `syntax error: ${(e as Error).message}`, { cause: e });
+    }
+    cache.set(id, compiled);
+    return compiled;
+  }
+
+  function render(name: string, lang: Lang, data: object): RenderedText {
+    if (!NAME_RE.test(name)) throw new TemplateError(name, "invalid template name");
+    if (lang !== "ar" && lang !== "en") throw new TemplateError(name, `invalid language ${JSON.stringify(lang)}`);
+    let used: Lang = lang;
+    if (!has(name, lang)) {
+      if (lang !== "ar" && has(name, "ar")) used = "ar";
+      else throw new TemplateError(`${name}.${lang}`, `no template file ${fileOf(name, lang)}`);
+    }
+    const id = `${name}.${used}`;
+    const compiled = load(name, used);
+    if (data === null || typeof data !== "object") throw new TemplateError(id, "data must be an object");
+    let raw: string;
+    try {
+      // Compile is lazy in Handlebars: syntax errors beyond the parser surface here too.
+      raw = compiled.fn(data, { data: { lang: used } });
+    } catch (e) {
+      throw toTemplateError(id, e, compiled, data);
+    }
+    return { text: cleanSmsText(raw), lang: used, template: name, requestedLang: lang, fallback: used !== lang };
+  }
+
+  function names(): string[] {
+    let files: string[];
+    try {
+      files = readdirSync(dir);
+    } catch {
+      return [];
+    }
+    const out = new Set<string>();
+    for (const f of files) {
+      const m = FILE_RE.exec(f);
+      if (m) out.add(m[1]!);
+    }
+    return [...out].sort();
+  }
+
+  function check(): TemplateError[] {
+    const errors: TemplateError[] = [];
+    for (const name of names()) {
+      for (const lang of ["ar", "en"] as const) {
+        if (!has(name, lang)) continue;
+        try {
+          const c = load(name, lang);
+          // Handlebars compiles lazily: force the full compilation now.
+          hb.precompile(c.ast, COMPILE_OPTIONS);
+          // A known template must render its sample data.
+          if (Object.hasOwn(SAMPLE_DATA, name)) render(name, lang, SAMPLE_DATA[name as TemplateName]);
+        } catch (e) {
+          errors.push(e instanceof TemplateError ? e : new TemplateError(`${name}.${lang}`, (e as Error).message, { cause: e }));
+        }
+      }
+    }
+    return errors;
+  }
+
+  return {
+    render: render as TemplateEngine["render"],
+    names,
+    has,
+    reload: () => cache.clear(),
+    check,
+  };
+}
+
+/**
+ * Cleans rendered text for SMS: trims lines, collapses spaces, drops blank
+ * lines, removes spaces before punctuation.
+ *
+ * @example
+ * cleanSmsText("  نفيدكم   بتسجيل  .\n\n\nشكرًا ") // "نفيدكم بتسجيل.\nشكرًا"
+ */
+export function cleanSmsText(s: string): string {
+  return s
+    .replace(/\r\n?/g, "\n")
+    .split("\n")
+    .map((line) => line.replace(/[ \t\u00A0\u200B]+/g, " ").replace(/ +([.,،؛:!?؟])/g, "$1").trim())
+    .filter((line) => line.length > 0)
+    .join("\n");
+}
+
+// ------------------------------------------------------------ AST: required values
+
+/** Names called as helpers (with arguments, or as blocks / sub-expressions) that are not registered. */
+function unknownHelpers(ast: unknown, helpers: Record<string, unknown>): string[] {
+  const out = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(walk);
+      return;
+    }
+    if (!node || typeof node !== "object") return;
+    const n = node as AstNode;
+    if (n.type === "MustacheStatement" || n.type === "BlockStatement" || n.type === "SubExpression") {
+      const path = n.path as AstNode;
+      const called = n.type !== "MustacheStatement" || (n.params as unknown[]).length > 0 || !!n.hash;
+      const isBlockOverValue = n.type === "BlockStatement" && (n.params as unknown[]).length === 0 && !n.hash;
+      if (called && !isBlockOverValue && path.type === "PathExpression" && !path.data && !Object.hasOwn(helpers, String(path.original))) {
+        out.add(String(path.original));
+      }
+    }
+    for (const [k, v] of Object.entries(n)) if (k !== "loc" && v && typeof v === "object") walk(v);
+  };
+  walk(ast);
+  return [...out];
+}
+
+/** The helper every plain `{{path}}` is routed through (see requireValues). */
+const VALUE_HELPER = "__value";
+
+/**
+ * Handlebars' strict mode only checks that a property exists: a value that is
+ * `undefined`, `null` or `""` still renders as nothing. Every plain `{{path}}`
+ * is rewritten to `{{__value path}}`, whose helper throws on such a value (and
+ * on objects and dates, which have no sensible SMS text without a helper).
+ */
+function requireValues(ast: unknown, helpers: Record<string, unknown>): void {
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(walk);
+      return;
+    }
+    if (!node || typeof node !== "object") return;
+    const n = node as AstNode;
+    if (n.type === "MustacheStatement") {
+      const path = n.path as AstNode;
+      const params = n.params as unknown[];
+      const isHelper = path.type === "PathExpression" && !path.data && Object.hasOwn(helpers, String(path.original));
+      if (path.type === "PathExpression" && params.length === 0 && !n.hash && !isHelper) {
+        n.params = [path];
+        n.path = { type: "PathExpression", data: false, depth: 0, parts: [VALUE_HELPER], original: VALUE_HELPER, loc: path.loc };
+      }
+      return;
+    }
+    for (const [k, v] of Object.entries(n)) if (k !== "loc" && v && typeof v === "object") walk(v);
+  };
+  walk(ast);
+}
+
+// ------------------------------------------------------------ errors → field names
+
+type AstNode = { type?: string; [k: string]: unknown };
+
+function collectPaths(ast: unknown): Compiled["paths"] {
+  const out: Compiled["paths"] = [];
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(walk);
+      return;
+    }
+    if (!node || typeof node !== "object") return;
+    const n = node as AstNode;
+    if (n.type === "PathExpression" && !n.data && Array.isArray(n.parts) && n.parts.length > 0) {
+      const loc = n.loc as { start: { line: number; column: number } } | undefined;
+      out.push({
+        path: String(n.original),
+        parts: n.parts as string[],
+        line: loc?.start.line ?? 0,
+        column: loc?.start.column ?? 0,
+      });
+    }
+    for (const [k, v] of Object.entries(n)) if (k !== "loc" && v && typeof v === "object") walk(v);
+  };
+  walk(ast);
+  return out;
+}
+
+/** The first missing segment of `parts` in `data`, as a dotted path, or undefined if it resolves. */
+function firstMissing(data: unknown, parts: string[]): string | undefined {
+  let cur: unknown = data;
+  for (let i = 0; i < parts.length; i++) {
+    if (cur === null || typeof cur !== "object" || !(parts[i]! in (cur as object)) || (cur as Record<string, unknown>)[parts[i]!] === undefined) {
+      return parts.slice(0, i + 1).join(".");
+    }
+    cur = (cur as Record<string, unknown>)[parts[i]!];
+  }
+  return undefined;
+}
+
+function toTemplateError(id: string, e: unknown, compiled: Compiled, data: object): TemplateError {
+  if (e instanceof TemplateError) return e;
+  const err = e as Error & { lineNumber?: number; column?: number };
+  const msg = String(err?.message ?? e);
+  if (e instanceof FieldError) {
+    return new TemplateError(id, e.field ? `field "${e.field}" ${e.message}` : e.message, { field: e.field, cause: e });
+  }
+  // Handlebars strict mode: '"number" not defined in [object Object] - 1:23'
+  const strict = /^"([^"]+)" not defined in .* - (\d+):(\d+)$/.exec(msg);
+  if (strict) {
+    const [, key, line, col] = strict;
+    const at = compiled.paths.find((p) => p.line === Number(line) && p.column === Number(col) && p.parts.includes(key!));
+    const field = at ? (firstMissing(data, at.parts) ?? at.path) : key!;
+    return new TemplateError(id, `field "${field}" is missing (line ${line})`, { field, cause: e });
+  }
+  // A helper argument below a missing object: "Cannot read properties of undefined (reading 'name')"
+  const reading = /\(reading '([^']+)'\)/.exec(msg);
+  if (e instanceof TypeError && reading) {
+    for (const p of compiled.paths) {
+      const idx = p.parts.indexOf(reading[1]!);
+      if (idx <= 0) continue;
+      const missing = firstMissing(data, p.parts.slice(0, idx));
+      if (missing) return new TemplateError(id, `field "${missing}" is missing`, { field: missing, cause: e });
+    }
+  }
+  return new TemplateError(id, msg, { cause: e });
+}
+
+// ------------------------------------------------------------ helpers
+
+type HelperOpts = Handlebars.HelperOptions & { ids?: unknown[]; name?: string; data?: { lang?: Lang } };
+
+function langOf(options: HelperOpts): Lang {
+  return options.data?.lang === "en" ? "en" : "ar";
+}
+
+function fieldName(options: HelperOpts, i: number): string | undefined {
+  const id = options.ids?.[i];
+  return typeof id === "string" ? id : undefined;
+}
+
+function need(value: unknown, options: HelperOpts, i: number): unknown {
+  if (value === undefined || value === null || (typeof value === "string" && value.trim() === "")) {
+    throw new FieldError(`is missing (in {{${options.name}}})`, fieldName(options, i) ?? `argument ${i + 1} of ${options.name}`);
+  }
+  return value;
+}
+
+function toDate(value: unknown, options: HelperOpts, i: number): Date {
+  need(value, options, i);
+  const d = value instanceof Date ? value : typeof value === "string" || typeof value === "number" ? new Date(value) : new Date(NaN);
+  if (Number.isNaN(d.getTime())) {
+    throw new FieldError(`is not a valid date: ${JSON.stringify(value)} (in {{${options.name}}})`, fieldName(options, i));
+  }
+  return d;
+}
+
+function digitStyle(value: unknown, fallback: DigitStyle, options: HelperOpts): DigitStyle {
+  if (value === undefined) return fallback;
+  if (value === "latin" || value === "arabic") return value;
+  throw new FieldError(`{{${options.name}}}: digits must be "latin" or "arabic", got ${JSON.stringify(value)}`);
+}
+
+function dateStyle(options: HelperOpts): "numeric" | "long" {
+  const s = (options.hash as Record<string, unknown> | undefined)?.style;
+  if (s === undefined || s === "numeric" || s === "long") return s ?? "numeric";
+  throw new FieldError(`{{${options.name}}}: style must be "numeric" or "long", got ${JSON.stringify(s)}`);
+}
+
+/** Splits helper arguments into positional values and Handlebars' options (always last). */
+function split(args: unknown[]): { params: unknown[]; options: HelperOpts } {
+  return { params: args.slice(0, -1), options: args[args.length - 1] as HelperOpts };
+}
+
+const NOUNS: Record<string, { ar: { one: string; two: string; few: string; many: string; hundred: string }; en: [string, string] }> = {
+  day: { ar: { one: "يوم واحد", two: "يومين", few: "أيام", many: "يومًا", hundred: "يوم" }, en: ["day", "days"] },
+  reminder: {
+    ar: { one: "تذكير واحد", two: "تذكيرين", few: "تذكيرات", many: "تذكيرًا", hundred: "تذكير" },
+    en: ["reminder", "reminders"],
+  },
+};
+
+/**
+ * "n units" with Arabic number agreement, genitive (as after منذ / بعد / رغم):
+ * 1 يوم واحد، 2 يومين، 3-10 أيام، 11-99 يومًا، 100 يوم، 103 أيام …
+ */
+function countText(n: number, unit: string, lang: Lang): string {
+  const noun = NOUNS[unit];
+  if (!noun) throw new FieldError(`{{count}}: unknown unit ${JSON.stringify(unit)} (known: ${Object.keys(NOUNS).join(", ")})`);
+  if (lang === "en") return `${n} ${n === 1 ? noun.en[0] : noun.en[1]}`;
+  const a = noun.ar;
+  if (n === 1) return a.one;
+  if (n === 2) return a.two;
+  const r = n % 100;
+  if (r >= 3 && r <= 10) return `${n} ${a.few}`;
+  if (r >= 11) return `${n} ${a.many}`;
+  return `${n} ${a.hundred}`; // 0, 100, 101, 102, 200 …
+}
+
+function ordinalText(n: number, lang: Lang): string {
+  if (lang === "ar") return n >= 1 && n <= 30 ? ordinalDayAr(n) : `رقم ${n}`;
+  const r100 = n % 100;
+  const suffix = r100 >= 11 && r100 <= 13 ? "th" : (["th", "st", "nd", "rd"][n % 10] ?? "th");
+  return `${n}${suffix}`;
+}
+
+function toCount(value: unknown, options: HelperOpts, i: number): number {
+  need(value, options, i);
+  const n = typeof value === "number" ? value : Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new FieldError(`must be a whole number, got ${JSON.stringify(value)} (in {{${options.name}}})`, fieldName(options, i));
+  }
+  return n;
+}
+
+function registerHelpers(hb: typeof Handlebars): void {
+  hb.registerHelper(VALUE_HELPER, (...args: unknown[]) => {
+    const { params, options } = split(args);
+    const v = params[0];
+    const field = fieldName(options, 0);
+    if (v === undefined || v === null || (typeof v === "string" && v.trim() === "")) {
+      throw new FieldError("is missing", field ?? "value");
+    }
+    if (v instanceof Date) throw new FieldError("is a date: write {{hijri …}} or {{gregorian …}}", field);
+    if (typeof v === "object") throw new FieldError("is an object: write {{name …}} or a sub-field", field);
+    return v;
+  });
+  hb.registerHelper("hijri", (...args: unknown[]) => {
+    const { params, options } = split(args);
+    const d = toDate(params[0], options, 0);
+    return formatHijri(d, { lang: langOf(options), digits: digitStyle(params[1], "latin", options), style: dateStyle(options) });
+  });
+  hb.registerHelper("gregorian", (...args: unknown[]) => {
+    const { params, options } = split(args);
+    const d = toDate(params[0], options, 0);
+    return formatGregorian(d, { lang: langOf(options), digits: digitStyle(params[1], "latin", options), style: dateStyle(options) });
+  });
+  hb.registerHelper("time", (...args: unknown[]) => {
+    const { params, options } = split(args);
+    return formatTime(toDate(params[0], options, 0), digitStyle(params[1], "latin", options));
+  });
+  hb.registerHelper("digits", (...args: unknown[]) => {
+    const { params, options } = split(args);
+    const v = need(params[0], options, 0);
+    if (typeof v !== "string" && typeof v !== "number") {
+      throw new FieldError(`must be a number or string (in {{digits}})`, fieldName(options, 0));
+    }
+    return applyDigits(String(v), digitStyle(params[1], langOf(options) === "ar" ? "arabic" : "latin", options));
+  });
+  hb.registerHelper("name", (...args: unknown[]) => {
+    const { params, options } = split(args);
+    const v = need(params[0], options, 0);
+    if (typeof v === "string") return v;
+    if (typeof v !== "object") throw new FieldError(`must be {ar, en} or a string (in {{name}})`, fieldName(options, 0));
+    const o = v as LocalizedName;
+    const lang = langOf(options);
+    const pick = (lang === "ar" ? [o.ar, o.en] : [o.en, o.ar]).find((x) => typeof x === "string" && x.trim() !== "");
+    if (pick === undefined) throw new FieldError(`has neither "ar" nor "en" (in {{name}})`, fieldName(options, 0));
+    return pick;
+  });
+  hb.registerHelper("count", (...args: unknown[]) => {
+    const { params, options } = split(args);
+    return countText(toCount(params[0], options, 0), String(params[1]), langOf(options));
+  });
+  hb.registerHelper("ordinal", (...args: unknown[]) => {
+    const { params, options } = split(args);
+    const n = toCount(params[0], options, 0);
+    if (n < 1) throw new FieldError(`must be 1 or more (in {{ordinal}})`, fieldName(options, 0));
+    return ordinalText(n, langOf(options));
+  });
+  hb.registerHelper("truncate", (...args: unknown[]) => {
+    const { params, options } = split(args);
+    const s = String(need(params[0], options, 0)).replace(/\s+/g, " ").trim();
+    const max = Number(params[1]);
+    if (!Number.isInteger(max) || max < 2) throw new FieldError(`{{truncate}}: max must be an integer >= 2`);
+    if (s.length <= max) return s;
+    const ellipsis = langOf(options) === "ar" ? "…" : "...";
+    return s.slice(0, max - ellipsis.length).trimEnd() + ellipsis;
+  });
+  hb.registerHelper("eq", (...args: unknown[]) => {
+    const { params } = split(args);
+    return params[0] === params[1];
+  });
+}
+
+// ------------------------------------------------------------ sample data
+
+const d = (iso: string) => new Date(iso);
+
+/**
+ * Realistic sample data per template, for previews (scripts/preview.ts, a
+ * staff API) and tests. Dates are fixed instants (Riyadh = UTC+3).
+ *
+ * @example
+ * engine.render("issued", "ar", SAMPLE_DATA.issued).text
+ */
+export const SAMPLE_DATA: { readonly [N in TemplateName]: TemplateDataMap[N] } = {
+  registered: {
+    transaction: { number: "4800231", registeredAt: d("2026-11-28T07:30:00Z"), subject: "طلب إصدار صك إعالة" },
+    citizen: { name: "سليمان بن عبدالعزيز الحربي" },
+  },
+  issued: {
+    transaction: { number: "4800231" },
+    outgoing: {
+      number: "4812077",
+      date: d("2026-12-03T09:15:00Z"),
+      destination: { name: { ar: "وزارة الموارد البشرية والتنمية الاجتماعية", en: "Ministry of Human Resources and Social Development" } },
+    },
+  },
+  assigned: {
+    transaction: { number: "4800231", registeredAt: d("2026-11-28T07:30:00Z") },
+    employee: { name: "فهد بن صالح السالم" },
+    department: { name: { ar: "إدارة الحقوق المدنية", en: "Civil Rights Department" } },
+  },
+  overdue: {
+    transaction: { number: "4800231" },
+    outgoing: {
+      number: "4812077",
+      date: d("2026-12-03T09:15:00Z"),
+      destination: { name: { ar: "أمانة منطقة القصيم", en: "Qassim Region Municipality" } },
+    },
+    today: d("2026-12-20T05:00:00Z"),
+    daysOverdue: 3,
+    manager: { name: "خالد بن إبراهيم الرشيد" },
+  },
+  reminder: {
+    transaction: { number: "4800231" },
+    outgoing: {
+      number: "4812077",
+      date: d("2026-12-03T09:15:00Z"),
+      destination: { name: { ar: "أمانة منطقة القصيم", en: "Qassim Region Municipality" } },
+    },
+    today: d("2026-12-27T05:00:00Z"),
+    daysOverdue: 10,
+    manager: { name: "خالد بن إبراهيم الرشيد" },
+    reminderNumber: 2,
+  },
+  escalation: {
+    transaction: { number: "4800231" },
+    outgoing: {
+      number: "4812077",
+      date: d("2026-12-03T09:15:00Z"),
+      destination: { name: { ar: "أمانة منطقة القصيم", en: "Qassim Region Municipality" } },
+    },
+    today: d("2027-01-03T05:00:00Z"),
+    daysOverdue: 17,
+    manager: { name: "خالد بن إبراهيم الرشيد" },
+    department: { name: { ar: "إدارة الحقوق المدنية", en: "Civil Rights Department" } },
+    reminderCount: 3,
+  },
+  "reply-received": {
+    transaction: { number: "4800231" },
+    outgoing: {
+      number: "4812077",
+      date: d("2026-12-03T09:15:00Z"),
+      destination: { name: { ar: "أمانة منطقة القصيم", en: "Qassim Region Municipality" } },
+    },
+    reply: { number: "9031", date: d("2026-12-22T10:00:00Z") },
+  },
+  "inquiry-help": { shortCode: "74747" },
+};

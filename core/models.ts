@@ -156,7 +156,10 @@ const messageSchema = new Schema(
     text: String,
     encoding: String,
     parts: Number,
+    /** Every form of every part's SMSC message id (hex and decimal), for matching receipts. */
     smscIds: { type: [String], default: [] },
+    /** The SMSC message id of each part, as submit_sm_resp gave it. */
+    partIds: { type: [String], default: undefined },
     /** Receipt status per SMSC message id (one per part). */
     receipts: { type: Schema.Types.Mixed, default: {} },
     status: { type: String, enum: MESSAGE_STATUSES, required: true },

@@ -1,0 +1,112 @@
+// Validation of the directory's documents (departments, employees, agencies).
+import type { FieldError } from "./event-contract.ts";
+import { normalizeSaudiMobile } from "./normalize.ts";
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+export const CODE = /^[A-Za-z0-9_.\-]{1,64}$/;
+
+class V {
+  errors: FieldError[] = [];
+  fail(field: string, message: string): undefined {
+    this.errors.push({ field, message });
+    return undefined;
+  }
+  text(o: Obj, key: string, field: string, required = true, max = 200): string | undefined {
+    const v = o[key];
+    if (v === undefined || v === null || v === "") return required ? this.fail(field, "is required") : undefined;
+    if (typeof v !== "string" || v.trim() === "") return this.fail(field, "must be a non-empty string");
+    if (v.length > max) return this.fail(field, `must be at most ${max} characters`);
+    return v.trim();
+  }
+  names(o: Obj, key: string, field: string): { ar: string; en: string } | undefined {
+    const v = o[key];
+    if (!isObj(v)) return this.fail(field, "is required: { ar, en }");
+    const ar = this.text(v, "ar", `${field}.ar`);
+    const en = this.text(v, "en", `${field}.en`);
+    return ar && en ? { ar, en } : undefined;
+  }
+  mobile(o: Obj, key: string, field: string, required = true): string | undefined {
+    const v = o[key];
+    if (v === undefined || v === null || v === "") return required ? this.fail(field, "is required") : undefined;
+    return normalizeSaudiMobile(v) ?? this.fail(field, "must be a Saudi mobile number (05XXXXXXXX, 9665XXXXXXXX or +9665XXXXXXXX)");
+  }
+  int(o: Obj, key: string, field: string, min: number, max: number, def: number): number | undefined {
+    const v = o[key];
+    if (v === undefined || v === null) return def;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) return this.fail(field, `must be a whole number from ${min} to ${max}`);
+    return v;
+  }
+  unknown(o: Obj, known: string[]) {
+    for (const k of Object.keys(o)) if (!known.includes(k)) this.fail(k, "is not a known field");
+  }
+}
+
+export interface DepartmentInput {
+  name: { ar: string; en: string };
+  manager: { name: string; mobile: string };
+  replyPeriodDays: number;
+  replyPeriodKind: "calendar" | "working";
+  reminderEveryDays: number;
+  maxReminders: number;
+  escalation?: { name: string; mobile: string };
+}
+
+/** `{ name: { ar, en }, manager: { name, mobile }, replyPeriodDays?, replyPeriodKind?, reminderEveryDays?, maxReminders?, escalation? }` */
+export function validateDepartment(body: unknown, defaultPeriod: number): { value?: DepartmentInput; errors: FieldError[] } {
+  const v = new V();
+  if (!isObj(body)) return { errors: [{ field: "body", message: "must be a JSON object" }] };
+  v.unknown(body, ["name", "manager", "replyPeriodDays", "replyPeriodKind", "reminderEveryDays", "maxReminders", "escalation"]);
+  const name = v.names(body, "name", "name");
+  let manager: DepartmentInput["manager"] | undefined;
+  if (!isObj(body.manager)) v.fail("manager", "is required: { name, mobile }");
+  else {
+    const n = v.text(body.manager, "name", "manager.name");
+    const m = v.mobile(body.manager, "mobile", "manager.mobile");
+    if (n && m) manager = { name: n, mobile: m };
+  }
+  const replyPeriodDays = v.int(body, "replyPeriodDays", "replyPeriodDays", 1, 365, defaultPeriod);
+  const kind = body.replyPeriodKind ?? "calendar";
+  if (kind !== "calendar" && kind !== "working") v.fail("replyPeriodKind", "must be calendar or working");
+  const reminderEveryDays = v.int(body, "reminderEveryDays", "reminderEveryDays", 1, 365, 3);
+  const maxReminders = v.int(body, "maxReminders", "maxReminders", 0, 100, 3);
+  let escalation: DepartmentInput["escalation"];
+  if (body.escalation !== undefined && body.escalation !== null) {
+    if (!isObj(body.escalation)) v.fail("escalation", "must be { name, mobile }");
+    else {
+      const n = v.text(body.escalation, "name", "escalation.name");
+      const m = v.mobile(body.escalation, "mobile", "escalation.mobile");
+      if (n && m) escalation = { name: n, mobile: m };
+    }
+  }
+  if (v.errors.length || !name || !manager || replyPeriodDays === undefined || reminderEveryDays === undefined || maxReminders === undefined) {
+    return { errors: v.errors };
+  }
+  return {
+    value: { name, manager, replyPeriodDays, replyPeriodKind: kind as "calendar" | "working", reminderEveryDays, maxReminders, ...(escalation ? { escalation } : {}) },
+    errors: [],
+  };
+}
+
+/** `{ name, mobile, departmentCode }` */
+export function validateEmployee(body: unknown): { value?: { name: string; mobile: string; departmentCode: string }; errors: FieldError[] } {
+  const v = new V();
+  if (!isObj(body)) return { errors: [{ field: "body", message: "must be a JSON object" }] };
+  v.unknown(body, ["name", "mobile", "departmentCode"]);
+  const name = v.text(body, "name", "name");
+  const mobile = v.mobile(body, "mobile", "mobile");
+  const departmentCode = v.text(body, "departmentCode", "departmentCode", true, 64);
+  if (departmentCode && !CODE.test(departmentCode)) v.fail("departmentCode", "letters, digits, '.', '_' or '-' only");
+  if (v.errors.length || !name || !mobile || !departmentCode) return { errors: v.errors };
+  return { value: { name, mobile, departmentCode }, errors: [] };
+}
+
+/** `{ name: { ar, en } }` */
+export function validateAgency(body: unknown): { value?: { name: { ar: string; en: string } }; errors: FieldError[] } {
+  const v = new V();
+  if (!isObj(body)) return { errors: [{ field: "body", message: "must be a JSON object" }] };
+  v.unknown(body, ["name"]);
+  const name = v.names(body, "name", "name");
+  if (v.errors.length || !name) return { errors: v.errors };
+  return { value: { name }, errors: [] };
+}

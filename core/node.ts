@@ -1,0 +1,75 @@
+// A whole Taqib node: the embedded servers its configuration asks for, then the broker.
+import path from "node:path";
+import type { ServiceBroker } from "moleculer";
+import type { Config } from "./config.ts";
+import { createBroker } from "./broker.ts";
+import { startFerretDB, type LocalServer } from "./servers.ts";
+import { disconnectDatabase } from "./db.ts";
+import { resetAgenda } from "./jobs.ts";
+
+export interface RunningNode {
+  broker: ServiceBroker;
+  config: Config;
+  /** The embedded database, when MONGO_URL was unset. */
+  database?: LocalServer;
+  /** The embedded SMSC simulator, when SMPP_URL was unset and this node runs the smpp service. */
+  smsc?: { port: number; stop(): Promise<void> };
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a node with its embedded defaults.
+ *
+ * @example
+ *   const node = await startTaqib(loadConfig({ API_KEYS: "..." }));
+ *   await node.stop();
+ */
+export async function startTaqib(input: Config, opts: { log?: (line: string) => void } = {}): Promise<RunningNode> {
+  const config = { ...input };
+  const log = opts.log ?? (() => undefined);
+  let database: LocalServer | undefined;
+  let smsc: RunningNode["smsc"];
+  try {
+    if (!config.mongoUrl) {
+      database = await startFerretDB({ dataDir: config.dataDir, log: (l) => log(`[ferretdb] ${l}`) });
+      config.mongoUrl = database.url;
+      log(`embedded database: FerretDB on 127.0.0.1:${database.port}, data in ${path.join(config.dataDir, "ferretdb")}`);
+    }
+    if (!config.smppUrl && config.services.includes("smpp")) {
+      const { SmscSimulator } = await import("../smsc/simulator.ts");
+      const sim = new SmscSimulator({
+        port: config.smscPort,
+        systemId: "taqib",
+        password: "secret",
+        dlrDelayMs: config.smscDlrDelayMs,
+        failureShare: config.smscFailureShare,
+        maxPerSecond: config.smscMaxPerSecond,
+        log,
+      });
+      const { port } = await sim.start();
+      smsc = { port, stop: () => sim.stop() };
+      config.smppUrl = `smpp://taqib:secret@127.0.0.1:${port}`;
+      log(`embedded SMSC simulator on 127.0.0.1:${port}`);
+    }
+    const broker = await createBroker(config);
+    await broker.start();
+    log(`Taqib is up: http://127.0.0.1:${config.port} (services: ${config.services.join(", ")})`);
+    return {
+      broker,
+      config,
+      database,
+      smsc,
+      async stop() {
+        await broker.stop();
+        await disconnectDatabase();
+        resetAgenda();
+        await smsc?.stop();
+        await database?.stop();
+      },
+    };
+  } catch (err) {
+    await smsc?.stop().catch(() => undefined);
+    await database?.stop().catch(() => undefined);
+    throw err;
+  }
+}

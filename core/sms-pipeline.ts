@@ -1,0 +1,262 @@
+// The life of one SMS after it is queued: render, claim, submit, record; and the
+// delivery receipts that follow. Every step is a conditional write on the message's
+// status, so a retried job, a second worker or a late receipt cannot send it twice or
+// move it backwards.
+import mongoose from "mongoose";
+import { AgencyModel, DepartmentModel, EmployeeModel, FINAL_MESSAGE_STATUSES, MessageModel, TransactionModel, type MessageStatus } from "./models.ts";
+
+/** What a send job needs from the SMPP side (the smpp service's `submit` action). */
+export type Submit = (req: { to: string; text: string }) => Promise<{ messageIds: string[]; encoding: string; partCount: number }>;
+
+/** What a send job needs from the templates. */
+export interface Renderer {
+  render(name: string, lang: "ar" | "en", data: object): { text: string };
+}
+
+export interface SendDeps {
+  render: Renderer;
+  submit: Submit;
+  /** Encoding and part count of a text, and the configured limit. */
+  analyse(text: string): { encoding: string; partCount: number };
+  maxParts: number;
+  /** How long a message may wait for data it needs (the registered event, the employee). */
+  dataGraceMs?: number;
+  /** A message left in "sending" this long by a dead worker is sent again. */
+  staleSendingMs?: number;
+  log?: { warn(...a: unknown[]): void; info(...a: unknown[]): void };
+}
+
+/** An error the send job retries with backoff; any other error is final for the message. */
+export class RetryableSendError extends Error {
+  readonly retryable = true;
+  constructor(public readonly code: string, message: string) {
+    super(message);
+    this.name = "RetryableSendError";
+  }
+}
+
+/** Data missing for the template: retried while the grace period lasts. */
+class MissingDataError extends Error {
+  constructor(public readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+const localName = (n: { ar?: string | null; en?: string | null } | undefined | null, fallback?: string) => ({
+  ar: n?.ar ?? n?.en ?? fallback ?? "",
+  en: n?.en ?? n?.ar ?? fallback ?? "",
+});
+
+/** The recipient, language and template data of a message, from the current model. */
+export async function resolveMessage(msg: {
+  template: string;
+  role: string;
+  to?: string | null;
+  lang?: string | null;
+  transactionNumber?: string | null;
+  vars?: any;
+}): Promise<{ to: string; lang: "ar" | "en"; data: Record<string, unknown> }> {
+  const vars = (msg.vars ?? {}) as Record<string, any>;
+  const data: Record<string, unknown> = { ...vars, today: new Date() };
+  let to = msg.to ?? undefined;
+  let lang = (msg.lang as "ar" | "en" | undefined) ?? undefined;
+  if (msg.transactionNumber) {
+    const t = await TransactionModel.findById(msg.transactionNumber).lean();
+    if (!t || !t.registered) throw new MissingDataError("TRANSACTION_NOT_REGISTERED", `transaction ${msg.transactionNumber} has no registered event yet`);
+    data.transaction = { number: t.number, registeredAt: t.registeredAt, subject: t.subject ?? "", status: t.status };
+    data.citizen = { name: t.citizen?.name };
+    if (msg.role === "citizen") {
+      to ??= t.citizen?.mobile ?? undefined;
+      lang ??= (t.citizen?.language as "ar" | "en" | undefined) ?? "ar";
+    }
+    if (vars.outgoingNumber) {
+      const o = t.outgoing.find((x) => x.number === vars.outgoingNumber);
+      if (!o) throw new MissingDataError("OUTGOING_NOT_FOUND", `outgoing ${vars.outgoingNumber} is not in transaction ${t.number}`);
+      const agency = await AgencyModel.findById(o.destination?.agencyCode).lean();
+      data.outgoing = {
+        number: o.number,
+        date: o.date,
+        destination: { code: o.destination?.agencyCode, name: localName(agency?.name, o.destination?.name ?? o.destination?.agencyCode ?? "") },
+      };
+      if (o.reply) data.reply = { number: o.reply.number ?? "", date: o.reply.date ?? o.reply.receivedAt };
+    }
+    const deptCode = (vars.departmentCode as string | undefined) ?? t.departmentCode;
+    if (deptCode) {
+      const dept = await DepartmentModel.findById(deptCode).lean();
+      if (dept) {
+        data.department = { code: dept._id, name: localName(dept.name) };
+        data.manager = { name: dept.manager?.name ?? "" };
+        if (msg.role === "manager") to ??= dept.manager?.mobile ?? undefined;
+        if (msg.role === "escalation") {
+          to ??= dept.escalation?.mobile ?? undefined;
+          data.escalation = { name: dept.escalation?.name ?? "" };
+        }
+      }
+    }
+  }
+  if (msg.role === "employee") {
+    const emp = await EmployeeModel.findById(vars.employeeId).lean();
+    if (!emp) throw new MissingDataError("EMPLOYEE_NOT_FOUND", `employee ${vars.employeeId} is not in the directory`);
+    data.employee = { name: emp.name };
+    to ??= emp.mobile;
+  }
+  if (!to) throw new MissingDataError("NO_RECIPIENT", `no mobile number for the ${msg.role} of this message`);
+  return { to, lang: lang ?? "ar", data };
+}
+
+function history(status: MessageStatus | "retrying", detail?: string) {
+  return { $push: { statusHistory: { status, at: new Date(), ...(detail ? { detail } : {}) } } };
+}
+
+/**
+ * Sends one queued message (the body of the `sms.send` job). Returns what happened;
+ * throws RetryableSendError when the job should be retried later.
+ *
+ * @example
+ *   await sendMessage("e1:registered:citizen", deps) // "submitted"
+ */
+export async function sendMessage(messageId: string, deps: SendDeps): Promise<"submitted" | "skipped" | "failed"> {
+  const msg = await MessageModel.findById(messageId).lean();
+  if (!msg) return "skipped";
+  const staleBefore = new Date(Date.now() - (deps.staleSendingMs ?? 120_000));
+  const stale = msg.status === "sending" && msg.sendingSince && msg.sendingSince < staleBefore;
+  if (msg.status !== "queued" && !stale) return "skipped";
+
+  let rendered: { to: string; lang: "ar" | "en"; text: string; encoding: string; parts: number };
+  try {
+    const { to, lang, data } = await resolveMessage(msg);
+    const { text } = deps.render.render(msg.template, lang, { ...data, lang });
+    const { encoding, partCount } = deps.analyse(text);
+    if (partCount > deps.maxParts) {
+      await fail(messageId, "failed", "TOO_MANY_PARTS", `${partCount} parts, more than the ${deps.maxParts} allowed`);
+      return "failed";
+    }
+    rendered = { to, lang, text, encoding, parts: partCount };
+  } catch (err) {
+    const code = err instanceof MissingDataError ? err.code : ((err as { code?: string }).code ?? "RENDER_FAILED");
+    const message = (err as Error).message;
+    const age = Date.now() - msg.createdAt.getTime();
+    if (err instanceof MissingDataError && age < (deps.dataGraceMs ?? 15 * 60_000)) {
+      await MessageModel.updateOne({ _id: messageId, status: "queued" }, { $set: { error: { code, message }, updatedAt: new Date() } });
+      throw new RetryableSendError(code, message);
+    }
+    // A template that does not render is an error on the message, never a half-rendered SMS.
+    await fail(messageId, "failed", code, message);
+    return "failed";
+  }
+
+  const claimed = await MessageModel.updateOne(
+    { _id: messageId, $or: [{ status: "queued" }, { status: "sending", sendingSince: { $lt: staleBefore } }] },
+    {
+      $set: { status: "sending", sendingSince: new Date(), updatedAt: new Date(), ...rendered },
+      $inc: { attempts: 1 },
+      $unset: { error: 1 },
+      ...history("sending"),
+    },
+  );
+  if (claimed.modifiedCount !== 1) return "skipped";
+
+  let result: Awaited<ReturnType<Submit>>;
+  try {
+    result = await deps.submit({ to: rendered.to, text: rendered.text });
+  } catch (err) {
+    const e = err as { code?: string; message?: string; retryable?: boolean; data?: { code?: string; retryable?: boolean } };
+    const code = e.data?.code ?? e.code ?? "SUBMIT_FAILED";
+    const retryable = e.data?.retryable ?? e.retryable ?? true;
+    if (retryable) {
+      await MessageModel.updateOne(
+        { _id: messageId, status: "sending" },
+        { $set: { status: "queued", error: { code, message: e.message ?? code }, updatedAt: new Date() }, $unset: { sendingSince: 1 }, ...history("retrying", code) },
+      );
+      throw new RetryableSendError(code, e.message ?? code);
+    }
+    await fail(messageId, code === "ESME_RINVDSTADR" || code.startsWith("ESME_R") ? "rejected" : "failed", code, e.message ?? code);
+    return "failed";
+  }
+  const { messageIdAliases } = await import("./smpp/dlr.ts");
+  const aliases = [...new Set(result.messageIds.flatMap((id) => messageIdAliases(id)))];
+  await MessageModel.updateOne(
+    { _id: messageId, status: "sending" },
+    {
+      $set: { status: "submitted", smscIds: aliases, partIds: result.messageIds, submittedAt: new Date(), updatedAt: new Date(), encoding: result.encoding, parts: result.partCount },
+      $unset: { sendingSince: 1 },
+      ...history("submitted"),
+    },
+  );
+  // Receipts that arrived before the submit was recorded wait in the receipt log.
+  const early = await ReceiptModel.find({ _id: { $in: aliases } }).lean();
+  for (const r of early) await applyReceiptToMessage(r._id, r.status as MessageStatus, r.final ?? false, r.at ?? new Date());
+  return "submitted";
+}
+
+async function fail(messageId: string, status: MessageStatus, code: string, message: string): Promise<void> {
+  await MessageModel.updateOne(
+    { _id: messageId, status: { $nin: FINAL_MESSAGE_STATUSES } },
+    { $set: { status, error: { code, message }, finalAt: new Date(), updatedAt: new Date() }, $unset: { sendingSince: 1 }, ...history(status, code) },
+  );
+}
+
+/** Marks a message failed for good (retries exhausted). */
+export async function failMessage(messageId: string, code: string, message: string): Promise<void> {
+  await fail(messageId, "failed", code, message);
+}
+
+/** The log of every delivery receipt received, keyed by SMSC message id. */
+const receiptSchema = new mongoose.Schema(
+  { _id: String, status: String, final: Boolean, stat: String, err: String, at: Date, receivedAt: Date, count: Number },
+  { versionKey: false },
+);
+export const ReceiptModel = mongoose.models.Receipt ?? mongoose.model("Receipt", receiptSchema, "receipts");
+
+export interface Receipt {
+  messageId: string;
+  status: MessageStatus;
+  final: boolean;
+  stat?: string;
+  err?: string;
+  doneAt?: Date;
+}
+
+/**
+ * Records a delivery receipt and applies it to its message. A receipt that arrives twice,
+ * late (after a final one) or before the submit was recorded is applied correctly.
+ */
+export async function applyReceipt(r: Receipt): Promise<void> {
+  const at = r.doneAt ?? new Date();
+  await ReceiptModel.updateOne(
+    { _id: r.messageId },
+    { $set: { status: r.status, final: r.final, stat: r.stat, err: r.err, at, receivedAt: new Date() }, $inc: { count: 1 } },
+    { upsert: true },
+  );
+  await applyReceiptToMessage(r.messageId, r.status, r.final, at);
+}
+
+const RANK: Partial<Record<MessageStatus, number>> = { submitted: 0, delivered: 1, expired: 2, undeliverable: 3, rejected: 4, failed: 5 };
+
+async function applyReceiptToMessage(smscId: string, status: MessageStatus, final: boolean, at: Date): Promise<void> {
+  const { messageIdAliases } = await import("./smpp/dlr.ts");
+  const aliases = messageIdAliases(smscId);
+  const msg = await MessageModel.findOne({ smscIds: { $in: aliases } }).lean();
+  if (!msg) return; // kept in the receipt log; applied when the submit is recorded
+  const partIds = msg.partIds ?? [];
+  const part = partIds.find((p) => messageIdAliases(p).some((a) => aliases.includes(a))) ?? smscId;
+  const key = `receipts.${part.replace(/[.$]/g, "_")}`;
+  // A part's final state is never replaced by a later, non-final one.
+  const current = (msg.receipts as Record<string, { status: string; final: boolean }> | undefined)?.[part.replace(/[.$]/g, "_")];
+  if (current?.final && !final) return;
+  if (!current || current.status !== status) {
+    await MessageModel.updateOne({ _id: msg._id }, { $set: { [key]: { status, final, at } } });
+  }
+  const fresh = await MessageModel.findById(msg._id).lean();
+  if (!fresh || FINAL_MESSAGE_STATUSES.includes(fresh.status as MessageStatus)) return;
+  const parts = Object.values((fresh.receipts ?? {}) as Record<string, { status: MessageStatus; final: boolean }>);
+  const expected = Math.max(partIds.length, 1);
+  const finals = parts.filter((p) => p.final);
+  if (finals.length < expected) return;
+  // The message's status is its worst part's: delivered only when every part is.
+  const overall = finals.map((p) => p.status).sort((a, b) => (RANK[b] ?? 0) - (RANK[a] ?? 0))[0]!;
+  await MessageModel.updateOne(
+    { _id: msg._id, status: { $nin: FINAL_MESSAGE_STATUSES } },
+    { $set: { status: overall, finalAt: at, updatedAt: new Date() }, ...history(overall) },
+  );
+}

@@ -1,0 +1,111 @@
+import { timingSafeEqual, createHash } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import ApiGateway from "moleculer-web";
+import type { ServiceSchema } from "moleculer";
+import type { Config } from "../core/config.ts";
+import { clientError } from "../core/errors.ts";
+import { httpError } from "../core/http-errors.ts";
+import { databaseMixin } from "../core/mixins.ts";
+import { databaseReachable } from "../core/db.ts";
+import { channelRoutes } from "../channels/registry.ts";
+
+type Req = IncomingMessage & { $service: any; $ctx?: any; $params: Record<string, any>; body?: unknown; query?: Record<string, string> };
+
+const digest = (s: string) => createHash("sha256").update(s).digest();
+
+/** Constant-time check of a Bearer key against API_KEYS. */
+export function apiKeyValid(header: string | undefined, keys: string[]): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+  if (!m) return false;
+  const given = digest(m[1]!);
+  let ok = false;
+  for (const key of keys) ok = timingSafeEqual(given, digest(key)) || ok;
+  return ok;
+}
+
+function onError(this: any, req: Req, res: ServerResponse, err: any) {
+  const { status, body, retryable } = httpError(err);
+  if (status >= 500) this.logger.error(`${req.method} ${req.url} failed:`, err);
+  if (res.headersSent) return res.end();
+  res.setHeader("Content-Type", "application/json; charset=utf-8");
+  if (retryable) res.setHeader("Retry-After", "5");
+  if (status === 401) res.setHeader("WWW-Authenticate", 'Bearer realm="taqib"');
+  res.writeHead(status);
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * The HTTP front door: the staff and events API (API key), health, agencies' webhooks and
+ * the channels' public routes.
+ */
+export default function apiService(config: Config): ServiceSchema {
+  const json = { json: { limit: "1mb", strict: false }, urlencoded: false };
+  return {
+    name: "api",
+    mixins: [ApiGateway as any, databaseMixin()],
+    settings: {
+      port: config.port,
+      ip: config.host,
+      log4XXResponses: false,
+      logRequest: "debug",
+      logResponse: "debug",
+      onError,
+      routes: [
+        {
+          path: "/health",
+          bodyParsers: false,
+          mappingPolicy: "restrict",
+          aliases: {
+            "GET live": "api.live",
+            "GET ready": "api.ready",
+          },
+          onError,
+        },
+        {
+          path: "/api/v1",
+          authentication: true,
+          bodyParsers: json,
+          mappingPolicy: "restrict",
+          mergeParams: false,
+          aliases: {
+            "POST events": "events.ingest",
+            "PUT departments/:code": "directory.putDepartment",
+            "GET departments/:code": "directory.getDepartment",
+            "PUT employees/:id": "directory.putEmployee",
+            "GET employees/:id": "directory.getEmployee",
+            "PUT agencies/:code": "directory.putAgency",
+            "GET agencies/:code": "directory.getAgency",
+            "GET transactions/:number": "directory.getTransaction",
+            "GET messages": "directory.listMessages",
+          },
+          onBeforeCall(ctx: any, _route: unknown, req: Req) {
+            ctx.meta.apiKey = true;
+            ctx.meta.ip = req.socket.remoteAddress;
+          },
+          onError,
+        },
+        ...channelRoutes(config, onError),
+      ],
+    } as Record<string, unknown>,
+    actions: {
+      live: { visibility: "published", handler: () => ({ status: "ok" }) },
+      ready: {
+        visibility: "published",
+        async handler(ctx: any) {
+          const database = await databaseReachable();
+          const checks: Record<string, string> = { database: database ? "ok" : "unreachable" };
+          if (!database) ctx.meta.$statusCode = 503;
+          return { status: database ? "ok" : "unavailable", checks };
+        },
+      },
+    },
+    methods: {
+      async authenticate(_ctx: unknown, _route: unknown, req: Req) {
+        if (!apiKeyValid(req.headers.authorization, config.apiKeys)) {
+          throw clientError(401, "UNAUTHORIZED", "A valid API key is required: Authorization: Bearer <key>");
+        }
+        return { apiKey: true };
+      },
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import type { Context, ServiceSchema } from "moleculer";
+import { databaseMixin } from "../core/mixins.ts";
+import { AgencyModel, DepartmentModel, EmployeeModel, MessageModel, TransactionModel } from "../core/models.ts";
+import { CODE, validateAgency, validateDepartment, validateEmployee } from "../core/directory-contract.ts";
+import { clientError } from "../core/errors.ts";
+import { normalizeTransactionNumber, maskMobile } from "../core/normalize.ts";
+import { configOf } from "../core/broker.ts";
+
+/** A path or query parameter (the gateway passes { params, query, body }). */
+function param(ctx: Context<any>, name: string): unknown {
+  return ctx.params.params?.[name] ?? ctx.params.query?.[name] ?? ctx.params[name];
+}
+
+function code(value: unknown, what: string): string {
+  if (typeof value !== "string" || !CODE.test(value)) {
+    throw clientError(400, "INVALID_CODE", `The ${what} must be 1 to 64 letters, digits, '.', '_' or '-'`);
+  }
+  return value;
+}
+
+/** 201 with its Location for a new document, 200 for a replaced one. */
+function created(ctx: Context<any>, existed: unknown, location: string) {
+  const meta = ctx.meta as { $statusCode?: number; $location?: string };
+  meta.$statusCode = existed ? 200 : 201;
+  if (!existed) meta.$location = location;
+}
+
+function invalid(errors: { field: string; message: string }[]) {
+  return clientError(400, "INVALID_BODY", `${errors.length} invalid field(s)`, { details: errors });
+}
+
+function notFound(what: string, id: string) {
+  return clientError(404, `${what.toUpperCase()}_NOT_FOUND`, `No ${what} ${id}`);
+}
+
+const omitSecrets = (a: any) => {
+  const { secrets, ...rest } = a;
+  return {
+    ...rest,
+    code: a._id,
+    secrets: (secrets ?? []).map((s: any) => ({ id: s.id, createdAt: s.createdAt, revokedAt: s.revokedAt, active: !s.revokedAt })),
+  };
+};
+
+/** The staff API's directory (departments, employees, agencies) and read models. */
+const DirectoryService: ServiceSchema = {
+  name: "directory",
+  mixins: [databaseMixin()],
+  actions: {
+    putDepartment: {
+      async handler(ctx: Context<any>) {
+        const c = code(param(ctx, "code"), "department code");
+        const { value, errors } = validateDepartment(ctx.params.body, configOf(this.broker).defaultReplyPeriodDays);
+        if (!value) throw invalid(errors);
+        const before = await DepartmentModel.findById(c).lean();
+        const doc = await DepartmentModel.findOneAndReplace({ _id: c }, { _id: c, ...value, updatedAt: new Date() }, { upsert: true, returnDocument: "after" }).lean();
+        // A changed reply period applies to what is still pending.
+        const changed = !before || before.replyPeriodDays !== value.replyPeriodDays || before.replyPeriodKind !== value.replyPeriodKind ||
+          before.reminderEveryDays !== value.reminderEveryDays || before.maxReminders !== value.maxReminders;
+        if (changed) this.broker.emit("department.changed", { code: c });
+        created(ctx, before, `/api/v1/departments/${c}`);
+        return { code: c, ...doc };
+      },
+    },
+    getDepartment: {
+      async handler(ctx: Context<any>) {
+        const c = code(param(ctx, "code"), "department code");
+        const doc = await DepartmentModel.findById(c).lean();
+        if (!doc) throw notFound("department", c);
+        return { code: c, ...doc };
+      },
+    },
+    putEmployee: {
+      async handler(ctx: Context<any>) {
+        const id = code(param(ctx, "id"), "employee id");
+        const { value, errors } = validateEmployee(ctx.params.body);
+        if (!value) throw invalid(errors);
+        const before = await EmployeeModel.exists({ _id: id });
+        const doc = await EmployeeModel.findOneAndReplace({ _id: id }, { _id: id, ...value, updatedAt: new Date() }, { upsert: true, returnDocument: "after" }).lean();
+        created(ctx, before, `/api/v1/employees/${id}`);
+        return { id, ...doc };
+      },
+    },
+    getEmployee: {
+      async handler(ctx: Context<any>) {
+        const id = code(param(ctx, "id"), "employee id");
+        const doc = await EmployeeModel.findById(id).lean();
+        if (!doc) throw notFound("employee", id);
+        return { id, ...doc };
+      },
+    },
+    putAgency: {
+      async handler(ctx: Context<any>) {
+        const c = code(param(ctx, "code"), "agency code");
+        const { value, errors } = validateAgency(ctx.params.body);
+        if (!value) throw invalid(errors);
+        const before = await AgencyModel.exists({ _id: c });
+        // Secrets are managed on their own endpoint and survive a PUT of the names.
+        const doc = await AgencyModel.findOneAndUpdate({ _id: c }, { $set: { name: value.name, updatedAt: new Date() } }, { upsert: true, returnDocument: "after" }).lean();
+        created(ctx, before, `/api/v1/agencies/${c}`);
+        return omitSecrets(doc);
+      },
+    },
+    getAgency: {
+      async handler(ctx: Context<any>) {
+        const c = code(param(ctx, "code"), "agency code");
+        const doc = await AgencyModel.findById(c).lean();
+        if (!doc) throw notFound("agency", c);
+        return omitSecrets(doc);
+      },
+    },
+    getTransaction: {
+      async handler(ctx: Context<any>) {
+        const number = normalizeTransactionNumber(param(ctx, "number"));
+        if (!number) throw clientError(400, "INVALID_TRANSACTION_NUMBER", "A transaction number is 1 to 20 digits");
+        const doc = await TransactionModel.findById(number).lean();
+        if (!doc) throw notFound("transaction", number);
+        const { _id, ...rest } = doc;
+        return rest;
+      },
+    },
+    listMessages: {
+      async handler(ctx: Context<any>) {
+        const filter: Record<string, unknown> = {};
+        const tn = param(ctx, "transactionNumber");
+        if (tn !== undefined) {
+          const n = normalizeTransactionNumber(tn);
+          if (!n) throw clientError(400, "INVALID_TRANSACTION_NUMBER", "A transaction number is 1 to 20 digits");
+          filter.transactionNumber = n;
+        }
+        const status = param(ctx, "status");
+        if (status !== undefined) filter.status = String(status);
+        const limit = Math.min(Math.max(Number(param(ctx, "limit") ?? 100) || 100, 1), 1000);
+        const docs = await MessageModel.find(filter).sort({ createdAt: 1 }).limit(limit).lean();
+        return {
+          messages: docs.map(({ _id, ...m }) => ({ id: _id, ...m, toMasked: maskMobile(m.to ?? undefined) })),
+        };
+      },
+    },
+  },
+};
+
+export default DirectoryService;

@@ -1,0 +1,115 @@
+// Test harness: real servers on free ports in temporary directories, removed afterwards.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { loadConfig, type Config } from "../../core/config.ts";
+import { freePort, startFerretDB, startNats, type LocalServer } from "../../core/servers.ts";
+import { startTaqib, type RunningNode } from "../../core/node.ts";
+
+export const API_KEY = "test-key-0123456789abcdef";
+
+export function tempDir(prefix = "taqib-test-"): { dir: string; remove(): void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A FerretDB of its own for a test file. */
+export async function testDatabase(): Promise<LocalServer & { dir: string; remove(): Promise<void> }> {
+  const tmp = tempDir("taqib-db-");
+  const db = await startFerretDB({ dataDir: tmp.dir });
+  return Object.assign(db, { dir: tmp.dir, remove: async () => { await db.stop(); tmp.remove(); } });
+}
+
+export { startNats, freePort };
+
+/** The environment of a test node; `env` overrides. */
+export async function testConfig(env: Record<string, string | undefined> = {}): Promise<Config> {
+  return loadConfig({
+    PORT: String(await freePort()),
+    HOST: "127.0.0.1",
+    API_KEYS: API_KEY,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
+    SWEEP_INTERVAL_MS: "500",
+    DATA_DIR: tempDir("taqib-data-").dir,
+    ...env,
+  });
+}
+
+/** Starts an in-process Taqib node against the given database. */
+export async function testNode(mongoUrl: string, env: Record<string, string | undefined> = {}): Promise<RunningNode & { url: string }> {
+  const config = await testConfig({ MONGO_URL: mongoUrl, ...env });
+  const node = await startTaqib(config);
+  return Object.assign(node, { url: `http://127.0.0.1:${config.port}` });
+}
+
+/** An HTTP call with JSON; answers status, headers and parsed body (text when not JSON). */
+export async function http(
+  base: string,
+  method: string,
+  p: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; text: string; headers: Headers }> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === "string" ? body : JSON.stringify(body);
+    (init.headers as Record<string, string>)["content-type"] ??= "application/json";
+  }
+  const res = await fetch(base + p, init);
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body: parsed, text, headers: res.headers };
+}
+
+/** The same with the staff API key. */
+export function api(base: string, method: string, p: string, body?: unknown) {
+  return http(base, method, p, body, { authorization: `Bearer ${API_KEY}` });
+}
+
+/** Polls `fn` until it returns a truthy value, or fails after timeoutMs. */
+export async function eventually<T>(fn: () => Promise<T | undefined | false | null>, timeoutMs = 15000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A sample lifecycle of one transaction, as the correspondence system posts it. */
+export function sampleLifecycle(number: string, opts: { mobile?: string; prefix?: string; lang?: "ar" | "en"; issuedDaysAgo?: number } = {}) {
+  const p = opts.prefix ?? `t${number}`;
+  const t0 = Date.now() - 60 * 60_000;
+  const at = (min: number) => new Date(t0 + min * 60_000).toISOString();
+  const outgoingDate = opts.issuedDaysAgo !== undefined ? new Date(Date.now() - opts.issuedDaysAgo * 86_400_000).toISOString() : at(30);
+  return [
+    { id: `${p}-1`, type: "registered", transactionNumber: number, occurredAt: at(0), data: { citizen: { name: "محمد بن عبدالله", mobile: opts.mobile ?? "0551234567", language: opts.lang ?? "ar" }, subject: "طلب إفادة", departmentCode: "LEGAL" } },
+    { id: `${p}-2`, type: "referred", transactionNumber: number, occurredAt: at(10), data: { departmentCode: "LEGAL" } },
+    { id: `${p}-3`, type: "assigned", transactionNumber: number, occurredAt: at(20), data: { employeeId: "E100" } },
+    { id: `${p}-4`, type: "issued", transactionNumber: number, occurredAt: at(30), data: { outgoingNumber: `9${number}`, outgoingDate, destination: { agencyCode: "MOI", name: "وزارة الداخلية" }, requiresReply: true } },
+    { id: `${p}-5`, type: "reply-received", transactionNumber: number, occurredAt: at(40), data: { outgoingNumber: `9${number}`, replyNumber: "R-77", replyDate: at(40) } },
+    { id: `${p}-6`, type: "closed", transactionNumber: number, occurredAt: at(50), data: {} },
+  ];
+}
+
+/** The directory the sample lifecycle refers to. */
+export async function seedDirectory(base: string, opts: { replyPeriodDays?: number } = {}) {
+  await api(base, "PUT", "/api/v1/departments/LEGAL", {
+    name: { ar: "الإدارة القانونية", en: "Legal Affairs" },
+    manager: { name: "سعد الحربي", mobile: "0559990001" },
+    replyPeriodDays: opts.replyPeriodDays ?? 10,
+  });
+  await api(base, "PUT", "/api/v1/employees/E100", { name: "خالد العتيبي", mobile: "0559990002", departmentCode: "LEGAL" });
+  await api(base, "PUT", "/api/v1/agencies/MOI", { name: { ar: "وزارة الداخلية", en: "Ministry of Interior" } });
+}

@@ -23,7 +23,7 @@
  * | `name obj` | `{{name outgoing.destination.name}}` | `.ar`/`.en` by language, else the other one; a plain string as is |
  * | `count n unit` | `{{count daysOverdue "day"}}` | `يوم واحد`، `يومين`، `3 أيام`، `12 يومًا` (genitive: after منذ/بعد); en `3 days` |
  * | `ordinal n` | `{{ordinal reminderNumber}}` | `الثاني` (1..30, else `رقم 31`); en `2nd` |
- * | `truncate text max` | `{{truncate transaction.subject 40}}` | cut to `max` characters with `…` (en `...`) |
+ * | `truncate text max` | `{{truncate transaction.subject 30}}` | at most `max` characters, cut at a word when possible, ending `…` (en `...`) |
  * | `eq a b` | `{{#if (eq @lang "ar")}}…{{/if}}` | `a === b` |
  *
  * `digits` is `"latin"` (default for dates) or `"arabic"` (Arabic-Indic ٠-٩).
@@ -31,7 +31,8 @@
  *
  * Output is cleaned for SMS: each line trimmed, runs of spaces collapsed,
  * blank lines dropped (a line break in the template is a line break in the
- * SMS), no space before `.` `,` `،` `؛` `:` `!` `?` `؟`. Nothing is HTML-escaped.
+ * SMS), no space before `.` `,` `،` `؛` `:` `!` `?` `؟`, no full stop right after
+ * an ellipsis (`…` or `...`, e.g. a truncated subject). Nothing is HTML-escaped.
  *
  * @module
  */
@@ -346,7 +347,7 @@ export function createTemplateEngine(options: TemplateEngineOptions): TemplateEn
 
 /**
  * Cleans rendered text for SMS: trims lines, collapses spaces, drops blank
- * lines, removes spaces before punctuation.
+ * lines, removes spaces before punctuation and a full stop after an ellipsis.
  *
  * @example
  * cleanSmsText("  نفيدكم   بتسجيل  .\n\n\nشكرًا ") // "نفيدكم بتسجيل.\nشكرًا"
@@ -355,7 +356,13 @@ export function cleanSmsText(s: string): string {
   return s
     .replace(/\r\n?/g, "\n")
     .split("\n")
-    .map((line) => line.replace(/[ \t\u00A0\u200B]+/g, " ").replace(/ +([.,،؛:!?؟])/g, "$1").trim())
+    .map((line) =>
+      line
+        .replace(/[ \t\u00A0\u200B]+/g, " ")
+        .replace(/ +([.,،؛:!?؟])/g, "$1")
+        .replace(/(…|\.\.\.)\./g, "$1")
+        .trim(),
+    )
     .filter((line) => line.length > 0)
     .join("\n");
 }
@@ -635,7 +642,11 @@ function registerHelpers(hb: typeof Handlebars): void {
     if (!Number.isInteger(max) || max < 2) throw new FieldError(`{{truncate}}: max must be an integer >= 2`);
     if (s.length <= max) return s;
     const ellipsis = langOf(options) === "ar" ? "…" : "...";
-    return s.slice(0, max - ellipsis.length).trimEnd() + ellipsis;
+    let cut = s.slice(0, max - ellipsis.length + 1);
+    // prefer a word boundary when it keeps at least half of the room
+    const space = cut.lastIndexOf(" ");
+    cut = space >= max / 2 ? cut.slice(0, space) : cut.slice(0, max - ellipsis.length);
+    return cut.trimEnd().replace(/[\s.,،؛:!?؟-]+$/, "") + ellipsis;
   });
   hb.registerHelper("eq", (...args: unknown[]) => {
     const { params } = split(args);

@@ -87,12 +87,13 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false | nu
   }
 }
 
-/** A sample lifecycle of one transaction, as the correspondence system posts it. */
+const T0 = Date.now() - 60 * 60_000;
+
+/** A sample lifecycle of one transaction, as the correspondence system posts it (the same content on every call). */
 export function sampleLifecycle(number: string, opts: { mobile?: string; prefix?: string; lang?: "ar" | "en"; issuedDaysAgo?: number } = {}) {
   const p = opts.prefix ?? `t${number}`;
-  const t0 = Date.now() - 60 * 60_000;
-  const at = (min: number) => new Date(t0 + min * 60_000).toISOString();
-  const outgoingDate = opts.issuedDaysAgo !== undefined ? new Date(Date.now() - opts.issuedDaysAgo * 86_400_000).toISOString() : at(30);
+  const at = (min: number) => new Date(T0 + min * 60_000).toISOString();
+  const outgoingDate = opts.issuedDaysAgo !== undefined ? new Date(T0 - opts.issuedDaysAgo * 86_400_000).toISOString() : at(30);
   return [
     { id: `${p}-1`, type: "registered", transactionNumber: number, occurredAt: at(0), data: { citizen: { name: "محمد بن عبدالله", mobile: opts.mobile ?? "0551234567", language: opts.lang ?? "ar" }, subject: "طلب إفادة", departmentCode: "LEGAL" } },
     { id: `${p}-2`, type: "referred", transactionNumber: number, occurredAt: at(10), data: { departmentCode: "LEGAL" } },

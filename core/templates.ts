@@ -270,11 +270,12 @@ export function createTemplateEngine(options: TemplateEngineOptions): TemplateEn
     try {
       const ast = hb.parse(source);
       const unknown = unknownHelpers(ast, hb.helpers);
-      if (unknown.length > 0) throw new Error(`unknown helper ${unknown.map((h) => `"${h}"`).join(", ")}`);
+      if (unknown.length > 0) throw new TemplateError(id, `unknown helper ${unknown.map((h) => `"${h}"`).join(", ")}`);
       requireValues(ast, hb.helpers);
       const fn = hb.compile(ast, COMPILE_OPTIONS);
       compiled = { fn, ast, paths: collectPaths(ast) };
     } catch (e) {
+      if (e instanceof TemplateError) throw e;
       throw new TemplateError(id, `syntax error: ${(e as Error).message}`, { cause: e });
     }
     cache.set(id, compiled);
@@ -287,7 +288,10 @@ export function createTemplateEngine(options: TemplateEngineOptions): TemplateEn
     let used: Lang = lang;
     if (!has(name, lang)) {
       if (lang !== "ar" && has(name, "ar")) used = "ar";
-      else throw new TemplateError(`${name}.${lang}`, `no template file ${fileOf(name, lang)}`);
+      else {
+        const tried = lang === "ar" ? fileOf(name, "ar") : `${fileOf(name, lang)} nor ${fileOf(name, "ar")}`;
+        throw new TemplateError(`${name}.${lang}`, `no template file ${tried}`);
+      }
     }
     const id = `${name}.${used}`;
     const compiled = load(name, used);

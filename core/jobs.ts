@@ -55,5 +55,6 @@ export function resetAgenda(): void {
  */
 export async function scheduleSend(messageId: string, at: Date = new Date()): Promise<void> {
   const a = await getAgenda();
-  await a.create(JOB_SEND_SMS, { messageId }).unique({ "data.messageId": messageId }).schedule(at).save();
+  // insertOnly: a job waiting out its backoff keeps its time.
+  await a.create(JOB_SEND_SMS, { messageId }).unique({ "data.messageId": messageId }, { insertOnly: true }).schedule(at).save();
 }

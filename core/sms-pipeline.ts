@@ -3,6 +3,7 @@
 // status, so a retried job, a second worker or a late receipt cannot send it twice or
 // move it backwards.
 import mongoose from "mongoose";
+import { aggregatePartStatuses, messageIdAliases, type MessageStatus as ReceiptStatus } from "./smpp/dlr.ts";
 import { AgencyModel, DepartmentModel, EmployeeModel, FINAL_MESSAGE_STATUSES, MessageModel, TransactionModel, type MessageStatus } from "./models.ts";
 
 /** What a send job needs from the SMPP side (the smpp service's `submit` action). */
@@ -173,7 +174,6 @@ export async function sendMessage(messageId: string, deps: SendDeps): Promise<"s
     await fail(messageId, code === "ESME_RINVDSTADR" || code.startsWith("ESME_R") ? "rejected" : "failed", code, e.message ?? code);
     return "failed";
   }
-  const { messageIdAliases } = await import("./smpp/dlr.ts");
   const aliases = [...new Set(result.messageIds.flatMap((id) => messageIdAliases(id)))];
   await MessageModel.updateOne(
     { _id: messageId, status: "sending" },
@@ -231,30 +231,28 @@ export async function applyReceipt(r: Receipt): Promise<void> {
   await applyReceiptToMessage(r.messageId, r.status, r.final, at);
 }
 
-const RANK: Partial<Record<MessageStatus, number>> = { submitted: 0, delivered: 1, expired: 2, undeliverable: 3, rejected: 4, failed: 5 };
+/** A message id as a key of the receipts map (MongoDB keys may not hold "." or "$"). */
+const receiptKey = (id: string) => id.replace(/[.$]/g, "_");
 
 async function applyReceiptToMessage(smscId: string, status: MessageStatus, final: boolean, at: Date): Promise<void> {
-  const { messageIdAliases } = await import("./smpp/dlr.ts");
   const aliases = messageIdAliases(smscId);
   const msg = await MessageModel.findOne({ smscIds: { $in: aliases } }).lean();
   if (!msg) return; // kept in the receipt log; applied when the submit is recorded
   const partIds = msg.partIds ?? [];
   const part = partIds.find((p) => messageIdAliases(p).some((a) => aliases.includes(a))) ?? smscId;
-  const key = `receipts.${part.replace(/[.$]/g, "_")}`;
   // A part's final state is never replaced by a later, non-final one.
-  const current = (msg.receipts as Record<string, { status: string; final: boolean }> | undefined)?.[part.replace(/[.$]/g, "_")];
+  const current = (msg.receipts as Record<string, { status: string; final: boolean }> | undefined)?.[receiptKey(part)];
   if (current?.final && !final) return;
   if (!current || current.status !== status) {
-    await MessageModel.updateOne({ _id: msg._id }, { $set: { [key]: { status, final, at } } });
+    await MessageModel.updateOne({ _id: msg._id }, { $set: { [`receipts.${receiptKey(part)}`]: { status, final, at } } });
   }
   const fresh = await MessageModel.findById(msg._id).lean();
   if (!fresh || FINAL_MESSAGE_STATUSES.includes(fresh.status as MessageStatus)) return;
-  const parts = Object.values((fresh.receipts ?? {}) as Record<string, { status: MessageStatus; final: boolean }>);
-  const expected = Math.max(partIds.length, 1);
-  const finals = parts.filter((p) => p.final);
-  if (finals.length < expected) return;
-  // The message's status is its worst part's: delivered only when every part is.
-  const overall = finals.map((p) => p.status).sort((a, b) => (RANK[b] ?? 0) - (RANK[a] ?? 0))[0]!;
+  const receipts = (fresh.receipts ?? {}) as Record<string, { status: ReceiptStatus; final: boolean }>;
+  const ids = partIds.length ? partIds : [part];
+  // The message's status is its parts': delivered only when every part is, failed when any part failed.
+  const { status: overall, final: done } = aggregatePartStatuses(ids.map((p) => receipts[receiptKey(p)]?.status));
+  if (!done) return;
   await MessageModel.updateOne(
     { _id: msg._id, status: { $nin: FINAL_MESSAGE_STATUSES } },
     { $set: { status: overall, finalAt: at, updatedAt: new Date() }, ...history(overall) },

@@ -1,0 +1,96 @@
+import type { Context, ServiceSchema } from "moleculer";
+import { Errors } from "moleculer";
+import type { Config } from "../core/config.ts";
+import { databaseMixin } from "../core/mixins.ts";
+import { smppAddress, maskMobile } from "../core/normalize.ts";
+import { applyReceipt } from "../core/sms-pipeline.ts";
+import type { DeliveryReceipt } from "../core/smpp/dlr.ts";
+
+/**
+ * The SMPP gateway: holds this node's binds to the SMSC, submits SMS for the workers and
+ * records the delivery receipts it receives. Mobile-originated messages are emitted as
+ * `sms.mo` for the short-code channel.
+ */
+export default function smppService(config: Config): ServiceSchema {
+  return {
+    name: "smpp",
+    mixins: [databaseMixin()],
+    actions: {
+      /** `{ to: "+9665…", text }` -> `{ messageIds, encoding, partCount }`; errors carry `data.retryable`. */
+      submit: {
+        params: { to: "string", text: "string" },
+        async handler(ctx: Context<{ to: string; text: string }>) {
+          const clients = this.clients as any[];
+          const bound = clients.filter((c) => c.state === "bound");
+          if (!bound.length) throw new Errors.MoleculerRetryableError("No SMPP bind is up", 503, "LINK_DOWN", { code: "LINK_DOWN", retryable: true });
+          // The least busy bind takes the message.
+          const client = bound.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+          try {
+            const r = await client.submit({
+              from: config.smsSender,
+              to: smppAddress(ctx.params.to),
+              text: ctx.params.text,
+              maxParts: config.smsMaxParts,
+              requestDeliveryReceipt: true,
+            });
+            this.broker.metrics.increment("taqib.sms.submitted", { encoding: r.encoding }, 1);
+            return { messageIds: r.messageIds, encoding: r.encoding, partCount: r.partCount };
+          } catch (err: any) {
+            const code = err?.code ?? "SUBMIT_FAILED";
+            const retryable = err?.retryable ?? true;
+            this.broker.metrics.increment("taqib.sms.submit_errors", { code }, 1);
+            this.logger.warn(`submit to ${maskMobile(ctx.params.to)} failed: ${code} (${retryable ? "retryable" : "final"})`);
+            if (retryable) throw new Errors.MoleculerRetryableError(err?.message ?? code, 503, code, { code, retryable: true });
+            throw new Errors.MoleculerError(err?.message ?? code, 422, code, { code, retryable: false });
+          }
+        },
+      },
+      /** The binds' state, for readiness and metrics. */
+      status: {
+        handler() {
+          return (this.clients as any[]).map((c) => ({ state: c.state, inFlight: c.inFlight }));
+        },
+      },
+    },
+    async started() {
+      const { SmppClient } = await import("../core/smpp/client.ts");
+      if (!config.smppUrl) throw new Error("SMPP_URL is not set and no embedded SMSC simulator was started");
+      this.clients = [];
+      for (let i = 0; i < config.smppBinds; i++) {
+        const client = new SmppClient({
+          url: config.smppUrl,
+          ratePerSecond: config.smppRatePerSecond / config.smppBinds,
+          window: config.smppWindow,
+          responseTimeoutMs: config.smppResponseTimeoutMs,
+          enquireLinkMs: config.smppEnquireLinkMs,
+          reconnectMinMs: 500,
+          reconnectMaxMs: 30_000,
+          logger: this.logger,
+        });
+        client.on("deliveryReceipt", (r: DeliveryReceipt) => {
+          applyReceipt({ messageId: r.messageId, status: r.status, final: r.final, stat: r.state, err: r.errorCode, doneAt: r.doneDate }).catch((err) =>
+            this.logger.error("receipt not recorded:", err),
+          );
+          this.broker.metrics.increment("taqib.sms.receipts", { status: r.status }, 1);
+        });
+        client.on("mobileOriginated", (mo: { from: string; to: string; text: string; receivedAt: Date }) => {
+          this.broker.emit("sms.mo", mo);
+        });
+        client.on("state", (state: string) => this.logger.info(`SMPP bind ${i + 1}: ${state}`));
+        client.on("error", (err: Error) => this.logger.warn(`SMPP bind ${i + 1}:`, err.message));
+        this.clients.push(client);
+      }
+      // Start binding in the background: the node is up even while the SMSC is not.
+      for (const c of this.clients) c.start().catch((err: Error) => this.logger.warn("SMPP bind failed, retrying:", err.message));
+    },
+    async stopped() {
+      await Promise.all((this.clients ?? []).map((c: any) => c.close({ timeoutMs: 10_000 }).catch(() => undefined)));
+    },
+    created() {
+      const m = this.broker.metrics;
+      m.register({ type: "counter", name: "taqib.sms.submitted", labelNames: ["encoding"], description: "SMS submitted to the SMSC" });
+      m.register({ type: "counter", name: "taqib.sms.submit_errors", labelNames: ["code"], description: "Submit errors by SMPP code" });
+      m.register({ type: "counter", name: "taqib.sms.receipts", labelNames: ["status"], description: "Delivery receipts by status" });
+    },
+  };
+}

@@ -3,7 +3,7 @@ import path from "node:path";
 /** Every channel plugin name Taqib ships; `CHANNELS` picks from these. */
 export const KNOWN_CHANNELS = ["web", "sms", "ivr", "kiosk", "whatsapp"] as const;
 /** Service groups a node can run; `SERVICES` picks from these (default: all). */
-export const KNOWN_SERVICES = ["api", "events", "directory", "notifier", "smpp", "followup", "channels"] as const;
+export const KNOWN_SERVICES = ["api", "events", "directory", "notifier", "smpp", "followup", "agencies", "channels"] as const;
 
 export type ServiceGroup = (typeof KNOWN_SERVICES)[number];
 

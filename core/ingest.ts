@@ -89,13 +89,12 @@ export async function loadEvents(transactionNumber: string): Promise<Array<Lifec
  * Recomputes a transaction from all its events and saves it, unless a newer projection
  * (one built from more events) is already stored. Safe to run concurrently and repeatedly.
  */
-export async function saveProjection(state: TransactionState, nextReplyDueAt?: Date): Promise<void> {
-  const doc = { ...state, _id: state.number, updatedAt: new Date(), ...(nextReplyDueAt ? { nextReplyDueAt } : {}) };
-  const unset = nextReplyDueAt ? {} : { $unset: { nextReplyDueAt: 1 } };
+export async function saveProjection(state: TransactionState): Promise<void> {
+  const doc = { ...state, _id: state.number, updatedAt: new Date() };
   try {
     await TransactionModel.updateOne(
       { _id: state.number, eventCount: { $lte: state.eventCount } },
-      { $set: doc, ...unset },
+      { $set: doc },
       { upsert: true },
     );
   } catch (err) {

@@ -72,8 +72,6 @@ const transactionSchema = new Schema(
     outgoing: { type: [outgoingSchema], default: [] },
     history: { type: [historySchema], default: [] },
     eventCount: { type: Number, required: true },
-    /** Earliest due date among outgoing items still waiting for a reply; unset when none. */
-    nextReplyDueAt: Date,
     closedAt: Date,
     updatedAt: Date,
   },
@@ -81,7 +79,6 @@ const transactionSchema = new Schema(
 );
 
 transactionSchema.index({ "outgoing.number": 1 });
-transactionSchema.index({ nextReplyDueAt: 1 }, { sparse: true });
 transactionSchema.index({ "citizen.mobile": 1 });
 
 const departmentSchema = new Schema(

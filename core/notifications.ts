@@ -17,6 +17,8 @@ export interface PlannedMessage {
   to?: string;
   lang?: "ar" | "en";
   vars?: Record<string, unknown>;
+  /** Text rendered already (inquiry answers): sent as it is; needs `to`. */
+  text?: string;
 }
 
 /** The trigger table of the follow-up services: event type -> template and recipient. */

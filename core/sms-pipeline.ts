@@ -125,8 +125,16 @@ export async function sendMessage(messageId: string, deps: SendDeps): Promise<"s
 
   let rendered: { to: string; lang: "ar" | "en"; text: string; encoding: string; parts: number };
   try {
-    const { to, lang, data } = await resolveMessage(msg);
-    const { text } = deps.render.render(msg.template, lang, { ...data, lang });
+    let to: string, lang: "ar" | "en", text: string;
+    if (msg.text && msg.to) {
+      // Rendered by its channel already (an inquiry answer).
+      ({ to, text } = msg as { to: string; text: string });
+      lang = (msg.lang as "ar" | "en" | undefined) ?? "ar";
+    } else {
+      const resolved = await resolveMessage(msg);
+      ({ to, lang } = resolved);
+      text = deps.render.render(msg.template, lang, { ...resolved.data, lang }).text;
+    }
     const { encoding, partCount } = deps.analyse(text);
     if (partCount > deps.maxParts) {
       await fail(messageId, "failed", "TOO_MANY_PARTS", `${partCount} parts, more than the ${deps.maxParts} allowed`);
@@ -185,7 +193,7 @@ export async function sendMessage(messageId: string, deps: SendDeps): Promise<"s
   );
   // Receipts that arrived before the submit was recorded wait in the receipt log.
   const early = await ReceiptModel.find({ _id: { $in: aliases } }).lean();
-  for (const r of early) await applyReceiptToMessage(r._id, r.status as MessageStatus, r.final ?? false, r.at ?? new Date());
+  for (const r of early) await applyReceiptToMessage(r._id as string, r.status as MessageStatus, r.final ?? false, r.at ?? new Date());
   return "submitted";
 }
 
@@ -203,10 +211,10 @@ export async function failMessage(messageId: string, code: string, message: stri
 
 /** The log of every delivery receipt received, keyed by SMSC message id. */
 const receiptSchema = new mongoose.Schema(
-  { _id: String, status: String, final: Boolean, stat: String, err: String, at: Date, receivedAt: Date, count: Number },
+  { _id: { type: String, required: true }, status: String, final: Boolean, stat: String, err: String, at: Date, receivedAt: Date, count: Number },
   { versionKey: false },
 );
-export const ReceiptModel = mongoose.models.Receipt ?? mongoose.model("Receipt", receiptSchema, "receipts");
+export const ReceiptModel = mongoose.model("Receipt", receiptSchema, "receipts");
 
 export interface Receipt {
   messageId: string;

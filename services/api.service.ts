@@ -77,9 +77,29 @@ export default function apiService(config: Config): ServiceSchema {
             "GET agencies/:code": "directory.getAgency",
             "GET transactions/:number": "directory.getTransaction",
             "GET messages": "directory.listMessages",
+            "POST agencies/:code/secrets": "agencies.createSecret",
+            "DELETE agencies/:code/secrets/:id": "agencies.revokeSecret",
+            "GET agencies/:code/deliveries": "agencies.deliveries",
+            "GET holidays": "followup.listHolidays",
+            "PUT holidays/:date": "followup.putHoliday",
+            "DELETE holidays/:date": "followup.deleteHoliday",
+            "POST followup/sweep": "followup.sweep",
           },
           onBeforeCall(ctx: any, _route: unknown, req: Req) {
             ctx.meta.apiKey = true;
+            ctx.meta.ip = req.socket.remoteAddress;
+          },
+          onError,
+        },
+        {
+          // Signatures are over the exact bytes: the body reaches the action as text.
+          path: "/webhooks",
+          bodyParsers: { json: false, urlencoded: false, text: { type: () => true, limit: "64kb" } },
+          mappingPolicy: "restrict",
+          mergeParams: false,
+          aliases: { "POST agencies/:agencyCode/replies": "agencies.reply" },
+          onBeforeCall(ctx: any, _route: unknown, req: Req) {
+            ctx.meta.headers = req.headers;
             ctx.meta.ip = req.socket.remoteAddress;
           },
           onError,

@@ -5,6 +5,7 @@ import { storeEvents, loadEvents, saveProjection, markApplied, pendingTransactio
 import { project } from "../core/lifecycle.ts";
 import { enqueueMessages, plannedMessages } from "../core/notifications.ts";
 import { clientError } from "../core/errors.ts";
+import { syncPendingReplies } from "../core/followup.ts";
 import { configOf } from "../core/broker.ts";
 
 export const MAX_BATCH = 1000;
@@ -84,6 +85,7 @@ const EventsService: ServiceSchema = {
       const pending = events.filter((e) => !e.applied);
       if (!pending.length) return;
       await saveProjection(state);
+      await syncPendingReplies(state, configOf(this.broker).defaultReplyPeriodDays);
       await enqueueMessages(pending.flatMap((e) => plannedMessages(e, state)));
       await markApplied(pending.map((e) => e.id));
       this.broker.emit("transaction.updated", { number, status: state.status });

@@ -1,0 +1,99 @@
+import type { Context, ServiceSchema } from "moleculer";
+import type { Config } from "../core/config.ts";
+import { databaseMixin } from "../core/mixins.ts";
+import { getAgenda, startProcessing, stopProcessing } from "../core/jobs.ts";
+import { HolidayModel, JOB_FOLLOWUP, JOB_FOLLOWUP_SWEEP, PendingReplyModel, processNotice, retimeDepartment, sweepNotices } from "../core/followup.ts";
+import { DepartmentModel } from "../core/models.ts";
+import { clientError } from "../core/errors.ts";
+
+const DATE_KEY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Follow-up of outgoing transactions waiting for a reply: Agenda jobs at each notice's
+ * exact time, a safety sweep at start and daily, and re-timing when a department's
+ * policy or the holidays change.
+ */
+export default function followupService(config: Config): ServiceSchema {
+  const period = config.defaultReplyPeriodDays;
+  return {
+    name: "followup",
+    mixins: [databaseMixin()],
+    events: {
+      async "department.changed"(ctx: Context<{ code: string }>) {
+        const n = await retimeDepartment(ctx.params.code, period);
+        this.logger.info(`department ${ctx.params.code}: ${n} pending item(s) re-timed`);
+      },
+    },
+    actions: {
+      /** Runs the safety sweep now: `{ due, sent }`. */
+      sweep: {
+        async handler() {
+          return sweepNotices(period);
+        },
+      },
+      /** The count of pending items and of those overdue now. */
+      stats: {
+        async handler() {
+          const [pending, overdue] = await Promise.all([
+            PendingReplyModel.countDocuments({}),
+            PendingReplyModel.countDocuments({ dueAt: { $lte: new Date() } }),
+          ]);
+          return { pending, overdue };
+        },
+      },
+      listHolidays: {
+        async handler() {
+          const docs = await HolidayModel.find({}).sort({ _id: 1 }).lean();
+          return { holidays: docs.map((h) => ({ date: h._id, name: h.name })) };
+        },
+      },
+      putHoliday: {
+        async handler(ctx: Context<any>) {
+          const date = ctx.params.params?.date;
+          const name = ctx.params.body?.name;
+          if (typeof date !== "string" || !DATE_KEY.test(date) || Number.isNaN(Date.parse(date))) {
+            throw clientError(400, "INVALID_DATE", "The holiday date must be YYYY-MM-DD");
+          }
+          if (name !== undefined && (typeof name !== "string" || name.length > 200)) {
+            throw clientError(400, "INVALID_BODY", "name must be a string of at most 200 characters", { details: [{ field: "name", message: "must be a string" }] });
+          }
+          await HolidayModel.updateOne({ _id: date }, { $set: { name: name ?? "" } }, { upsert: true });
+          await this.retimeWorkingDepartments();
+          return { date, name: name ?? "" };
+        },
+      },
+      deleteHoliday: {
+        async handler(ctx: Context<any>) {
+          const date = ctx.params.params?.date;
+          const r = await HolidayModel.deleteOne({ _id: date });
+          if (!r.deletedCount) throw clientError(404, "HOLIDAY_NOT_FOUND", `No holiday on ${date}`);
+          await this.retimeWorkingDepartments();
+          return { date, deleted: true };
+        },
+      },
+    },
+    methods: {
+      async retimeWorkingDepartments() {
+        for (const d of await DepartmentModel.find({ replyPeriodKind: "working" }, { _id: 1 }).lean()) await retimeDepartment(d._id, period);
+      },
+    },
+    async started() {
+      const agenda = await getAgenda();
+      agenda.define(JOB_FOLLOWUP, async (job) => {
+        await processNotice((job.attrs.data as { outgoingNumber: string }).outgoingNumber, period);
+      }, { removeOnComplete: true, concurrency: 5 });
+      agenda.define(JOB_FOLLOWUP_SWEEP, async () => {
+        const r = await sweepNotices(period);
+        if (r.due) this.logger.warn(`follow-up sweep caught ${r.due} due item(s) the scheduled jobs had not handled`);
+      });
+      await startProcessing();
+      await agenda.every("1 day", JOB_FOLLOWUP_SWEEP);
+      // At start: anything that fell due while no worker ran.
+      const r = await sweepNotices(period);
+      if (r.due) this.logger.info(`start-up sweep: ${r.sent} follow-up notice(s) sent`);
+    },
+    async stopped() {
+      await stopProcessing();
+    },
+  };
+}

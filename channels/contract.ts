@@ -1,0 +1,254 @@
+/**
+ * The channel plugin contract: everything a channel plugin may use.
+ *
+ * A channel plugin (a folder `channels/<name>/`) turns a citizen's question, asked in the
+ * channel's own form (a web form, an SMS, a phone call, a kiosk keypad, a WhatsApp
+ * message), into an inquiry, and renders the inquiry's answer back in that form. It
+ * imports this file and nothing else of Taqib: the host hands it, through its
+ * {@link ChannelContext}, the inquiry core, its own templates, its slice of the
+ * configuration, a logger and the outbound sending functions. Node's built-in modules
+ * (`node:crypto`, ...) are fine.
+ *
+ * The host (`channels/registry.ts`, `services/channels.service.ts`) runs each enabled
+ * plugin as its own Moleculer service, `channel-<name>`, so a channel can run on a node of
+ * its own; the HTTP gateway forwards the plugin's routes to that service as plain
+ * {@link ChannelRequest}s and writes back the {@link ChannelResponse}.
+ *
+ * @example
+ * // channels/echo/echo.ts: answers `GET /channels/echo?number=...` with plain text.
+ * import { definePlugin, type ChannelContext } from "../contract.ts";
+ *
+ * export default definePlugin<{ greeting: string }>({
+ *   name: "echo",
+ *   routes: [
+ *     {
+ *       method: "GET",
+ *       path: "/channels/echo",
+ *       async handler(req, ctx) {
+ *         const answer = await ctx.inquiry.ask({
+ *           number: String(req.query.number ?? ""),
+ *           identities: [{ kind: "ip", value: req.ip }],
+ *         });
+ *         const lang = "ar";
+ *         return {
+ *           headers: { "content-type": "text/plain; charset=utf-8" },
+ *           body: ctx.config.greeting + "\n" + ctx.templates.render("answer.txt", lang, { answer }),
+ *         };
+ *       },
+ *     },
+ *   ],
+ * });
+ *
+ * // channels/registry.ts: one line enables it by name (CHANNELS=...,echo)
+ * //   echo: { plugin: echo, config: () => ({ greeting: "أهلاً" }) },
+ *
+ * @module
+ */
+import type {
+  Identity,
+  InquiryAnswer,
+  InquiryDetails,
+  InquiryQuestion,
+  InquiryStage,
+  LocalName,
+  OutgoingFact,
+} from "../core/inquiry.ts";
+
+export type { Identity, InquiryAnswer, InquiryDetails, InquiryQuestion, InquiryStage, LocalName, OutgoingFact };
+
+/** The two languages every citizen-facing text exists in. */
+export type Lang = "ar" | "en";
+
+// ------------------------------------------------------------------ HTTP
+
+/**
+ * An HTTP request as a plugin sees it: plain data, no streams, no framework objects.
+ * Header names are lower case. `rawBody` is the body exactly as received (needed to
+ * check signatures), `""` when there is none.
+ */
+export interface ChannelRequest {
+  method: string;
+  /** The path without the query string, e.g. `/channels/ivr/voice`. */
+  path: string;
+  /** Values of the route's `:name` path parameters. */
+  params: Record<string, string>;
+  /** The query string, decoded; a repeated key gives an array. */
+  query: Record<string, string | string[]>;
+  headers: Record<string, string>;
+  rawBody: string;
+  /** The client's address (the socket peer, or the forwarded client behind a trusted proxy). */
+  ip: string;
+  /**
+   * The full URL as the client used it (scheme, host, path and query). With `PUBLIC_URL`
+   * set it is `PUBLIC_URL` + the path and query, whatever proxy is in between: the URL a
+   * webhook signature is computed over.
+   */
+  url: string;
+}
+
+/** What a route answers. `status` defaults to 200; `body` is sent as UTF-8. */
+export interface ChannelResponse {
+  status?: number;
+  headers?: Record<string, string>;
+  body: string;
+}
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
+
+/** One HTTP endpoint of a plugin. `path` is absolute and may hold `:name` parameters. */
+export interface ChannelRoute<C = unknown> {
+  method: HttpMethod;
+  path: string;
+  handler(req: ChannelRequest, ctx: ChannelContext<C>): Promise<ChannelResponse> | ChannelResponse;
+}
+
+// ------------------------------------------------------------------ messages
+
+/** A mobile-originated SMS received on the short code (SMPP deliver_sm). */
+export interface MobileOriginated {
+  /** The sender's address as the SMSC gave it, e.g. `966551234567`. */
+  from: string;
+  /** The short code it was sent to, e.g. `74747`. */
+  to: string;
+  text: string;
+  receivedAt: Date;
+}
+
+// ------------------------------------------------------------------ context
+
+/** The inquiry core, as handed to plugins (one for all channels). */
+export interface ChannelInquiry {
+  /**
+   * Answers a question: normalises the number, applies the rate limits of the question's
+   * identities, looks the transaction up and decides what may be revealed. Never throws
+   * for bad input: every outcome is an {@link InquiryAnswer}.
+   */
+  ask(question: InquiryQuestion): Promise<InquiryAnswer>;
+  /** The first transaction number in free text (`"رقم ١٢٣-٤٥٦ لو سمحت"` → `"123456"`), or undefined. */
+  findNumber(text: string): string | undefined;
+  /** A Saudi mobile in E.164 (`+9665XXXXXXXX`) from any common form, or undefined. */
+  normalizeMobile(input: string): string | undefined;
+  /** Latin digits for Arabic-Indic ones. */
+  latinDigits(s: string): string;
+}
+
+/** The plugin's own Handlebars templates (`channels/<name>/templates/`). */
+export interface ChannelTemplates {
+  /**
+   * Renders `templates/<lang>/<name>.hbs` (or the shared `templates/<name>.hbs`). A name
+   * ending in `.html` or `.xml` is HTML/XML-escaped, any other (`.txt`) is not. Strict:
+   * a missing value is an error, never a half-rendered answer. Helpers: `hijri`,
+   * `hijriWords`, `gregorian`, `digits`, `spoken`, `name`, `eq`, `or`.
+   */
+  render(name: string, lang: Lang, data: object): string;
+}
+
+/** Date and number formatting in the office's conventions (Umm al-Qura, Riyadh time). */
+export interface ChannelFormat {
+  /** `1448/06/18هـ` (ar) / `18/06/1448 AH` (en); `long`: `18 جمادى الآخرة 1448هـ`. */
+  hijri(d: Date, lang: Lang, opts?: { digits?: "latin" | "arabic"; style?: "numeric" | "long" }): string;
+  /** `2026/11/28م` (ar) / `28/11/2026` (en). */
+  gregorian(d: Date, lang: Lang, opts?: { digits?: "latin" | "arabic" }): string;
+  /** The Hijri date in Arabic words, for speech: `الثامن عشر من جمادى الآخرة عام ...`. */
+  hijriWordsAr(d: Date): string;
+  /** Digit by digit in words: `"120"` → `"واحد اثنان صفر"` (ar) / `"one two zero"` (en). */
+  spokenDigits(s: string, lang: Lang): string;
+  /** Arabic-Indic digits: `"120"` → `"١٢٠"`. */
+  arabicDigits(s: string): string;
+}
+
+/** A message for a channel with no network of its own in this deployment (see docs/channels.md). */
+export interface OutgoingMessage {
+  /** Recipient address in the channel's own form (a WhatsApp id, a phone number, ...). */
+  to: string;
+  text: string;
+  lang: Lang;
+  /** Makes the call idempotent: the same key queues one message. Derive it from the inbound message. */
+  key: string;
+}
+
+/** A leveled logger (mobile numbers are masked by the host's log formatter). */
+export interface ChannelLogger {
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+/** Everything the host hands a plugin. */
+export interface ChannelContext<C = unknown> {
+  /** The plugin's name, e.g. `"ivr"`. */
+  name: string;
+  inquiry: ChannelInquiry;
+  templates: ChannelTemplates;
+  format: ChannelFormat;
+  /** The plugin's slice of the configuration (built by its line in channels/registry.ts). */
+  config: C;
+  logger: ChannelLogger;
+  /**
+   * Sends an SMS through Taqib's outbound pipeline (persisted job, SMPP, receipts).
+   * `to` is a mobile (`+9665...`). With the same `key`, a second call sends nothing:
+   * derive the key from what is being answered. Answers the message id.
+   */
+  sendSms(to: string, text: string, lang: Lang, opts?: { key?: string }): Promise<string>;
+  /**
+   * Queues a message for a channel whose delivery is done outside this process (here: the
+   * WhatsApp outbox). Idempotent by `key`. Answers the message id.
+   */
+  queueOutgoing(message: OutgoingMessage): Promise<string>;
+}
+
+// ------------------------------------------------------------------ plugin
+
+/**
+ * A channel plugin. `C` is the type of its configuration slice.
+ *
+ * Conventions (see docs/channels.md): keep parsing (request → question) and rendering
+ * (answer → response) in plain functions next to the plugin and test them table-driven
+ * in `channels/<name>/<name>.test.ts`; templates in `channels/<name>/templates/{ar,en}/`;
+ * sample inputs in `channels/<name>/fixtures/`.
+ */
+export interface ChannelPlugin<C = unknown> {
+  /** Lower-case name, the folder's name and the `CHANNELS` entry. */
+  name: string;
+  /** One line on what the channel is, for logs and docs. */
+  description: string;
+  routes?: ChannelRoute<C>[];
+  /** Called for each mobile-originated SMS (the sms channel). Errors are logged. */
+  onMobileOriginated?(mo: MobileOriginated, ctx: ChannelContext<C>): Promise<void>;
+  /** Called once when the plugin's service starts (e.g. to warn about missing secrets). */
+  started?(ctx: ChannelContext<C>): Promise<void> | void;
+}
+
+/**
+ * Identity function that types a plugin.
+ *
+ * @example
+ *   export default definePlugin<{ token?: string }>({ name: "x", description: "...", routes: [...] });
+ */
+export function definePlugin<C>(plugin: ChannelPlugin<C>): ChannelPlugin<C> {
+  return plugin;
+}
+
+// ------------------------------------------------------------------ small shared helpers
+
+/** A query value as one string (the first when repeated), or undefined. */
+export function queryValue(query: ChannelRequest["query"], key: string): string | undefined {
+  const v = query[key];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The fields of an `application/x-www-form-urlencoded` body; a repeated key gives an array. */
+export function parseForm(body: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of new URLSearchParams(body)) {
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+/** `ar` unless `en` is asked for. */
+export function langOf(value: string | undefined): Lang {
+  return value?.toLowerCase() === "en" ? "en" : "ar";
+}

@@ -1,0 +1,454 @@
+/**
+ * The inquiry core: "where is my transaction?", one answer for every channel.
+ *
+ * A channel turns what a citizen typed, texted or keyed into an {@link InquiryQuestion};
+ * the core normalises the number, applies the rate limits, looks the transaction up and
+ * decides how much may be revealed, and answers with facts ({@link InquiryAnswer}) that
+ * each channel renders in its own form and language.
+ *
+ * Two levels of answer:
+ * - **coarse**, for a bare number: the stage only (registered, under study, issued on
+ *   date D, closed);
+ * - **detail**, with proof of ownership: the department, every outgoing letter (number,
+ *   date, destination agency, reply) and the dates. Proof is either a mobile the channel
+ *   vouches for (the SMS sender, the caller id, the WhatsApp id) equal to the citizen's
+ *   mobile, or a verifier: the last 4 digits of the citizen's mobile.
+ *
+ * Against enumeration and guessing:
+ * - every identity of a question (IP, mobile, caller number, kiosk id) has a token bucket
+ *   of `limit` inquiries per `windowMs`; a failed verifier costs {@link VERIFIER_FAILURE_COST}
+ *   tokens instead of one;
+ * - a number whose verifier failed {@link VERIFIER_LOCK_FAILURES} times within
+ *   {@link VERIFIER_LOCK_MS} (from any identities) stops checking verifiers for a while
+ *   (`verification: "locked"`), so rotating identities does not help guess 4 digits;
+ * - an unknown number answers `not-found` whether or not a verifier was given, and a
+ *   malformed verifier is refused before the lookup: the answers are no oracle.
+ *
+ * Limits are kept in memory, per process: with several nodes serving a channel behind a
+ * load balancer, each allows `limit` (see docs/channels.md).
+ *
+ * @example
+ *   const inquiry = createInquiryCore({ limit: 30, windowMs: 60_000 });
+ *   await inquiry.ask({ number: "١٤٤٥/٠٠١٢٣", identities: [{ kind: "ip", value: "10.0.0.7" }] });
+ *   // { outcome: "found", number: "144500123", stage: "under-study", level: "coarse", proof: "none", verification: "not-given" }
+ *
+ * @module
+ */
+import { AgencyModel, DepartmentModel, TransactionModel } from "./models.ts";
+import { findTransactionNumber, latinDigits, normalizeSaudiMobile, normalizeTransactionNumber } from "./normalize.ts";
+
+// ------------------------------------------------------------------ types
+
+/** The coarse stage of a transaction, as a citizen understands it. */
+export type InquiryStage = "registered" | "under-study" | "issued" | "closed";
+
+/** A name in both languages (agencies, departments). */
+export interface LocalName {
+  ar: string;
+  en: string;
+}
+
+/**
+ * Who is asking, for the rate limits: `ip`, `mobile` (an SMS or WhatsApp sender),
+ * `caller` (a phone caller id), `kiosk` (a kiosk id). Values are compared as given.
+ */
+export interface Identity {
+  kind: "ip" | "mobile" | "caller" | "kiosk" | (string & {});
+  value: string;
+}
+
+export interface InquiryQuestion {
+  /** The transaction number as typed: any digits, spaces, dashes, slashes. */
+  number: string;
+  /** The last 4 digits of the citizen's mobile, as typed; empty or absent: not given. */
+  verifier?: string;
+  /** Every identity is rate-limited; at least one. */
+  identities: Identity[];
+  /** A mobile the channel vouches is the asker's (SMS sender, caller id); any common form. */
+  mobile?: string;
+  /** The channel asking, for logs. */
+  channel?: string;
+}
+
+/** What happened to a verifier. */
+export type Verification = "not-given" | "matched" | "mismatch" | "locked";
+/** What proved ownership. */
+export type Proof = "mobile" | "verifier" | "none";
+
+/** An outgoing letter (صادر) of the office for this transaction. */
+export interface OutgoingFact {
+  number: string;
+  date: Date;
+  destination: { code: string; name: LocalName };
+  requiresReply: boolean;
+  replied: boolean;
+  replyDate?: Date;
+}
+
+/** The facts only the owner may see. */
+export interface InquiryDetails {
+  registeredAt?: Date;
+  department?: { code: string; name: LocalName };
+  /** Oldest first. */
+  outgoing: OutgoingFact[];
+  closedAt?: Date;
+}
+
+export type InquiryAnswer =
+  | {
+      outcome: "found";
+      number: string;
+      stage: InquiryStage;
+      /** The date of the latest outgoing letter, when the stage is `issued`. */
+      issuedOn?: Date;
+      level: "coarse" | "detail";
+      proof: Proof;
+      verification: Verification;
+      /** Present exactly when `level` is `detail`. */
+      details?: InquiryDetails;
+    }
+  | { outcome: "invalid-number"; reason: "empty" | "malformed" }
+  | { outcome: "invalid-verifier" }
+  | { outcome: "not-found"; number: string }
+  | {
+      outcome: "rate-limited";
+      /** When the identity may ask again. */
+      retryAfterMs: number;
+      /** True when this identity was already refused since its last accepted question. */
+      repeated: boolean;
+    }
+  /** The database could not be asked; try again later. */
+  | { outcome: "unavailable" };
+
+/** What the core reads: the transaction model and the directory's names. */
+export interface InquiryStore {
+  transaction(number: string): Promise<StoredTransaction | undefined>;
+  department(code: string): Promise<{ name?: Partial<LocalName> | null } | undefined>;
+  agency(code: string): Promise<{ name?: Partial<LocalName> | null } | undefined>;
+}
+
+/** The fields of a stored transaction the core uses. */
+export interface StoredTransaction {
+  number: string;
+  status: string;
+  registered?: boolean | null;
+  registeredAt?: Date | null;
+  citizen?: { mobile?: string | null } | null;
+  departmentCode?: string | null;
+  outgoing?: Array<{
+    number: string;
+    date: Date;
+    destination?: { agencyCode?: string | null; name?: string | null } | null;
+    requiresReply?: boolean | null;
+    reply?: { date?: Date | null; receivedAt?: Date | null } | null;
+  }>;
+  closedAt?: Date | null;
+}
+
+export interface InquiryCoreOptions {
+  /** Inquiries per identity per window (INQUIRY_RATE_LIMIT). */
+  limit: number;
+  /** The window (INQUIRY_RATE_WINDOW_MS). */
+  windowMs: number;
+  store?: InquiryStore;
+  now?: () => number;
+  logger?: { warn(...args: unknown[]): void };
+}
+
+export interface InquiryCore {
+  ask(question: InquiryQuestion): Promise<InquiryAnswer>;
+  /** The rate limiter (for tests and metrics). */
+  limiter: RateLimiter;
+}
+
+/** Tokens a failed verifier costs (one inquiry costs 1). */
+export const VERIFIER_FAILURE_COST = 5;
+/** Failed verifiers for one number, from anyone, before its verifier checks pause. */
+export const VERIFIER_LOCK_FAILURES = 10;
+/** How far back failed verifiers of a number count. */
+export const VERIFIER_LOCK_MS = 60 * 60_000;
+/** Longest input looked at (anything longer is malformed). */
+export const MAX_INPUT_LENGTH = 64;
+
+// ------------------------------------------------------------------ pure parts
+
+/** The coarse stage of a lifecycle status. */
+export function stageOf(status: string): InquiryStage {
+  switch (status) {
+    case "referred":
+    case "assigned":
+      return "under-study";
+    case "issued":
+    case "reply-received":
+      return "issued";
+    case "closed":
+      return "closed";
+    default:
+      return "registered";
+  }
+}
+
+/** A verifier as typed → 4 Latin digits, `""` when not given, undefined when malformed. */
+export function normalizeVerifier(input: unknown): string | undefined {
+  if (input === undefined || input === null) return "";
+  if (typeof input !== "string" && typeof input !== "number") return undefined;
+  const s = latinDigits(String(input)).replace(/[\s\-\u200c-\u200f]/g, "");
+  if (s === "") return "";
+  return /^\d{4}$/.test(s) ? s : undefined;
+}
+
+/** A transaction number as typed → canonical digits, or why not. */
+export function parseNumber(input: unknown): { number: string } | { reason: "empty" | "malformed" } {
+  if (input === undefined || input === null) return { reason: "empty" };
+  if (typeof input !== "string" && typeof input !== "number") return { reason: "malformed" };
+  const raw = String(input);
+  if (raw.trim() === "") return { reason: "empty" };
+  if (raw.length > MAX_INPUT_LENGTH) return { reason: "malformed" };
+  const number = normalizeTransactionNumber(raw);
+  return number ? { number } : { reason: "malformed" };
+}
+
+const localName = (n: Partial<LocalName> | null | undefined, fallback: string): LocalName => ({
+  ar: n?.ar || n?.en || fallback,
+  en: n?.en || n?.ar || fallback,
+});
+
+// ------------------------------------------------------------------ rate limiting
+
+/**
+ * Token buckets per key: `limit` tokens, refilled continuously over `windowMs`. A question
+ * takes one token from each of its identities' buckets, or is refused when any has less.
+ * Kept in memory, bounded to `maxKeys` buckets (full buckets are forgotten first).
+ *
+ * @example
+ *   const rl = new RateLimiter({ limit: 2, windowMs: 60_000 });
+ *   rl.take(["ip:1"]).ok // true, true, then false with retryAfterMs ≈ 30000
+ */
+export class RateLimiter {
+  readonly limit: number;
+  readonly windowMs: number;
+  private readonly ratePerMs: number;
+  private readonly now: () => number;
+  private readonly maxKeys: number;
+  private readonly buckets = new Map<string, { tokens: number; at: number; refused: boolean }>();
+
+  constructor(opts: { limit: number; windowMs: number; now?: () => number; maxKeys?: number }) {
+    if (!(opts.limit >= 1) || !(opts.windowMs >= 1)) throw new RangeError("RateLimiter: limit and windowMs must be at least 1");
+    this.limit = opts.limit;
+    this.windowMs = opts.windowMs;
+    this.ratePerMs = opts.limit / opts.windowMs;
+    this.now = opts.now ?? Date.now;
+    this.maxKeys = opts.maxKeys ?? 100_000;
+  }
+
+  private bucket(key: string, now: number) {
+    let b = this.buckets.get(key);
+    if (b) {
+      b.tokens = Math.min(this.limit, b.tokens + (now - b.at) * this.ratePerMs);
+      b.at = now;
+      // Most recently used last: the oldest are evicted first.
+      this.buckets.delete(key);
+    } else {
+      b = { tokens: this.limit, at: now, refused: false };
+      this.prune(now);
+    }
+    this.buckets.set(key, b);
+    return b;
+  }
+
+  private prune(now: number): void {
+    if (this.buckets.size < this.maxKeys) return;
+    for (const [key, b] of this.buckets) {
+      if (b.tokens + (now - b.at) * this.ratePerMs >= this.limit) this.buckets.delete(key);
+    }
+    // Still full: forget the least recently used.
+    for (const key of this.buckets.keys()) {
+      if (this.buckets.size < this.maxKeys) break;
+      this.buckets.delete(key);
+    }
+  }
+
+  /** Takes `cost` tokens from every key, or none when any key has too few. */
+  take(keys: string[], cost = 1): { ok: true } | { ok: false; retryAfterMs: number; repeated: boolean } {
+    const now = this.now();
+    const buckets = keys.map((k) => this.bucket(k, now));
+    const short = buckets.filter((b) => b.tokens < cost);
+    if (short.length) {
+      const retryAfterMs = Math.ceil(Math.max(...short.map((b) => (cost - b.tokens) / this.ratePerMs)));
+      const repeated = short.every((b) => b.refused);
+      for (const b of short) b.refused = true;
+      return { ok: false, retryAfterMs: Math.max(1, retryAfterMs), repeated };
+    }
+    for (const b of buckets) {
+      b.tokens -= cost;
+      b.refused = false;
+    }
+    return { ok: true };
+  }
+
+  /** Takes `cost` more tokens from every key (a penalty): buckets may go down to -limit. */
+  charge(keys: string[], cost: number): void {
+    const now = this.now();
+    for (const k of keys) {
+      const b = this.bucket(k, now);
+      b.tokens = Math.max(-this.limit, b.tokens - cost);
+    }
+  }
+
+  /** Forgets every bucket. */
+  reset(): void {
+    this.buckets.clear();
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+}
+
+/** The bucket key of an identity. */
+export function identityKey(id: Identity): string {
+  return `${id.kind}:${String(id.value).slice(0, 200)}`;
+}
+
+// ------------------------------------------------------------------ the store
+
+/** The store over the transaction model and the directory (MongoDB). */
+export const mongoInquiryStore: InquiryStore = {
+  async transaction(number) {
+    const t = await TransactionModel.findById(number).lean();
+    return (t as StoredTransaction | null) ?? undefined;
+  },
+  async department(code) {
+    return (await DepartmentModel.findById(code, { name: 1 }).lean()) ?? undefined;
+  },
+  async agency(code) {
+    return (await AgencyModel.findById(code, { name: 1 }).lean()) ?? undefined;
+  },
+};
+
+// ------------------------------------------------------------------ the core
+
+/**
+ * Creates the inquiry core (one per process is enough; it holds the rate limits).
+ *
+ * @example
+ *   const core = createInquiryCore({ limit: config.inquiryRateLimit, windowMs: config.inquiryRateWindowMs });
+ */
+export function createInquiryCore(opts: InquiryCoreOptions): InquiryCore {
+  const store = opts.store ?? mongoInquiryStore;
+  const now = opts.now ?? Date.now;
+  const limiter = new RateLimiter({ limit: opts.limit, windowMs: opts.windowMs, now });
+  /** Failed verifier times per number (pruned as they age). */
+  const failures = new Map<string, number[]>();
+
+  function recentFailures(number: string): number[] {
+    const cutoff = now() - VERIFIER_LOCK_MS;
+    const list = (failures.get(number) ?? []).filter((t) => t > cutoff);
+    if (list.length) failures.set(number, list);
+    else failures.delete(number);
+    return list;
+  }
+
+  function recordFailure(number: string): void {
+    const list = recentFailures(number);
+    list.push(now());
+    failures.set(number, list.slice(-VERIFIER_LOCK_FAILURES));
+    if (failures.size > 100_000) failures.delete(failures.keys().next().value!);
+  }
+
+  async function details(t: StoredTransaction): Promise<InquiryDetails> {
+    const out: InquiryDetails = { outgoing: [] };
+    if (t.registeredAt) out.registeredAt = new Date(t.registeredAt);
+    if (t.departmentCode) {
+      const d = await store.department(t.departmentCode);
+      out.department = { code: t.departmentCode, name: localName(d?.name, t.departmentCode) };
+    }
+    const items = [...(t.outgoing ?? [])].sort((a, b) => new Date(a.date).getTime() - new Date(b.date).getTime());
+    for (const o of items) {
+      const code = o.destination?.agencyCode ?? "";
+      const agency = code ? await store.agency(code) : undefined;
+      const fallback = o.destination?.name || code;
+      const fact: OutgoingFact = {
+        number: o.number,
+        date: new Date(o.date),
+        destination: { code, name: localName(agency?.name ?? { ar: fallback, en: fallback }, fallback) },
+        requiresReply: o.requiresReply === true,
+        replied: !!o.reply,
+      };
+      const replyDate = o.reply?.date ?? o.reply?.receivedAt;
+      if (replyDate) fact.replyDate = new Date(replyDate);
+      out.outgoing.push(fact);
+    }
+    if (t.closedAt) out.closedAt = new Date(t.closedAt);
+    return out;
+  }
+
+  async function ask(q: InquiryQuestion): Promise<InquiryAnswer> {
+    const identities = (q.identities ?? []).filter((i) => i && i.value !== undefined && i.value !== "");
+    if (!identities.length) throw new Error("inquiry: a question needs at least one identity");
+    const keys = [...new Set(identities.map(identityKey))];
+
+    const taken = limiter.take(keys);
+    if (!taken.ok) return { outcome: "rate-limited", retryAfterMs: taken.retryAfterMs, repeated: taken.repeated };
+
+    const parsed = parseNumber(q.number);
+    if (!("number" in parsed)) return { outcome: "invalid-number", reason: parsed.reason };
+    const verifier = normalizeVerifier(q.verifier);
+    if (verifier === undefined) return { outcome: "invalid-verifier" };
+
+    let t: StoredTransaction | undefined;
+    try {
+      t = await store.transaction(parsed.number);
+    } catch (err) {
+      opts.logger?.warn(`inquiry lookup failed (${q.channel ?? "?"}):`, err);
+      return { outcome: "unavailable" };
+    }
+    if (!t) return { outcome: "not-found", number: parsed.number };
+
+    const stage = stageOf(t.status);
+    const citizenMobile = normalizeSaudiMobile(t.citizen?.mobile ?? "");
+    const asker = q.mobile ? normalizeSaudiMobile(q.mobile) : undefined;
+
+    let proof: Proof = "none";
+    let verification: Verification = verifier ? "mismatch" : "not-given";
+    if (citizenMobile && asker && asker === citizenMobile) proof = "mobile";
+    if (verifier) {
+      if (recentFailures(parsed.number).length >= VERIFIER_LOCK_FAILURES) {
+        verification = "locked";
+        limiter.charge(keys, VERIFIER_FAILURE_COST - 1);
+      } else if (citizenMobile && citizenMobile.slice(-4) === verifier) {
+        verification = "matched";
+        if (proof === "none") proof = "verifier";
+      } else if (proof === "none") {
+        // A wrong verifier from someone already proven by mobile is not a guess.
+        recordFailure(parsed.number);
+        limiter.charge(keys, VERIFIER_FAILURE_COST - 1);
+      }
+    }
+
+    const answer: Extract<InquiryAnswer, { outcome: "found" }> = {
+      outcome: "found",
+      number: parsed.number,
+      stage,
+      level: proof === "none" ? "coarse" : "detail",
+      proof,
+      verification,
+    };
+    if (stage === "issued" && t.outgoing?.length) {
+      answer.issuedOn = new Date(Math.max(...t.outgoing.map((o) => new Date(o.date).getTime())));
+    }
+    if (proof !== "none") {
+      try {
+        answer.details = await details(t);
+      } catch (err) {
+        opts.logger?.warn(`inquiry details failed (${q.channel ?? "?"}):`, err);
+        return { outcome: "unavailable" };
+      }
+    }
+    return answer;
+  }
+
+  return { ask, limiter };
+}
+
+export { findTransactionNumber, latinDigits, normalizeSaudiMobile };

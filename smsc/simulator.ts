@@ -91,6 +91,8 @@ export interface ReceivedMessage {
 }
 
 export interface SmscStats {
+  /** submit_sm/data_sm PDUs received, answered or not. */
+  submitSmSeen: number;
   binds: number;
   bindFailures: number;
   unbinds: number;
@@ -188,7 +190,7 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
   }
 
   private static emptyStats(): SmscStats {
-    return { binds: 0, bindFailures: 0, unbinds: 0, submits: 0, throttled: 0, enquireLinks: 0, receiptsSent: 0, moSent: 0 };
+    return { submitSmSeen: 0, binds: 0, bindFailures: 0, unbinds: 0, submits: 0, throttled: 0, enquireLinks: 0, receiptsSent: 0, moSent: 0 };
   }
 
   /** Open TCP sessions (bound or not). */
@@ -435,6 +437,7 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
 
   private onSubmit(state: SessionState, pdu: Pdu): void {
     const refuse = (name: string): void => this.send(state, pdu.response({ command_status: status(name) }));
+    this._stats.submitSmSeen++;
     if (state.mode !== "transmitter" && state.mode !== "transceiver") return refuse("ESME_RINVBNDSTS");
     if (this.behaviour.silent) return;
     if (this.behaviour.queueFull) return refuse("ESME_RMSGQFUL");

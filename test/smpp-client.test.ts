@@ -329,7 +329,7 @@ test("receipt and MO handlers are awaited before acknowledging; a failing one ma
   // The first delivery is answered ESME_RX_T_APPN; the simulator retries a second later.
   await waitFor("the receipt handled after a redelivery", () => handled.length === 1, 3000);
   assert.equal(handled[0], r.messageIds[0]);
-  assert.equal(sim.stats.receiptsSent, 1);
+  await waitFor("the SMSC to see the acknowledgement", () => sim.stats.receiptsSent === 1);
 });
 
 test("graceful close: waits for in-flight, sends unbind, closes; later submits are refused", async (t) => {

@@ -42,6 +42,8 @@ export interface Config {
   defaultReplyPeriodDays: number;
   twilioAuthToken?: string;
   publicUrl?: string;
+  /** Addresses of reverse proxies whose X-Forwarded-For names the client (rate limits by IP). */
+  trustProxy?: string[];
   logLevel: "error" | "warn" | "info" | "debug";
   logFormat: "json" | "text";
   agendashPort?: number;
@@ -154,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     defaultReplyPeriodDays: int(env, "DEFAULT_REPLY_PERIOD_DAYS", 10, 1, 365),
     twilioAuthToken: str(env, "TWILIO_AUTH_TOKEN"),
     publicUrl: url(env, "PUBLIC_URL", ["http:", "https:"]),
+    trustProxy: (str(env, "TRUST_PROXY") ?? "").split(",").map((s) => s.trim()).filter(Boolean),
     logLevel: oneOf(env, "LOG_LEVEL", ["error", "warn", "info", "debug"] as const, "info"),
     logFormat: oneOf(env, "LOG_FORMAT", ["json", "text"] as const, "json"),
     agendashPort,

@@ -63,6 +63,8 @@ export interface ReceivedPart {
   esmClass: number;
   dataCoding: number;
   registeredDelivery: number;
+  /** From a validity_period (absolute or relative), when given. */
+  validUntil?: Date;
   /** The short_message (or message_payload) octets, UDH included. */
   payload: Buffer;
   udh?: ConcatInfo;
@@ -474,6 +476,7 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
       text: decoded.text,
     };
     if (decoded.concat) part.udh = decoded.concat;
+    if (pdu.validity_period instanceof Date && !Number.isNaN(pdu.validity_period.getTime())) part.validUntil = pdu.validity_period;
     this.emit("part", part);
     const systemId = state.systemId ?? "";
     if (!decoded.concat || decoded.concat.total <= 1) {

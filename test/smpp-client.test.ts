@@ -156,6 +156,24 @@ test("GSM text goes as data_coding 0 unpacked septets; senders get the right TON
   await assert.rejects(client.submit({ from: "74747", to: "0500000001", text: "x", maxParts: 1 }), isSubmitError("INVALID_ADDRESS", false));
 });
 
+test("SAR concatenation (TLVs instead of UDH) and a validity period", async (t) => {
+  const { sim, client } = await setup(t, {}, { concatenation: "sar" });
+  const text = "x".repeat(200);
+  const before = Date.now();
+  const r = await client.submit({ from: "74747", to: "966500000001", text, maxParts: 2, validityMinutes: 90 });
+  assert.equal(r.partCount, 2);
+  await waitFor("the message", () => sim.received.length === 1);
+  const m = sim.received[0]!;
+  assert.equal(m.text, text);
+  for (const p of m.parts) {
+    assert.equal(p.esmClass & 0x40, 0, "no UDHI");
+    assert.equal(p.udh?.total, 2);
+    assert.ok(p.payload.length <= 153, "no UDH in the payload");
+    const validFor = p.validUntil!.getTime() - before;
+    assert.ok(validFor > 89 * 60_000 && validFor < 91 * 60_000, `valid for about 90 minutes (${validFor} ms)`);
+  }
+});
+
 test("delivery receipts come back, parse to delivered and match the submit ids (hex TLV, decimal text)", async (t) => {
   const { client, sim } = await setup(t, { dlrDelayMs: 30 });
   const receipts: DeliveryReceipt[] = [];

@@ -66,6 +66,12 @@ export interface SmppClientOptions {
   serviceType?: string;
   /** Per-SMSC retryable overrides for command_status codes (see status.ts). */
   statusOverrides?: StatusOverrides;
+  /**
+   * How long messages are split: "udh" (default; a 6-octet UDH in each part, esm_class
+   * 0x40) or "sar" (no UDH; sar_msg_ref_num / sar_total_segments / sar_segment_seqnum
+   * TLVs), for SMSCs that refuse UDH.
+   */
+  concatenation?: "udh" | "sar";
   /** Meaning of data_coding 0 in what the SMSC sends us. Default "GSM7". */
   defaultAlphabet?: "GSM7" | "LATIN1";
   /**
@@ -90,6 +96,8 @@ export interface SubmitRequest {
   maxParts: number;
   /** registered_delivery 1 on every part (default true): one receipt per part id. */
   requestDeliveryReceipt?: boolean;
+  /** Relative validity period: the SMSC gives up delivering after this many minutes (1..99 days). Default: the SMSC's. */
+  validityMinutes?: number;
 }
 
 export interface SubmitResult {
@@ -249,6 +257,15 @@ function parseSmppUrl(url: string): ParsedUrl {
   return { host, port: u.port ? Number(u.port) : tls ? 3550 : 2775, tls, systemId, password: decodeURIComponent(u.password) };
 }
 
+/** SMPP relative time "YYMMDDhhmmss000R" for a number of minutes (at most 99 days). */
+export function relativeValidity(minutes: number): string {
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 99 * 1440) {
+    throw new RangeError(`validityMinutes must be an integer 1..${99 * 1440}, got ${minutes}`);
+  }
+  const p = (n: number): string => String(n).padStart(2, "0");
+  return `0000${p(Math.floor(minutes / 1440))}${p(Math.floor((minutes % 1440) / 60))}${p(minutes % 60)}00000R`;
+}
+
 function positive(name: string, v: number, integer = false): void {
   if (!(typeof v === "number" && Number.isFinite(v) && v > 0) || (integer && !Number.isInteger(v))) {
     throw new RangeError(`SmppClient option ${name} must be a positive ${integer ? "integer" : "number"}, got ${v}`);
@@ -338,6 +355,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
       moReassemblyTimeoutMs: options.moReassemblyTimeoutMs ?? 60_000,
       serviceType: options.serviceType ?? "",
       defaultAlphabet: options.defaultAlphabet ?? "GSM7",
+      concatenation: options.concatenation ?? "udh",
       statusOverrides: options.statusOverrides,
       onDeliveryReceipt: options.onDeliveryReceipt,
       onMobileOriginated: options.onMobileOriginated,
@@ -421,7 +439,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
         protocol_id: 0,
         priority_flag: 0,
         schedule_delivery_time: "",
-        validity_period: "",
+        validity_period: request.validityMinutes === undefined ? "" : relativeValidity(request.validityMinutes),
         registered_delivery: request.requestDeliveryReceipt === false ? 0 : 1,
         replace_if_present_flag: 0,
         data_coding: sms.dataCoding,
@@ -449,7 +467,19 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
         resolve,
         reject,
       };
-      sms.parts.forEach((payload, index) => this.queue.push({ message, index, fields: { ...fields, short_message: payload } }));
+      const sar = this.opts.concatenation === "sar" && sms.partCount > 1;
+      sms.parts.forEach((payload, index) => {
+        const part: Record<string, unknown> = { ...fields, short_message: payload };
+        if (sar) {
+          // Same segmentation, the concatenation moved from the UDH (6 octets) to TLVs.
+          part.short_message = payload.subarray(6);
+          part.esm_class = 0x00;
+          part.sar_msg_ref_num = this.reference;
+          part.sar_total_segments = sms.partCount;
+          part.sar_segment_seqnum = index + 1;
+        }
+        this.queue.push({ message, index, fields: part });
+      });
       this.pump();
     });
   }
@@ -674,6 +704,8 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
         conn.bound = false;
         this.respond(conn, pdu.response());
         conn.session.close();
+        // If the SMSC keeps its half of the socket open, do not wait for ever.
+        setTimeout(() => conn.session.destroy(), this.opts.responseTimeoutMs).unref();
         return;
       case "deliver_sm":
       case "data_sm":
@@ -693,7 +725,10 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
   private async onDeliver(conn: Connection, pdu: Pdu): Promise<void> {
     let status = 0;
     try {
-      const decoded = decodePduMessage(pdu, { defaultAlphabet: this.opts.defaultAlphabet });
+      const esmType = num(pdu.esm_class) & 0x3c;
+      const receiptLike = esmType === 0x04 || esmType === 0x20 || optStr(pdu.receipted_message_id) !== undefined;
+      // Receipt texts are ASCII even under data_coding 0: read as GSM, "_" in an id would become "§".
+      const decoded = decodePduMessage(pdu, { defaultAlphabet: receiptLike ? "LATIN1" : this.opts.defaultAlphabet });
       const input: ReceiptInput = {
         esmClass: num(pdu.esm_class),
         text: decoded.text,

@@ -282,6 +282,30 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
     this._stats = SmscSimulator.emptyStats();
   }
 
+  /** Sends enquire_link on every bound session; resolves with how many answered in time. */
+  async enquireLink(timeoutMs = 2000): Promise<number> {
+    const bound = [...this.states.values()].filter((s) => s.mode);
+    const answers = await Promise.allSettled(bound.map((s) => this.request(s, "enquire_link", {}, timeoutMs)));
+    return answers.filter((a) => a.status === "fulfilled").length;
+  }
+
+  /** Asks every bound ESME to unbind (as an SMSC does before maintenance), then closes those sessions. */
+  async unbindAll(timeoutMs = 2000): Promise<number> {
+    const bound = [...this.states.values()].filter((s) => s.mode);
+    const answers = await Promise.allSettled(
+      bound.map(async (s) => {
+        s.mode = undefined;
+        try {
+          await this.request(s, "unbind", {}, timeoutMs);
+        } finally {
+          s.session.close();
+        }
+      }),
+    );
+    this.log(`asked ${bound.length} session(s) to unbind`);
+    return answers.filter((a) => a.status === "fulfilled").length;
+  }
+
   /**
    * Sends a mobile-originated message (deliver_sm, concatenated when long) to a
    * session bound as receiver or transceiver. Resolves when every part was acknowledged.

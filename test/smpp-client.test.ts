@@ -307,6 +307,16 @@ test("dead link: enquire_link unanswered -> socket destroyed and re-bound", asyn
   assert.ok(sim.stats.enquireLinks >= 3);
 });
 
+test("the client answers the SMSC's enquire_link and unbind, then binds again", async (t) => {
+  const { client, sim, states } = await setup(t, {}, { reconnectMinMs: 50 });
+  assert.equal(await sim.enquireLink(), 1);
+  assert.equal(await sim.unbindAll(), 1, "unbind_resp received");
+  await waitFor("bound again", () => client.counters.binds === 2);
+  assert.deepEqual(states, ["connecting", "bound", "disconnected", "connecting", "bound"]);
+  const r = await client.submit({ from: "74747", to: "966500000001", text: "still here", maxParts: 1 });
+  assert.equal(r.messageIds.length, 1);
+});
+
 test("mobile-originated messages reach the client, concatenated ones reassembled", async (t) => {
   const { client, sim } = await setup(t);
   const mos: MobileOriginatedMessage[] = [];

@@ -99,6 +99,9 @@ test("bad password: start() rejects ESME_RINVPASWD, not retryable; bad system_id
     assert.notEqual(client.state, "bound");
     assert.ok(errors[0] instanceof SmppBindError);
     await assert.rejects(client.submit({ from: "74747", to: "966500000001", text: "x", maxParts: 1 }), isSubmitError("LINK_DOWN", true));
+    // A message that can never be sent says so even while the link is down.
+    await assert.rejects(client.submit({ from: "74747", to: "966500000001", text: ARABIC_300, maxParts: 1 }), SmsTooLongError);
+    await assert.rejects(client.submit({ from: "74747", to: "12", text: "x", maxParts: 1 }), isSubmitError("INVALID_ADDRESS", false));
     // It keeps trying with backoff (an account may be fixed on the SMSC side) until closed.
     await waitFor("a second bind attempt", () => client.counters.bindFailures >= 2);
     await client.close({ timeoutMs: 200 });

@@ -257,7 +257,12 @@ function parseSmppUrl(url: string): ParsedUrl {
   return { host, port: u.port ? Number(u.port) : tls ? 3550 : 2775, tls, systemId, password: decodeURIComponent(u.password) };
 }
 
-/** SMPP relative time "YYMMDDhhmmss000R" for a number of minutes (at most 99 days). */
+/**
+ * SMPP relative time "YYMMDDhhmmss000R" for a number of minutes (at most 99 days).
+ *
+ * @example
+ *   relativeValidity(90) // "000000013000000R"
+ */
 export function relativeValidity(minutes: number): string {
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > 99 * 1440) {
     throw new RangeError(`validityMinutes must be an integer 1..${99 * 1440}, got ${minutes}`);
@@ -419,14 +424,14 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
    */
   submit(request: SubmitRequest): Promise<SubmitResult> {
     if (this.closing) return this.refuse(linkDown("SMPP client is closing"));
-    if (!this.conn?.bound) return this.refuse(linkDown(`SMPP link is not bound (${this._state})`));
     let fields: Record<string, unknown>;
     let sms: ReturnType<typeof encodeSms>;
+    const reference = (this.reference = (this.reference + 1) & 0xff);
     try {
+      // Permanent problems first, so a bad message is not reported as a retryable LINK_DOWN.
       const src = sourceAddress(request.from);
       const dst = destinationAddress(request.to);
-      this.reference = (this.reference + 1) & 0xff;
-      sms = encodeSms(request.text, { maxParts: request.maxParts, reference: this.reference });
+      sms = encodeSms(request.text, { maxParts: request.maxParts, reference });
       fields = {
         service_type: this.opts.serviceType,
         source_addr_ton: src.ton,
@@ -449,6 +454,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
       this._counters.failed++;
       return Promise.reject(err);
     }
+    if (!this.conn?.bound) return this.refuse(linkDown(`SMPP link is not bound (${this._state})`));
     if (this.queue.length + sms.partCount > this.opts.maxQueued) {
       this._counters.failed++;
       return Promise.reject(
@@ -474,7 +480,7 @@ export class SmppClient extends EventEmitter<SmppClientEvents> {
           // Same segmentation, the concatenation moved from the UDH (6 octets) to TLVs.
           part.short_message = payload.subarray(6);
           part.esm_class = 0x00;
-          part.sar_msg_ref_num = this.reference;
+          part.sar_msg_ref_num = reference;
           part.sar_total_segments = sms.partCount;
           part.sar_segment_seqnum = index + 1;
         }

@@ -124,6 +124,11 @@ export interface ChannelInquiry {
    * for bad input: every outcome is an {@link InquiryAnswer}.
    */
   ask(question: InquiryQuestion): Promise<InquiryAnswer>;
+  /**
+   * Counts a request that is not an inquiry (a "help" SMS, a message without a number)
+   * against the same rate limits, so that answering it cannot be abused either.
+   */
+  limit(identities: Identity[]): { ok: true } | { ok: false; retryAfterMs: number; repeated: boolean };
   /** The first transaction number in free text (`"رقم ١٢٣-٤٥٦ لو سمحت"` → `"123456"`), or undefined. */
   findNumber(text: string): string | undefined;
   /** A Saudi mobile in E.164 (`+9665XXXXXXXX`) from any common form, or undefined. */
@@ -155,6 +160,8 @@ export interface ChannelFormat {
   spokenDigits(s: string, lang: Lang): string;
   /** Arabic-Indic digits: `"120"` → `"١٢٠"`. */
   arabicDigits(s: string): string;
+  /** A wait, rounded up to minutes, for "try again in …": `"دقيقتين"`, `"3 دقائق"` / `"2 minutes"`; under a minute: `"دقيقة واحدة"` / `"1 minute"`. */
+  waitTime(ms: number, lang: Lang): string;
 }
 
 /** A message for a channel with no network of its own in this deployment (see docs/channels.md). */

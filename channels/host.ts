@@ -1,0 +1,225 @@
+/**
+ * The host side of the channel plugin contract: builds the context a plugin gets, turns a
+ * Node HTTP request into the plain {@link ChannelRequest} and writes the plugin's
+ * {@link ChannelResponse}. Plugins never import this file.
+ *
+ * @module
+ */
+import { createHash, randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import mongoose from "mongoose";
+import type { Config } from "../core/config.ts";
+import {
+  applyDigits,
+  digitsSpokenAr,
+  digitsSpokenEn,
+  formatGregorian,
+  formatHijri,
+  hijriDateInWordsAr,
+} from "../core/dates.ts";
+import { createInquiryCore, findTransactionNumber, identityKey, latinDigits, normalizeSaudiMobile, type InquiryCore } from "../core/inquiry.ts";
+import { enqueueMessages } from "../core/notifications.ts";
+import type {
+  ChannelContext,
+  ChannelFormat,
+  ChannelInquiry,
+  ChannelLogger,
+  ChannelPlugin,
+  ChannelRequest,
+  ChannelResponse,
+  ChannelTemplates,
+  Lang,
+  OutgoingMessage,
+} from "./contract.ts";
+import { createChannelTemplates } from "./templates.ts";
+
+export const CHANNELS_DIR = path.dirname(fileURLToPath(import.meta.url));
+
+/** The collection of messages queued for channels delivered outside Taqib (WhatsApp). */
+export const OUTBOX_COLLECTION = "channelOutbox";
+
+// ------------------------------------------------------------------ context
+
+/** One inquiry core per owner (a broker): its rate limits are shared by the node's channels. */
+const cores = new WeakMap<object, InquiryCore>();
+
+export function inquiryCoreFor(owner: object, config: Config, logger?: ChannelLogger): InquiryCore {
+  let core = cores.get(owner);
+  if (!core) {
+    core = createInquiryCore({ limit: config.inquiryRateLimit, windowMs: config.inquiryRateWindowMs, logger });
+    cores.set(owner, core);
+  }
+  return core;
+}
+
+export const format: ChannelFormat = {
+  hijri: (d, lang, opts = {}) => formatHijri(d, { lang, digits: opts.digits ?? "latin", style: opts.style ?? "numeric" }),
+  gregorian: (d, lang, opts = {}) => formatGregorian(d, { lang, digits: opts.digits ?? "latin" }),
+  hijriWordsAr: (d) => hijriDateInWordsAr(d),
+  spokenDigits: (s, lang) => (lang === "ar" ? digitsSpokenAr(s) : digitsSpokenEn(s)),
+  arabicDigits: (s) => applyDigits(s, "arabic"),
+  waitTime,
+};
+
+/** "try again in …" wording: minutes, rounded up, with Arabic number agreement. */
+export function waitTime(ms: number, lang: Lang): string {
+  const n = Math.max(1, Math.ceil(ms / 60_000));
+  if (lang === "en") return n === 1 ? "1 minute" : `${n} minutes`;
+  if (n === 1) return "دقيقة واحدة";
+  if (n === 2) return "دقيقتين";
+  if (n <= 10) return `${n} دقائق`;
+  return `${n} دقيقة`;
+}
+
+const missingTemplates = (name: string): ChannelTemplates => ({
+  render(t) {
+    throw new Error(`channel "${name}" has no templates folder (wanted "${t}")`);
+  },
+});
+
+/** A message id from a key: stable, short, and safe as a MongoDB _id. */
+export function messageId(channel: string, key: string | undefined): string {
+  const k = key === undefined ? randomUUID() : createHash("sha256").update(key).digest("hex").slice(0, 32);
+  return `inquiry:${channel}:${k}`;
+}
+
+/**
+ * The context of one plugin in one service.
+ *
+ * @example
+ *   const ctx = createContext(plugin, slice, config, { owner: broker, logger: svc.logger });
+ */
+export function createContext<C>(
+  plugin: ChannelPlugin<C>,
+  slice: C,
+  config: Config,
+  opts: { owner: object; logger: ChannelLogger; templatesDir?: string },
+): ChannelContext<C> {
+  const core = inquiryCoreFor(opts.owner, config, opts.logger);
+  const inquiry: ChannelInquiry = {
+    ask: (q) => core.ask({ ...q, channel: plugin.name }),
+    limit: (identities) => core.limiter.take([...new Set(identities.map(identityKey))]),
+    findNumber: (text) => findTransactionNumber(String(text ?? "").slice(0, 1000)),
+    normalizeMobile: (input) => normalizeSaudiMobile(input),
+    latinDigits,
+  };
+  const dir = opts.templatesDir ?? path.join(CHANNELS_DIR, plugin.name, "templates");
+  const templates = fs.existsSync(dir) ? createChannelTemplates(dir) : missingTemplates(plugin.name);
+  return {
+    name: plugin.name,
+    inquiry,
+    templates,
+    format,
+    config: slice,
+    logger: opts.logger,
+    async sendSms(to: string, text: string, lang: Lang, o: { key?: string } = {}) {
+      const mobile = normalizeSaudiMobile(to) ?? (/^\+?\d{6,15}$/.test(to) ? `+${to.replace(/^\+/, "")}` : undefined);
+      if (!mobile) throw new Error(`sendSms: not a phone number: ${JSON.stringify(to)}`);
+      if (!text.trim()) throw new Error("sendSms: empty text");
+      const _id = messageId(plugin.name, o.key);
+      await enqueueMessages([{ _id, role: "inquirer", template: "inquiry-reply", to: mobile, lang, text }]);
+      return _id;
+    },
+    async queueOutgoing(m: OutgoingMessage) {
+      const db = mongoose.connection.db;
+      if (!db) throw new Error("queueOutgoing: database not connected");
+      const _id = messageId(plugin.name, m.key);
+      const now = new Date();
+      await db.collection(OUTBOX_COLLECTION).updateOne(
+        { _id: _id as any },
+        { $setOnInsert: { channel: plugin.name, to: m.to, text: m.text, lang: m.lang, status: "queued", createdAt: now } },
+        { upsert: true },
+      );
+      return _id;
+    },
+  };
+}
+
+// ------------------------------------------------------------------ HTTP
+
+/** A client address without the IPv4-mapped prefix. */
+function plainAddress(a: string | undefined): string {
+  return (a ?? "").replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, "$1");
+}
+
+/**
+ * The client's address: the socket peer, or, when the peer is a trusted proxy, the
+ * right-most address in X-Forwarded-For that is not itself a trusted proxy.
+ */
+export function clientAddress(peer: string | undefined, forwardedFor: string | undefined, trusted: string[] = []): string {
+  const p = plainAddress(peer);
+  if (!trusted.length || !trusted.includes(p) || !forwardedFor) return p;
+  const chain = forwardedFor.split(",").map((s) => plainAddress(s.trim())).filter(Boolean);
+  for (let i = chain.length - 1; i >= 0; i--) if (!trusted.includes(chain[i]!)) return chain[i]!;
+  return chain[0] ?? p;
+}
+
+/** The full URL the client used: PUBLIC_URL + path and query when set, else from the Host header. */
+export function requestUrl(originalUrl: string, host: string | undefined, publicUrl: string | undefined): string {
+  const pathAndQuery = originalUrl.startsWith("/") ? originalUrl : `/${originalUrl}`;
+  if (publicUrl) return publicUrl.replace(/\/+$/, "") + pathAndQuery;
+  return `http://${host && /^[\w.\-:[\]]+$/.test(host) ? host : "localhost"}${pathAndQuery}`;
+}
+
+/** The query string of a URL as plain strings (repeated keys give arrays). */
+export function parseQuery(originalUrl: string): Record<string, string | string[]> {
+  const i = originalUrl.indexOf("?");
+  const out: Record<string, string | string[]> = {};
+  if (i < 0) return out;
+  for (const [k, v] of new URLSearchParams(originalUrl.slice(i + 1))) {
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+/** A moleculer-web request as a plain {@link ChannelRequest}. */
+export function toChannelRequest(req: IncomingMessage & Record<string, any>, config: Config): ChannelRequest {
+  const originalUrl: string = req.originalUrl ?? req.url ?? "/";
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
+  }
+  const params: Record<string, string> = {};
+  for (const key of (req.$alias?.keys ?? []) as Array<{ name: string }>) {
+    const v = req.$params?.[key.name];
+    if (typeof v === "string") params[key.name] = v;
+  }
+  const q = originalUrl.indexOf("?");
+  return {
+    method: String(req.method ?? "GET").toUpperCase(),
+    path: q < 0 ? originalUrl : originalUrl.slice(0, q),
+    params,
+    query: parseQuery(originalUrl),
+    headers,
+    rawBody: typeof req.body === "string" ? req.body : "",
+    ip: clientAddress(req.socket?.remoteAddress, headers["x-forwarded-for"], config.trustProxy),
+    url: requestUrl(originalUrl, headers.host, config.publicUrl),
+  };
+}
+
+/** Checks what a plugin answered: a clear error instead of a broken response. */
+export function checkResponse(r: unknown, where: string): ChannelResponse {
+  const res = r as ChannelResponse | undefined;
+  if (!res || typeof res !== "object" || typeof res.body !== "string") throw new Error(`${where}: a route must answer { status?, headers?, body: string }`);
+  const status = res.status ?? 200;
+  if (!Number.isInteger(status) || status < 100 || status > 599) throw new Error(`${where}: invalid status ${String(res.status)}`);
+  return { status, headers: res.headers ?? {}, body: res.body };
+}
+
+/** Writes a plugin's response. */
+export function writeResponse(res: ServerResponse, r: ChannelResponse): void {
+  const headers: Record<string, string> = { "x-content-type-options": "nosniff", ...lowerKeys(r.headers ?? {}) };
+  headers["content-type"] ??= "text/plain; charset=utf-8";
+  const body = Buffer.from(r.body, "utf8");
+  headers["content-length"] = String(body.length);
+  res.writeHead(r.status ?? 200, headers);
+  res.end(body);
+}
+
+function lowerKeys(h: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), String(v)]));
+}

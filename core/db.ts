@@ -64,3 +64,10 @@ export async function disconnectDatabase(): Promise<void> {
 export function isDuplicateKey(err: unknown): boolean {
   return typeof err === "object" && err !== null && (err as { code?: number }).code === 11000;
 }
+
+/** True when a bulk insert failed only because some ids exist already. */
+export function onlyDuplicateKeys(err: unknown): boolean {
+  const writeErrors = (err as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }).writeErrors;
+  if (writeErrors?.length) return writeErrors.every((e) => (e.code ?? e.err?.code) === 11000);
+  return isDuplicateKey(err);
+}

@@ -1,7 +1,7 @@
 // Storing events durably and applying them: the outbox between the events API and
 // everything that follows (projection, notifications, follow-up clocks).
 import { EventModel, TransactionModel } from "./models.ts";
-import { isDuplicateKey } from "./db.ts";
+import { isDuplicateKey, onlyDuplicateKeys } from "./db.ts";
 import { eventHash, type IncomingEvent } from "./event-contract.ts";
 import { project, type LifecycleEvent, type TransactionState } from "./lifecycle.ts";
 
@@ -53,7 +53,7 @@ export async function storeEvents(
     } catch (err) {
       // A concurrent request stored some of the same ids between our check and our insert:
       // read back what is stored and classify each against it.
-      if (!isDuplicateKey(err) && !(err as { writeErrors?: unknown[] }).writeErrors) throw err;
+      if (!onlyDuplicateKeys(err)) throw err;
       const stored = new Map<string, { hash: string; receivedAt: Date }>();
       for (const doc of await EventModel.find({ _id: { $in: fresh.map((f) => f._id) } }, { hash: 1, receivedAt: 1 }).lean()) {
         stored.set(doc._id, doc);
@@ -116,4 +116,9 @@ export async function pendingTransactionNumbers(limit = 500, olderThanMs = 0): P
     .limit(limit)
     .lean();
   return [...new Set(docs.map((d) => d.transactionNumber))];
+}
+
+/** How many events a transaction has. */
+export async function countEvents(transactionNumber: string): Promise<number> {
+  return EventModel.countDocuments({ transactionNumber });
 }

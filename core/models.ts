@@ -157,8 +157,6 @@ const messageSchema = new Schema(
     smscIds: { type: [String], default: [] },
     /** The SMSC message id of each part, as submit_sm_resp gave it. */
     partIds: { type: [String], default: undefined },
-    /** Receipt status per SMSC message id (one per part). */
-    receipts: { type: Schema.Types.Mixed, default: {} },
     status: { type: String, enum: MESSAGE_STATUSES, required: true },
     statusHistory: { type: [new Schema({ status: String, at: Date, detail: String }, { _id: false })], default: [] },
     attempts: { type: Number, default: 0 },

@@ -3,6 +3,7 @@
 import type { LifecycleEvent, TransactionState } from "./lifecycle.ts";
 import { MessageModel } from "./models.ts";
 import { scheduleSend } from "./jobs.ts";
+import { onlyDuplicateKeys } from "./db.ts";
 
 /** Who a message goes to, resolved when it is rendered. */
 export type Role = "citizen" | "employee" | "manager" | "escalation" | "inquirer";
@@ -56,27 +57,14 @@ export function plannedMessages(event: LifecycleEvent, state?: TransactionState)
 export async function enqueueMessages(messages: PlannedMessage[]): Promise<void> {
   if (!messages.length) return;
   const now = new Date();
-  await MessageModel.bulkWrite(
-    messages.map((m) => ({
-      updateOne: {
-        filter: { _id: m._id },
-        update: {
-          $setOnInsert: {
-            ...m,
-            status: "queued",
-            statusHistory: [{ status: "queued", at: now }],
-            attempts: 0,
-            smscIds: [],
-            receipts: {},
-            createdAt: now,
-            updatedAt: now,
-          },
-        },
-        upsert: true,
-      },
-    })),
+  // Plain inserts: an id that exists already is left exactly as it is (an upsert would
+  // rewrite it on servers that update by read-modify-write).
+  await MessageModel.insertMany(
+    messages.map((m) => ({ ...m, status: "queued", statusHistory: [{ status: "queued", at: now }], attempts: 0, smscIds: [], createdAt: now, updatedAt: now })),
     { ordered: false },
-  );
+  ).catch((err) => {
+    if (!onlyDuplicateKeys(err)) throw err;
+  });
   // Only messages still waiting get a job: one already sent keeps its record as it is.
   const waiting = await MessageModel.find({ _id: { $in: messages.map((m) => m._id) }, status: "queued" }, { _id: 1 }).lean();
   for (const m of waiting) await scheduleSend(m._id);

@@ -4,6 +4,7 @@
 // move it backwards.
 import mongoose from "mongoose";
 import { aggregatePartStatuses, messageIdAliases, type MessageStatus as ReceiptStatus } from "./smpp/dlr.ts";
+import { claimOnce, serialized } from "./exclusive.ts";
 import { AgencyModel, DepartmentModel, EmployeeModel, FINAL_MESSAGE_STATUSES, MessageModel, TransactionModel, type MessageStatus } from "./models.ts";
 
 /** What a send job needs from the SMPP side (the smpp service's `submit` action). */
@@ -154,16 +155,17 @@ export async function sendMessage(messageId: string, deps: SendDeps): Promise<"s
     return "failed";
   }
 
-  const claimed = await MessageModel.updateOne(
-    { _id: messageId, $or: [{ status: "queued" }, { status: "sending", sendingSince: { $lt: staleBefore } }] },
+  // One sender per attempt: the claim is a unique insert, exclusive on any server.
+  const attempt = (msg.attempts ?? 0) + 1;
+  if (!(await claimOnce(`send:${messageId}:${attempt}`))) return "skipped";
+  await MessageModel.updateOne(
+    { _id: messageId },
     {
-      $set: { status: "sending", sendingSince: new Date(), updatedAt: new Date(), ...rendered },
-      $inc: { attempts: 1 },
+      $set: { status: "sending", sendingSince: new Date(), updatedAt: new Date(), attempts: attempt, ...rendered },
       $unset: { error: 1 },
       ...history("sending"),
     },
   );
-  if (claimed.modifiedCount !== 1) return "skipped";
 
   let result: Awaited<ReturnType<Submit>>;
   try {
@@ -192,8 +194,7 @@ export async function sendMessage(messageId: string, deps: SendDeps): Promise<"s
     },
   );
   // Receipts that arrived before the submit was recorded wait in the receipt log.
-  const early = await ReceiptModel.find({ _id: { $in: aliases } }).lean();
-  for (const r of early) await applyReceiptToMessage(r._id as string, r.status as MessageStatus, r.final ?? false, r.at ?? new Date());
+  await settleFromReceipts(messageId);
   return "submitted";
 }
 
@@ -209,16 +210,24 @@ export async function failMessage(messageId: string, code: string, message: stri
   await fail(messageId, "failed", code, message);
 }
 
-/** The log of every delivery receipt received, keyed by SMSC message id. */
+/** The log of every delivery receipt received, one document per SMSC message id (part). */
 const receiptSchema = new mongoose.Schema(
-  { _id: { type: String, required: true }, status: String, final: Boolean, stat: String, err: String, at: Date, receivedAt: Date, count: Number },
+  {
+    _id: { type: String, required: true },
+    status: String,
+    final: Boolean,
+    stat: String,
+    err: String,
+    at: Date,
+    receivedAt: Date,
+  },
   { versionKey: false },
 );
 export const ReceiptModel = mongoose.model("Receipt", receiptSchema, "receipts");
 
 export interface Receipt {
   messageId: string;
-  status: MessageStatus;
+  status: ReceiptStatus;
   final: boolean;
   stat?: string;
   err?: string;
@@ -227,42 +236,44 @@ export interface Receipt {
 
 /**
  * Records a delivery receipt and applies it to its message. A receipt that arrives twice,
- * late (after a final one) or before the submit was recorded is applied correctly.
+ * late (a non-final one after a final one) or before the submit was recorded is applied
+ * correctly: each part keeps its own receipt document, and the message's status is derived
+ * from all of them.
  */
 export async function applyReceipt(r: Receipt): Promise<void> {
   const at = r.doneAt ?? new Date();
-  await ReceiptModel.updateOne(
-    { _id: r.messageId },
-    { $set: { status: r.status, final: r.final, stat: r.stat, err: r.err, at, receivedAt: new Date() }, $inc: { count: 1 } },
-    { upsert: true },
-  );
-  await applyReceiptToMessage(r.messageId, r.status, r.final, at);
+  await serialized(`receipt:${r.messageId}`, async () => {
+    const known = await ReceiptModel.findById(r.messageId).lean();
+    if (known?.final && !r.final) return;
+    await ReceiptModel.updateOne(
+      { _id: r.messageId },
+      { $set: { status: r.status, final: r.final, stat: r.stat, err: r.err, at, receivedAt: new Date() } },
+      { upsert: true },
+    );
+  });
+  const msg = await MessageModel.findOne({ smscIds: { $in: messageIdAliases(r.messageId) } }, { _id: 1 }).lean();
+  // Not found: the submit is not recorded yet; it applies the receipts log when it is.
+  if (msg) await settleFromReceipts(msg._id);
 }
 
-/** A message id as a key of the receipts map (MongoDB keys may not hold "." or "$"). */
-const receiptKey = (id: string) => id.replace(/[.$]/g, "_");
-
-async function applyReceiptToMessage(smscId: string, status: MessageStatus, final: boolean, at: Date): Promise<void> {
-  const aliases = messageIdAliases(smscId);
-  const msg = await MessageModel.findOne({ smscIds: { $in: aliases } }).lean();
-  if (!msg) return; // kept in the receipt log; applied when the submit is recorded
-  const partIds = msg.partIds ?? [];
-  const part = partIds.find((p) => messageIdAliases(p).some((a) => aliases.includes(a))) ?? smscId;
-  // A part's final state is never replaced by a later, non-final one.
-  const current = (msg.receipts as Record<string, { status: string; final: boolean }> | undefined)?.[receiptKey(part)];
-  if (current?.final && !final) return;
-  if (!current || current.status !== status) {
-    await MessageModel.updateOne({ _id: msg._id }, { $set: { [`receipts.${receiptKey(part)}`]: { status, final, at } } });
-  }
-  const fresh = await MessageModel.findById(msg._id).lean();
-  if (!fresh || FINAL_MESSAGE_STATUSES.includes(fresh.status as MessageStatus)) return;
-  const receipts = (fresh.receipts ?? {}) as Record<string, { status: ReceiptStatus; final: boolean }>;
-  const ids = partIds.length ? partIds : [part];
-  // The message's status is its parts': delivered only when every part is, failed when any part failed.
-  const { status: overall, final: done } = aggregatePartStatuses(ids.map((p) => receipts[receiptKey(p)]?.status));
-  if (!done) return;
-  await MessageModel.updateOne(
-    { _id: msg._id, status: { $nin: FINAL_MESSAGE_STATUSES } },
-    { $set: { status: overall, finalAt: at, updatedAt: new Date() }, ...history(overall) },
-  );
+/** Sets a submitted message's final status once every part has a final receipt (or one failed). */
+async function settleFromReceipts(messageId: string): Promise<void> {
+  await serialized(`message:${messageId}`, async () => {
+    const msg = await MessageModel.findById(messageId).lean();
+    if (!msg || msg.status !== "submitted") return;
+    const partIds = msg.partIds?.length ? msg.partIds : msg.smscIds.slice(0, 1);
+    const receipts = await ReceiptModel.find({ _id: { $in: msg.smscIds } }).lean();
+    const statusOf = (part: string) => {
+      const aliases = messageIdAliases(part);
+      return receipts.find((r) => aliases.includes(r._id))?.status as ReceiptStatus | undefined;
+    };
+    // The message's status is its parts': delivered only when every part is, failed when any part failed.
+    const { status, final } = aggregatePartStatuses(partIds.map(statusOf));
+    if (!final) return;
+    const at = receipts.reduce<Date | undefined>((max, r) => (r.at && (!max || r.at > max) ? r.at : max), undefined) ?? new Date();
+    await MessageModel.updateOne(
+      { _id: messageId, status: "submitted" },
+      { $set: { status, finalAt: at, updatedAt: new Date() }, ...history(status) },
+    );
+  });
 }

@@ -1,7 +1,8 @@
 import type { Context, ServiceSchema } from "moleculer";
 import { databaseMixin, periodic } from "../core/mixins.ts";
 import { validateEvent, type FieldError, type IncomingEvent } from "../core/event-contract.ts";
-import { storeEvents, loadEvents, saveProjection, markApplied, pendingTransactionNumbers, type StoreOutcome } from "../core/ingest.ts";
+import { storeEvents, loadEvents, saveProjection, markApplied, pendingTransactionNumbers, countEvents, type StoreOutcome } from "../core/ingest.ts";
+import { serialized } from "../core/exclusive.ts";
 import { project } from "../core/lifecycle.ts";
 import { enqueueMessages, plannedMessages } from "../core/notifications.ts";
 import { clientError } from "../core/errors.ts";
@@ -80,16 +81,24 @@ const EventsService: ServiceSchema = {
   },
   methods: {
     async applyTransaction(number: string): Promise<void> {
-      const events = await loadEvents(number);
-      const state = project(number, events);
-      const pending = events.filter((e) => !e.applied);
-      if (!pending.length) return;
-      await saveProjection(state);
-      await syncPendingReplies(state, configOf(this.broker).defaultReplyPeriodDays);
-      await enqueueMessages(pending.flatMap((e) => plannedMessages(e, state)));
-      await markApplied(pending.map((e) => e.id));
-      this.broker.emit("transaction.updated", { number, status: state.status });
-      for (const e of pending) this.broker.metrics.increment("taqib.events.applied", { type: e.type });
+      // One apply per transaction at a time in this process; across processes, a projection
+      // written from fewer events than exist is redone (see saveProjection).
+      await serialized(`transaction:${number}`, async () => {
+        for (let round = 0; round < 5; round++) {
+          const events = await loadEvents(number);
+          const pending = events.filter((e) => !e.applied);
+          const state = project(number, events);
+          await saveProjection(state);
+          if (pending.length) {
+            await enqueueMessages(pending.flatMap((e) => plannedMessages(e, state)));
+            await syncPendingReplies(state, configOf(this.broker).defaultReplyPeriodDays);
+            await markApplied(pending.map((e) => e.id));
+            this.broker.emit("transaction.updated", { number, status: state.status });
+            for (const e of pending) this.broker.metrics.increment("taqib.events.applied", { type: e.type });
+          }
+          if ((await countEvents(number)) <= state.eventCount) return;
+        }
+      });
     },
   },
   created() {

@@ -1,0 +1,45 @@
+// Exclusivity that holds on every MongoDB-wire server we run on. FerretDB applies an update
+// as read-modify-write without isolation, so two conditional updates can both "win"; an
+// insert of a unique _id cannot. Claims are therefore inserts; and updates of one document
+// from one process are serialised in that process.
+import mongoose, { Schema } from "mongoose";
+import { isDuplicateKey } from "./db.ts";
+
+const claimSchema = new Schema({ _id: { type: String, required: true }, at: Date, by: String }, { versionKey: false });
+export const ClaimModel = mongoose.model("Claim", claimSchema, "claims");
+
+/**
+ * True for exactly one caller per key, across processes and restarts.
+ *
+ * @example
+ *   if (await claimOnce(`send:${messageId}:${attempt}`)) await submit();
+ */
+export async function claimOnce(key: string): Promise<boolean> {
+  try {
+    await ClaimModel.create({ _id: key, at: new Date(), by: `${process.pid}` });
+    return true;
+  } catch (err) {
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
+}
+
+const tails = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `fn` after every earlier call with the same key in this process has finished.
+ *
+ * @example
+ *   await serialized(`message:${id}`, () => updateMessage(id));
+ */
+export async function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = tails.get(key) ?? Promise.resolve();
+  const run = prev.then(fn, fn);
+  const tail = run.catch(() => undefined);
+  tails.set(key, tail);
+  try {
+    return await run;
+  } finally {
+    if (tails.get(key) === tail) tails.delete(key);
+  }
+}

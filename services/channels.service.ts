@@ -1,0 +1,68 @@
+import type { Context, ServiceSchema } from "moleculer";
+import type { Config } from "../core/config.ts";
+import { clientError } from "../core/errors.ts";
+import { databaseMixin } from "../core/mixins.ts";
+import { maskMobile } from "../core/normalize.ts";
+import type { ChannelContext, ChannelRequest, MobileOriginated } from "../channels/contract.ts";
+import { checkResponse, createContext } from "../channels/host.ts";
+import { enabledChannels, serviceName, type ChannelEntry } from "../channels/registry.ts";
+
+/**
+ * One service per enabled channel plugin (`CHANNELS`), named `channel-<name>`: a channel can
+ * run on a node of its own (`SERVICES=channels` with `CHANNELS=kiosk` at the gate, say),
+ * while the gateway anywhere forwards its HTTP routes to it. The sms channel's service
+ * receives the `sms.mo` events of the smpp service.
+ */
+export default function channelsService(config: Config): ServiceSchema[] {
+  return enabledChannels(config).map((entry) => channelService(entry, config));
+}
+
+function channelService({ plugin, config: sliceOf }: ChannelEntry, config: Config): ServiceSchema {
+  const slice = sliceOf(config);
+  const events: ServiceSchema["events"] = {};
+  if (plugin.onMobileOriginated) {
+    events["sms.mo"] = {
+      async handler(this: any, ctx: Context<Partial<MobileOriginated> & { receivedAt?: Date | string }>) {
+        const p = ctx.params ?? {};
+        const mo: MobileOriginated = {
+          from: String(p.from ?? ""),
+          to: String(p.to ?? ""),
+          text: String(p.text ?? ""),
+          receivedAt: p.receivedAt ? new Date(p.receivedAt) : new Date(),
+        };
+        if (Number.isNaN(mo.receivedAt.getTime())) mo.receivedAt = new Date();
+        try {
+          await plugin.onMobileOriginated!(mo, this.channel as ChannelContext<unknown>);
+        } catch (err) {
+          this.logger.error(`MO from ${maskMobile(mo.from)} not answered:`, err);
+        }
+      },
+    };
+  }
+  return {
+    name: serviceName(plugin),
+    mixins: [databaseMixin()],
+    metadata: { channel: plugin.name, description: plugin.description },
+    actions: {
+      /** `{ route: index in plugin.routes, request: ChannelRequest }` → ChannelResponse (from the gateway). */
+      http: {
+        visibility: "public",
+        params: { route: { type: "number", integer: true, min: 0 }, request: { type: "object" } },
+        async handler(this: any, ctx: Context<{ route: number; request: ChannelRequest }>) {
+          const route = plugin.routes?.[ctx.params.route];
+          if (!route) throw clientError(404, "NOT_FOUND", `channel ${plugin.name} has no route ${ctx.params.route}`);
+          const response = await route.handler(ctx.params.request, this.channel);
+          return checkResponse(response, `${serviceName(plugin)} ${route.method} ${route.path}`);
+        },
+      },
+    },
+    events,
+    created(this: any) {
+      this.channel = createContext(plugin, slice, config, { owner: this.broker, logger: this.logger });
+    },
+    async started(this: any) {
+      await plugin.started?.(this.channel);
+      this.logger.info(`channel ${plugin.name} up: ${plugin.description}`);
+    },
+  };
+}

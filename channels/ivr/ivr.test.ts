@@ -1,0 +1,191 @@
+// ivr: Twilio's signature, reading webhook requests, the call's scripts and their TwiML / VoiceXML.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import plugin, { MAX_REPROMPTS, parseCall, renderScript, script, stepUrls, type CallInput, type IvrConfig, type Step } from "./ivr.ts";
+import { twilioSignature, validTwilioSignature } from "./signature.ts";
+import { loadFixture, request, testContext } from "../testing.ts";
+import type { ChannelRequest, InquiryAnswer } from "../contract.ts";
+
+const answers = loadFixture<Record<string, InquiryAnswer>>("ivr", "answers.json");
+const bodies = loadFixture<Record<string, string>>("ivr", "twilio-requests.json");
+const TOKEN = "12345";
+
+/** Tags balance and nothing is left unescaped: enough to know a platform can parse it. */
+function assertWellFormed(xml: string): void {
+  assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n/);
+  const stack: string[] = [];
+  const body = xml.replace(/^<\?xml[^>]*\?>/, "");
+  for (const m of body.matchAll(/<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>/g)) {
+    if (m[1]) assert.equal(stack.pop(), m[2], `closing ${m[2]}`);
+    else if (!m[4]) stack.push(m[2]!);
+  }
+  assert.deepEqual(stack, []);
+  assert.doesNotMatch(body.replace(/<[^>]*>/g, ""), /[<>]|&(?!(amp|lt|gt|quot|#x27|#x3D|#x60|apos);)/);
+}
+
+test("signature: Twilio's documented examples", () => {
+  const url = "https://mycompany.com/myapp.php?foo=1&bar=2";
+  const params = { CallSid: "CA1234567890ABCDE", Caller: "+14158675310", Digits: "1234", From: "+14158675310", To: "+18005551212" };
+  assert.equal(twilioSignature(TOKEN, url, params), "GvWf1cFY/Q7PnoempGyD5oXAezc=");
+  assert.equal(twilioSignature(TOKEN, url, { ...params, Caller: "+14158675309", From: "+14158675309" }), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
+  assert.equal(validTwilioSignature(TOKEN, "GvWf1cFY/Q7PnoempGyD5oXAezc=", url, params), true);
+});
+
+test("signature: what is and is not valid", () => {
+  const url = "https://taqib.example.sa/channels/ivr/number?attempt=1";
+  const params = { Digits: "123", From: "+966551234567" };
+  const sig = twilioSignature(TOKEN, url, params);
+  const table: Array<[string, string | undefined, string, Record<string, string | string[]>, boolean]> = [
+    ["as signed", sig, url, params, true],
+    ["explicit :443 in the URL", sig, "https://taqib.example.sa:443/channels/ivr/number?attempt=1", params, true],
+    ["missing", undefined, url, params, false],
+    ["empty", "", url, params, false],
+    ["another token", twilioSignature("other", url, params), url, params, false],
+    ["a changed digit", sig, url, { ...params, Digits: "124" }, false],
+    ["an added parameter", sig, url, { ...params, Extra: "1" }, false],
+    ["a changed query", sig, "https://taqib.example.sa/channels/ivr/number?attempt=2", params, false],
+    ["http instead of https", sig, "http://taqib.example.sa/channels/ivr/number?attempt=1", params, false],
+    ["not a URL", sig, "::", params, false],
+  ];
+  for (const [name, header, u, p, ok] of table) assert.equal(validTwilioSignature(TOKEN, header, u, p), ok, name);
+  // Signed with an explicit port, checked without it.
+  const withPort = twilioSignature(TOKEN, "https://taqib.example.sa:443/x", {});
+  assert.equal(validTwilioSignature(TOKEN, withPort, "https://taqib.example.sa/x", {}), true);
+  // Repeated parameters: distinct values, sorted.
+  assert.equal(twilioSignature(TOKEN, url, { a: ["2", "1", "2"] }), twilioSignature(TOKEN, url + "", { a: ["1", "2"] }));
+  // JSON bodies: bodySHA256 in the URL, the body must match it.
+  const body = '{"CallSid":"CA1"}';
+  const jsonUrl = `https://taqib.example.sa/channels/ivr/voice?bodySHA256=${createHash("sha256").update(body).digest("hex")}`;
+  const jsonSig = twilioSignature(TOKEN, jsonUrl, {});
+  assert.equal(validTwilioSignature(TOKEN, jsonSig, jsonUrl, {}, body), true);
+  assert.equal(validTwilioSignature(TOKEN, jsonSig, jsonUrl, {}, body + " "), false);
+});
+
+const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+  request("POST", `https://taqib.example.sa${path}`, { body, headers: { "content-type": "application/x-www-form-urlencoded", ...headers } });
+
+test("parseCall: Twilio's fields, our query, VoiceXML's caller URI, withheld numbers", () => {
+  const table: Array<[ChannelRequest, Partial<CallInput>]> = [
+    [post("/channels/ivr/voice", bodies.voice!), { digits: undefined, from: "+966551234567", attempt: 1, lang: "ar" }],
+    [post("/channels/ivr/number?attempt=2", bodies.gather!), { digits: "144500123", attempt: 2 }],
+    [post("/channels/ivr/number?attempt=3&lang=en", bodies.gatherEmpty!), { digits: undefined, attempt: 3, lang: "en" }],
+    [post("/channels/ivr/number", bodies.withheld!), { from: "", digits: "144500123" }],
+    [post("/channels/ivr/vxml/number?attempt=1", "Digits=12&From=tel%3A%2B966551234567"), { from: "+966551234567", digits: "12" }],
+    [post("/channels/ivr/vxml/number", "Digits=12&From=sip%3A%2B966551234567%40pbx.local"), { from: "+966551234567" }],
+    [request("GET", "https://t/channels/ivr/vxml/number?attempt=2"), { digits: undefined, attempt: 2 }],
+    [post("/channels/ivr/menu?number=144500123&attempt=1", "Digits=1"), { number: "144500123", digits: "1" }],
+    [post("/channels/ivr/menu?number=12x&attempt=99", "Digits=1"), { number: undefined, attempt: MAX_REPROMPTS + 1 }],
+  ];
+  for (const [req, expected] of table) {
+    const c = parseCall(req);
+    for (const [k, v] of Object.entries(expected)) assert.equal(c[k as keyof CallInput], v, `${req.url} ${k}`);
+  }
+});
+
+test("stepUrls: absolute, on the URL the platform used (path prefix behind a proxy kept)", () => {
+  const u = stepUrls(request("POST", "https://gov.example.sa/taqib/channels/ivr/voice"), "twiml", "ar");
+  // request() puts the whole path in `path`; the host gives only what follows PUBLIC_URL.
+  const behindProxy = { ...request("POST", "https://gov.example.sa/taqib/channels/ivr/voice"), path: "/channels/ivr/voice" };
+  assert.equal(stepUrls(behindProxy, "twiml", "ar").number(2), "https://gov.example.sa/taqib/channels/ivr/number?attempt=2");
+  assert.equal(u.menu("123", 1), "https://gov.example.sa/channels/ivr/menu?number=123&attempt=1");
+  assert.equal(stepUrls(behindProxy, "vxml", "en").number(1), "https://gov.example.sa/taqib/channels/ivr/vxml/number?attempt=1&lang=en");
+});
+
+const urls = stepUrls(request("POST", "https://t.sa/channels/ivr/voice"), "twiml", "ar");
+const input = (over: Partial<CallInput> = {}): CallInput => ({ digits: undefined, from: "+966551234567", attempt: 1, number: undefined, lang: "ar", ...over });
+const ctxWith = (answer?: InquiryAnswer) => testContext<IvrConfig>("ivr", { authToken: TOKEN }, answer ? { answer: () => answer } : {});
+
+test("scripts: every step and outcome", async () => {
+  const table: Array<[Step, Partial<CallInput>, string | undefined, { say: RegExp[]; gather?: string; hangup: boolean }]> = [
+    ["voice", {}, undefined, { say: [/^مرحبًا بكم في خدمة الاستعلام عن المعاملات.$/], gather: "number https://t.sa/channels/ivr/number?attempt=1", hangup: false }],
+    ["number", { digits: "144500123" }, "issued-coarse", {
+      say: [/^المعاملة رقم واحد أربعة أربعة خمسة صفر صفر واحد اثنان ثلاثة، صدرت، وتاريخ صدورها الثالث والعشرون من جمادى الآخرة عام ألف وأربعمئة وثمانية وأربعين للهجرة.\nلسماع التفاصيل اتصل من الجوال المسجل في المعاملة.$/],
+      gather: "menu https://t.sa/channels/ivr/menu?number=144500123&attempt=1",
+      hangup: false,
+    }],
+    ["number", { digits: "144500123#" }, "issued-detail", { say: [/رقم الصادر أربعة ثمانية واحد اثنان صفر سبعة سبعة، إلى وزارة الداخلية، بانتظار الرد.$/], gather: "menu https://t.sa/channels/ivr/menu?number=144500123&attempt=1", hangup: false }],
+    ["number", { digits: "777" }, "closed-detail", { say: [/انتهت إجراءاتها وأُغلقت، وتاريخ إغلاقها الثالث عشر من رجب[^]*وقد ورد الرد/], gather: "menu https://t.sa/channels/ivr/menu?number=777&attempt=1", hangup: false }],
+    ["number", {}, undefined, { say: [/^لم نتلقَّ أي أرقام.$/], gather: "number https://t.sa/channels/ivr/number?attempt=2", hangup: false }],
+    ["number", { digits: "12*3" }, undefined, { say: [/^الرقم المدخل غير صحيح.$/], gather: "number https://t.sa/channels/ivr/number?attempt=2", hangup: false }],
+    ["number", { digits: "999", attempt: 2 }, "not-found", { say: [/^لم نعثر على معاملة بالرقم تسعة تسعة تسعة.$/], gather: "number https://t.sa/channels/ivr/number?attempt=3", hangup: false }],
+    ["number", { digits: "1".repeat(25) }, "malformed", { say: [/غير صحيح/], gather: "number https://t.sa/channels/ivr/number?attempt=2", hangup: false }],
+    ["number", { attempt: MAX_REPROMPTS + 1 }, undefined, { say: [/^لم نتلقَّ/, /^شكرًا لاتصالكم، مع السلامة.$/], hangup: true }],
+    ["number", { digits: "1" }, "limited", { say: [/^عدد محاولات الاستعلام من هذا الرقم كبير. يرجى الاتصال بعد دقيقتين. مع السلامة.$/], hangup: true }],
+    ["number", { digits: "1" }, "unavailable", { say: [/غير متاحة مؤقتًا/], hangup: true }],
+    ["menu", { number: "144500123", digits: "1" }, "issued-coarse", { say: [/^المعاملة رقم واحد أربعة/], gather: "menu https://t.sa/channels/ivr/menu?number=144500123&attempt=1", hangup: false }],
+    ["menu", { number: "144500123", digits: "2" }, undefined, { say: [/^شكرًا لاتصالكم/], hangup: true }],
+    ["menu", { number: "144500123", digits: "7", attempt: 2 }, undefined, { say: [/^لم نتعرف على اختيارك.$/], gather: "menu https://t.sa/channels/ivr/menu?number=144500123&attempt=3", hangup: false }],
+    ["menu", { number: "144500123", attempt: MAX_REPROMPTS + 1 }, undefined, { say: [/اختيارك/, /مع السلامة/], hangup: true }],
+    ["menu", { digits: "1" }, undefined, { say: [/مع السلامة/], hangup: true }],
+    ["number", { digits: "144500123", lang: "en" }, "issued-coarse", { say: [/^Transaction number one four four five zero zero one two three was issued on 23 Jumada al-Akhirah 1448 AH.\nFor the details/], gather: "menu https://t.sa/channels/ivr/menu?number=144500123&attempt=1", hangup: false }],
+  ];
+  for (const [step, over, answer, expected] of table) {
+    const s = await script(step, input(over), ctxWith(answer ? answers[answer] : undefined), urls);
+    const label = `${step} ${JSON.stringify(over)} ${answer}`;
+    assert.equal(s.say.length, expected.say.length, `${label}: ${JSON.stringify(s.say)}`);
+    expected.say.forEach((p, i) => assert.match(s.say[i]!, p, label));
+    assert.equal(s.gather ? `${s.gather.kind} ${s.gather.action}` : undefined, expected.gather, label);
+    assert.equal(s.hangup, expected.hangup, label);
+  }
+});
+
+test("the caller is the identity and, when it is the citizen's mobile, the proof", async () => {
+  const ctx = ctxWith(answers["issued-coarse"]);
+  await script("number", input({ digits: "123" }), ctx, urls);
+  await script("number", input({ digits: "123", from: "" }), ctx, urls);
+  assert.deepEqual(ctx.questions, [
+    { number: "123", identities: [{ kind: "caller", value: "+966551234567" }], mobile: "+966551234567" },
+    { number: "123", identities: [{ kind: "caller", value: "withheld" }] },
+  ]);
+});
+
+test("TwiML and VoiceXML: well-formed, Arabic voice, Gather with # and the action", async () => {
+  const ctx = ctxWith(answers["issued-detail"]);
+  const s = await script("number", input({ digits: "144500123" }), ctx, urls);
+  const twiml = renderScript(s, "twiml", ctx, "ar");
+  assert.equal(twiml.headers!["content-type"], "text/xml; charset=utf-8");
+  assertWellFormed(twiml.body);
+  assert.match(twiml.body, /<Say language="ar-SA">المعاملة رقم واحد/);
+  assert.match(twiml.body, /<Gather input="dtmf" numDigits="1" timeout="8" action="https:\/\/t.sa\/channels\/ivr\/menu\?number&#x3D;144500123&amp;attempt&#x3D;1" method="POST" actionOnEmptyResult="true">/);
+  const greeting = renderScript(await script("voice", input(), ctx, urls), "twiml", ctx, "ar").body;
+  assertWellFormed(greeting);
+  assert.match(greeting, /<Gather input="dtmf" finishOnKey="#"/);
+  const bye = renderScript(await script("menu", input({ number: "1", digits: "2" }), ctx, urls), "twiml", ctx, "ar").body;
+  assert.match(bye, /<Hangup\/>/);
+  assert.doesNotMatch(bye, /<Gather/);
+  const vxml = renderScript(s, "vxml", ctx, "ar");
+  assert.match(vxml.headers!["content-type"]!, /voicexml/);
+  assertWellFormed(vxml.body);
+  assert.match(vxml.body, /<vxml version="2.1" xmlns="http:\/\/www.w3.org\/2001\/vxml" xml:lang="ar-SA">/);
+  assert.match(vxml.body, /<field name="Digits" type="digits\?length=1">/);
+  assert.match(vxml.body, /<submit next="https:\/\/t.sa\/channels\/ivr\/menu\?number&#x3D;144500123&amp;attempt&#x3D;1" method="post" namelist="Digits From"\/>/);
+  for (const [name, answer] of Object.entries(answers)) {
+    for (const lang of ["ar", "en"] as const) {
+      const sc = await script("number", input({ digits: "1", lang }), ctxWith(answer), urls);
+      assertWellFormed(renderScript(sc, "twiml", ctx, lang).body);
+      assertWellFormed(renderScript(sc, "vxml", ctx, lang).body);
+      assert.ok(sc.say.every((t) => t.trim().length > 5), `${name}/${lang}`);
+    }
+  }
+});
+
+test("routes: a missing or wrong signature is 403; a signed request gets TwiML", async () => {
+  const voice = plugin.routes!.find((r) => r.method === "POST" && r.path === "/channels/ivr/voice")!;
+  const vxmlVoice = plugin.routes!.find((r) => r.method === "GET" && r.path === "/channels/ivr/vxml/voice")!;
+  const ctx = ctxWith();
+  const url = "https://taqib.example.sa/channels/ivr/voice";
+  const params = Object.fromEntries(new URLSearchParams(bodies.voice!));
+  const missing = await voice.handler(post("/channels/ivr/voice", bodies.voice!), ctx);
+  assert.equal(missing.status, 403);
+  const wrong = await voice.handler(post("/channels/ivr/voice", bodies.voice!, { "x-twilio-signature": twilioSignature("wrong", url, params) }), ctx);
+  assert.equal(wrong.status, 403);
+  const ok = await voice.handler(post("/channels/ivr/voice", bodies.voice!, { "x-twilio-signature": twilioSignature(TOKEN, url, params) }), ctx);
+  assert.equal(ok.status ?? 200, 200);
+  assert.match(ok.body, /<Response>/);
+  const unsigned = await vxmlVoice.handler(request("GET", "https://taqib.example.sa/channels/ivr/vxml/voice"), ctx);
+  assert.equal(unsigned.status, 403);
+  // Without a token (development) nothing is checked.
+  const dev = await voice.handler(post("/channels/ivr/voice", bodies.voice!), testContext<IvrConfig>("ivr", {}));
+  assert.match(dev.body, /<Gather/);
+});

@@ -49,6 +49,11 @@ export interface Config {
   agendashPort?: number;
   templatesDir: string;
   sweepIntervalMs: number;
+  /** A message a dead worker left "sending" this long is sent again (at-least-once at a crash). */
+  staleSendingMs: number;
+  /** How long an Agenda job stays locked to a worker that stopped answering. */
+  jobLockLifetimeMs: number;
+  metricsEnabled: boolean;
   inquiryRateLimit: number;
   inquiryRateWindowMs: number;
   whatsappVerifyToken?: string;
@@ -162,6 +167,9 @@ export function loadConfig(env: Env = process.env): Config {
     agendashPort,
     templatesDir: path.resolve(str(env, "TEMPLATES_DIR") ?? "./templates"),
     sweepIntervalMs: int(env, "SWEEP_INTERVAL_MS", 5000, 100, 86400000),
+    staleSendingMs: int(env, "STALE_SENDING_MS", 120000, 1000, 86400000),
+    jobLockLifetimeMs: int(env, "JOB_LOCK_LIFETIME_MS", 60000, 1000, 3600000),
+    metricsEnabled: oneOf(env, "METRICS", ["on", "off"] as const, "on") === "on",
     inquiryRateLimit: int(env, "INQUIRY_RATE_LIMIT", 30, 1, 1000000),
     inquiryRateWindowMs: int(env, "INQUIRY_RATE_WINDOW_MS", 60000, 1000, 86400000),
     whatsappVerifyToken: str(env, "WHATSAPP_VERIFY_TOKEN"),

@@ -19,28 +19,28 @@ export function databaseMixin(): Partial<ServiceSchema> {
  * logged and the next round runs as planned.
  */
 export function periodic(name: string, everyMs: (svc: any) => number, fn: (svc: any) => Promise<void>): Partial<ServiceSchema> {
-  const timers = new WeakMap<object, NodeJS.Timeout>();
+  const state = new WeakMap<object, { timer: NodeJS.Timeout; running?: Promise<void> }>();
   return {
     async started() {
-      let running = false;
-      const tick = async () => {
-        if (running) return;
-        running = true;
-        try {
-          await fn(this);
-        } catch (err) {
-          this.logger.warn(`${name} failed:`, err);
-        } finally {
-          running = false;
-        }
+      const tick = () => {
+        const s = state.get(this);
+        if (!s || s.running) return;
+        s.running = fn(this)
+          .catch((err) => this.logger.warn(`${name} failed:`, err))
+          .finally(() => { s.running = undefined; });
       };
-      const t = setInterval(tick, everyMs(this));
-      t.unref();
-      timers.set(this, t);
-      void tick();
+      const timer = setInterval(tick, everyMs(this));
+      timer.unref();
+      state.set(this, { timer });
+      tick();
     },
     async stopped() {
-      clearInterval(timers.get(this));
+      const s = state.get(this);
+      if (!s) return;
+      clearInterval(s.timer);
+      state.delete(this);
+      // The database is closed after the services stop: let a round in progress finish first.
+      await s.running;
     },
   };
 }

@@ -7,8 +7,17 @@ import { aggregatePartStatuses, messageIdAliases, type MessageStatus as ReceiptS
 import { claimOnce, serialized } from "./exclusive.ts";
 import { AgencyModel, DepartmentModel, EmployeeModel, FINAL_MESSAGE_STATUSES, MessageModel, TransactionModel, type MessageStatus } from "./models.ts";
 
-/** What a send job needs from the SMPP side (the smpp service's `submit` action). */
-export type Submit = (req: { to: string; text: string }) => Promise<{ messageIds: string[]; encoding: string; partCount: number }>;
+/**
+ * What a send job needs from the SMPP side: the smpp service's `submit` action, which also
+ * records the submit on the message (see recordSubmitted) on the node that talked to the
+ * SMSC, so a worker that dies after asking cannot cause a second send.
+ */
+export type Submit = (req: { messageId: string; to: string; text: string }) => Promise<SubmitResult>;
+export interface SubmitResult {
+  messageIds: string[];
+  encoding: string;
+  partCount: number;
+}
 
 /** What a send job needs from the templates. */
 export interface Renderer {
@@ -167,9 +176,9 @@ export async function sendMessage(messageId: string, deps: SendDeps): Promise<"s
     },
   );
 
-  let result: Awaited<ReturnType<Submit>>;
   try {
-    result = await deps.submit({ to: rendered.to, text: rendered.text });
+    await deps.submit({ messageId, to: rendered.to, text: rendered.text });
+    return "submitted";
   } catch (err) {
     const e = err as { code?: string; message?: string; retryable?: boolean; data?: { code?: string; retryable?: boolean } };
     const code = e.data?.code ?? e.code ?? "SUBMIT_FAILED";
@@ -181,9 +190,17 @@ export async function sendMessage(messageId: string, deps: SendDeps): Promise<"s
       );
       throw new RetryableSendError(code, e.message ?? code);
     }
-    await fail(messageId, code === "ESME_RINVDSTADR" || code.startsWith("ESME_R") ? "rejected" : "failed", code, e.message ?? code);
+    // The SMSC refused it for good (an ESME_ code), or it cannot be sent as it is.
+    await fail(messageId, code.startsWith("ESME_") ? "rejected" : "failed", code, e.message ?? code);
     return "failed";
   }
+}
+
+/**
+ * Records an accepted submit on its message (status submitted, the SMSC ids of every part)
+ * and applies receipts that arrived before it.
+ */
+export async function recordSubmitted(messageId: string, result: SubmitResult): Promise<void> {
   const aliases = [...new Set(result.messageIds.flatMap((id) => messageIdAliases(id)))];
   await MessageModel.updateOne(
     { _id: messageId, status: "sending" },
@@ -195,7 +212,6 @@ export async function sendMessage(messageId: string, deps: SendDeps): Promise<"s
   );
   // Receipts that arrived before the submit was recorded wait in the receipt log.
   await settleFromReceipts(messageId);
-  return "submitted";
 }
 
 async function fail(messageId: string, status: MessageStatus, code: string, message: string): Promise<void> {

@@ -28,7 +28,7 @@ export default function notifierService(config: Config): ServiceSchema {
       // Messages whose job was lost (a crash between creating the message and its job,
       // or a worker killed while sending) get their job again.
       periodic("message sweep", () => Math.max(config.sweepIntervalMs, 1000), async () => {
-        const stale = new Date(Date.now() - 60_000);
+        const stale = new Date(Date.now() - Math.min(config.staleSendingMs, 60_000));
         const lost = await MessageModel.find({ status: { $in: ["queued", "sending"] }, updatedAt: { $lt: stale } }, { _id: 1 }).limit(500).lean();
         for (const m of lost) await scheduleSend(m._id);
       }),
@@ -39,6 +39,7 @@ export default function notifierService(config: Config): ServiceSchema {
         render: templates,
         analyse: analyseSms,
         maxParts: config.smsMaxParts,
+        staleSendingMs: config.staleSendingMs,
         submit: (req) => this.broker.call("smpp.submit", req, { timeout: config.smppResponseTimeoutMs * 3 }),
         log: this.logger,
       };
@@ -49,7 +50,7 @@ export default function notifierService(config: Config): ServiceSchema {
           const { messageId } = job.attrs.data as { messageId: string };
           await sendMessage(messageId, deps);
         },
-        { backoff: sendBackoff, removeOnComplete: true, concurrency: config.smppWindow * config.smppBinds * 2, lockLifetime: 120_000 },
+        { backoff: sendBackoff, removeOnComplete: true, concurrency: config.smppWindow * config.smppBinds * 2, lockLifetime: config.jobLockLifetimeMs },
       );
       agenda.on(`retry exhausted:${JOB_SEND_SMS}`, (err: Error, job: any) => {
         void failMessage(job.attrs.data.messageId, (err as RetryableSendError).code ?? "RETRIES_EXHAUSTED", err.message);

@@ -3,7 +3,7 @@ import { Errors } from "moleculer";
 import type { Config } from "../core/config.ts";
 import { databaseMixin } from "../core/mixins.ts";
 import { smppAddress, maskMobile } from "../core/normalize.ts";
-import { applyReceipt } from "../core/sms-pipeline.ts";
+import { applyReceipt, recordSubmitted, type SubmitResult } from "../core/sms-pipeline.ts";
 import type { DeliveryReceipt } from "../core/smpp/dlr.ts";
 
 /**
@@ -16,10 +16,13 @@ export default function smppService(config: Config): ServiceSchema {
     name: "smpp",
     mixins: [databaseMixin()],
     actions: {
-      /** `{ to: "+9665…", text }` -> `{ messageIds, encoding, partCount }`; errors carry `data.retryable`. */
+      /**
+       * `{ messageId?, to: "+9665…", text }` -> `{ messageIds, encoding, partCount }`; errors carry
+       * `data.retryable`. With a messageId the submit is recorded on the message here, before answering.
+       */
       submit: {
-        params: { to: "string", text: "string" },
-        async handler(ctx: Context<{ to: string; text: string }>) {
+        params: { messageId: { type: "string", optional: true }, to: "string", text: "string" },
+        async handler(ctx: Context<{ messageId?: string; to: string; text: string }>) {
           const clients = this.clients as any[];
           const bound = clients.filter((c) => c.state === "bound");
           if (!bound.length) throw new Errors.MoleculerRetryableError("No SMPP bind is up", 503, "LINK_DOWN", { code: "LINK_DOWN", retryable: true });
@@ -34,8 +37,11 @@ export default function smppService(config: Config): ServiceSchema {
               requestDeliveryReceipt: true,
             });
             this.broker.metrics.increment("taqib.sms.submitted", { encoding: r.encoding }, 1);
-            return { messageIds: r.messageIds, encoding: r.encoding, partCount: r.partCount };
+            const result = { messageIds: r.messageIds, encoding: r.encoding, partCount: r.partCount };
+            if (ctx.params.messageId) await this.record(ctx.params.messageId, result);
+            return result;
           } catch (err: any) {
+            if (err?.recordFailed) throw err;
             const code = err?.code ?? "SUBMIT_FAILED";
             const retryable = err?.retryable ?? true;
             this.broker.metrics.increment("taqib.sms.submit_errors", { code }, 1);
@@ -50,6 +56,22 @@ export default function smppService(config: Config): ServiceSchema {
         handler() {
           return (this.clients as any[]).map((c) => ({ state: c.state, inFlight: c.inFlight }));
         },
+      },
+    },
+    methods: {
+      /** The SMS is at the SMSC: its record must be written, even through a database restart. */
+      async record(messageId: string, result: SubmitResult) {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await recordSubmitted(messageId, result);
+          } catch (err) {
+            if (attempt >= 30) {
+              this.logger.error(`submit of ${messageId} accepted by the SMSC but not recorded:`, err);
+              throw Object.assign(new Errors.MoleculerError("submitted but not recorded", 500, "RECORD_FAILED"), { recordFailed: true });
+            }
+            await new Promise((r) => setTimeout(r, Math.min(200 * attempt, 2000)));
+          }
+        }
       },
     },
     async started() {

@@ -114,3 +114,11 @@ export async function seedDirectory(base: string, opts: { replyPeriodDays?: numb
   await api(base, "PUT", "/api/v1/employees/E100", { name: "خالد العتيبي", mobile: "0559990002", departmentCode: "LEGAL" });
   await api(base, "PUT", "/api/v1/agencies/MOI", { name: { ar: "وزارة الداخلية", en: "Ministry of Interior" } });
 }
+
+/** An SMSC simulator of its own for a test, and the SMPP_URL that reaches it. */
+export async function testSmsc(opts: Partial<import("../../smsc/simulator.ts").SmscSimulatorOptions> = {}) {
+  const { SmscSimulator } = await import("../../smsc/simulator.ts");
+  const smsc = new SmscSimulator({ systemId: "taqib", password: "secret", dlrDelayMs: 50, failureShare: 0, maxPerSecond: 1000, ...opts });
+  const { port } = await smsc.start();
+  return Object.assign(smsc, { port, url: `smpp://taqib:secret@127.0.0.1:${port}` });
+}

@@ -1,0 +1,91 @@
+// kiosk: query parsing, the page, the answer fragment, table-driven.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import plugin, { parseKioskQuery, renderAnswer, renderPage, statusOf, type KioskConfig } from "./kiosk.ts";
+import { loadFixture, request, testContext } from "../testing.ts";
+import type { InquiryAnswer } from "../contract.ts";
+
+const answers = loadFixture<Record<string, InquiryAnswer>>("kiosk", "answers.json");
+const config: KioskConfig = { idleMs: 60_000 };
+const ctx = (answer?: InquiryAnswer) => testContext("kiosk", config, answer ? { answer: () => answer } : {});
+const route = (path: string) => plugin.routes!.find((r) => r.path === path)!;
+
+test("parseKioskQuery: kiosk id, idle, language", () => {
+  const table: Array<[string, Partial<ReturnType<typeof parseKioskQuery>>]> = [
+    ["/kiosk?kiosk=gate-1", { kiosk: "gate-1", idleMs: 60_000, lang: "ar", asked: false }],
+    ["/kiosk?kiosk=gate-1&idle=2", { idleMs: 2000 }],
+    ["/kiosk?kiosk=gate-1&idle=0", { idleMs: 60_000 }],
+    ["/kiosk?kiosk=gate-1&idle=abc", { idleMs: 60_000 }],
+    ["/kiosk?kiosk=gate-1&idle=99999", { idleMs: 60_000 }],
+    ["/kiosk?kiosk=G.2_b&lang=en&number=١٢", { kiosk: "G.2_b", lang: "en", asked: true, number: "١٢" }],
+    ["/kiosk", { kiosk: undefined }],
+    ["/kiosk?kiosk=%3Cscript%3E", { kiosk: undefined }],
+    [`/kiosk?kiosk=${"a".repeat(41)}`, { kiosk: undefined }],
+  ];
+  for (const [url, expected] of table) {
+    const q = parseKioskQuery(request("GET", url).query, config);
+    for (const [k, v] of Object.entries(expected)) assert.equal(q[k as keyof typeof q], v, `${url} ${k}`);
+  }
+});
+
+test("the answer in large type with Arabic-Indic digits; each outcome", () => {
+  const table: Array<[string, "ar" | "en", RegExp[]]> = [
+    ["issued-coarse", "ar", [/المعاملة رقم <span class="num">١٤٤٥٠٠١٢٣<\/span>/, /صدرت بتاريخ <span class="num">١٤٤٨\/٠٦\/٢٣هـ<\/span>/, /آخر أربعة أرقام/, /data-level="coarse"/]],
+    ["issued-detail", "ar", [/الإدارة: الإدارة القانونية/, /صادر رقم <span class="num">٤٨١٢٠٧٧<\/span>/, /إلى وزارة الداخلية، بانتظار الرد/]],
+    ["issued-detail", "en", [/Transaction No. <span class="num">144500123<\/span>/, /Department: Legal Affairs/]],
+    ["issued-mismatch", "ar", [/لا تطابق/]],
+    ["under-study", "ar", [/قيد الدراسة/]],
+    ["not-found", "ar", [/role="alert"/, /لم نعثر على معاملة بالرقم <span class="num">٩٩٩<\/span>/]],
+    ["limited", "ar", [/يرجى المحاولة بعد دقيقتين/]],
+    ["empty", "en", [/Enter the transaction number/]],
+  ];
+  for (const [name, lang, patterns] of table) {
+    const html = renderAnswer(answers[name]!, ctx(), lang);
+    for (const p of patterns) assert.match(html, p, `${name}/${lang}`);
+  }
+  for (const [name, answer] of Object.entries(answers)) {
+    for (const lang of ["ar", "en"] as const) assert.ok(renderAnswer(answer, ctx(), lang).includes("card"), `${name}/${lang}`);
+    assert.ok([200, 400, 404, 429, 503].includes(statusOf(answer)));
+  }
+});
+
+test("the page: RTL, keypad with Arabic-Indic digits, idle time, kiosk id; escaped", () => {
+  const html = renderPage(parseKioskQuery(request("GET", "/kiosk?kiosk=gate-1&idle=2").query, config), undefined, ctx(), "n");
+  assert.match(html, /<html lang="ar" dir="rtl">/);
+  assert.match(html, /<body data-idle-ms="2000" data-kiosk="gate-1" data-lang="ar"/);
+  for (const [d, a] of [["1", "١"], ["5", "٥"], ["9", "٩"], ["0", "٠"]]) assert.match(html, new RegExp(`data-key="${d}"[^>]*>${a}</button>`));
+  assert.match(html, /<script nonce="n">/);
+  assert.match(html, /id="result" class="screen" hidden/);
+  const en = renderPage(parseKioskQuery(request("GET", "/kiosk?kiosk=gate-1&lang=en&number=1").query, config), answers["issued-coarse"], ctx(), "n");
+  assert.match(en, /<html lang="en" dir="ltr">/);
+  assert.match(en, /data-key="7">7<\/button>/);
+  assert.match(en, /id="start" class="screen" hidden/);
+  assert.match(en, /Issued on/);
+  const bad = renderPage(parseKioskQuery(request("GET", "/kiosk").query, config), undefined, ctx(), "n");
+  assert.match(bad, /هذا الجهاز غير مهيأ/);
+  assert.doesNotMatch(bad, /id="ask"/);
+  const hostile = renderPage(parseKioskQuery(request("GET", `/kiosk?kiosk=k&number=${encodeURIComponent('"><img src=x>')}`).query, config), answers["malformed"], ctx(), "n");
+  assert.doesNotMatch(hostile, /<img/);
+});
+
+test("routes: kiosk id and address are the identities; a missing id is a clear 400", async () => {
+  const c = ctx(answers["issued-coarse"]);
+  const r = await route("/kiosk/answer").handler(request("GET", "/kiosk/answer?kiosk=gate-1&number=1&verifier=", { ip: "10.9.9.9" }), c);
+  assert.equal(r.status, 200);
+  const body = JSON.parse(r.body);
+  assert.equal(body.outcome, "found");
+  assert.equal(body.stage, "issued");
+  assert.match(body.html, /صدرت/);
+  assert.deepEqual(c.questions, [{ number: "1", verifier: "", identities: [{ kind: "kiosk", value: "gate-1" }, { kind: "ip", value: "10.9.9.9" }] }]);
+  const missing = await route("/kiosk/answer").handler(request("GET", "/kiosk/answer?number=1"), c);
+  assert.equal(missing.status, 400);
+  assert.equal(JSON.parse(missing.body).error.code, "INVALID_KIOSK");
+  assert.equal(c.questions.length, 1);
+  const limited = await route("/kiosk/answer").handler(request("GET", "/kiosk/answer?kiosk=k&number=1"), ctx(answers["limited"]));
+  assert.equal(limited.status, 429);
+  assert.equal(limited.headers!["retry-after"], "90");
+  const page = await route("/kiosk").handler(request("GET", "/kiosk?kiosk=k"), c);
+  assert.equal(page.status, 200);
+  assert.match(page.headers!["content-security-policy"]!, /script-src 'nonce-/);
+  assert.equal((await route("/kiosk").handler(request("GET", "/kiosk"), c)).status, 400);
+});

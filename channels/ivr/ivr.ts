@@ -99,7 +99,7 @@ export function stepUrls(req: ChannelRequest, platform: Platform, lang: Lang) {
   const root = base.endsWith(req.path) ? base.slice(0, base.length - req.path.length) : new URL(req.url).origin;
   const prefix = `${root}/channels/ivr${platform === "vxml" ? "/vxml" : ""}`;
   const q = (params: Record<string, string | number>) => {
-    const s = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]));
+    const s = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]));
     if (lang === "en") s.set("lang", "en");
     return s.toString();
   };

@@ -92,3 +92,85 @@ export function request(method: string, url: string, opts: { body?: string; head
     url: u.toString(),
   };
 }
+
+// ------------------------------------------------------------------ integration tests
+
+/** XML character references and the five entities, decoded. */
+export function xmlDecode(s: string): string {
+  return s
+    .replace(/&#x([0-9a-f]+);/gi, (_m, h: string) => String.fromCodePoint(Number.parseInt(h, 16)))
+    .replace(/&#(\d+);/g, (_m, d: string) => String.fromCodePoint(Number(d)))
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, "&");
+}
+
+/** What a TwiML document asks the platform to do, as Twilio reads it (enough for our flow). */
+export interface Twiml {
+  says: Array<{ language: string; text: string }>;
+  gather?: { action: string; method: string; finishOnKey?: string; numDigits?: string; input?: string; prompt: string };
+  redirect?: string;
+  hangup: boolean;
+}
+
+export function parseTwiml(xml: string): Twiml {
+  const attrs = (s: string) => Object.fromEntries([...s.matchAll(/([\w:-]+)="([^"]*)"/g)].map((m) => [m[1]!, xmlDecode(m[2]!)]));
+  const gatherM = /<Gather\b([^>]*)>([\s\S]*?)<\/Gather>/.exec(xml);
+  const outside = gatherM ? xml.replace(gatherM[0], "") : xml;
+  const says = [...outside.matchAll(/<Say\b([^>]*)>([\s\S]*?)<\/Say>/g)].map((m) => ({ language: attrs(m[1]!).language ?? "", text: xmlDecode(m[2]!) }));
+  const out: Twiml = { says, hangup: /<Hangup\s*\/>/.test(xml) };
+  if (gatherM) {
+    const a = attrs(gatherM[1]!);
+    out.gather = {
+      action: a.action!,
+      method: a.method ?? "POST",
+      ...(a.finishOnKey ? { finishOnKey: a.finishOnKey } : {}),
+      ...(a.numDigits ? { numDigits: a.numDigits } : {}),
+      ...(a.input ? { input: a.input } : {}),
+      prompt: xmlDecode(/<Say\b[^>]*>([\s\S]*?)<\/Say>/.exec(gatherM[2]!)?.[1] ?? ""),
+    };
+  }
+  const redirect = /<Redirect\b[^>]*>([\s\S]*?)<\/Redirect>/.exec(xml);
+  if (redirect) out.redirect = xmlDecode(redirect[1]!.trim());
+  return out;
+}
+
+/**
+ * Posts a form to `publicUrl` as Twilio would: signed over the public URL (what Twilio
+ * requested) and sent to the node behind it (`publicBase` replaced by `localBase`).
+ */
+export async function postAsTwilio(
+  publicUrl: string,
+  params: Record<string, string>,
+  opts: { token: string; publicBase: string; localBase: string; signature?: string | null },
+): Promise<{ status: number; text: string; contentType: string }> {
+  const { twilioSignature } = await import("./ivr/signature.ts");
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
+  const signature = opts.signature === undefined ? twilioSignature(opts.token, publicUrl, params) : opts.signature;
+  if (signature !== null) headers["x-twilio-signature"] = signature;
+  if (!publicUrl.startsWith(opts.publicBase)) throw new Error(`${publicUrl} is not under ${opts.publicBase}`);
+  const res = await fetch(opts.localBase + publicUrl.slice(opts.publicBase.length), { method: "POST", headers, body: new URLSearchParams(params).toString() });
+  return { status: res.status, text: await res.text(), contentType: res.headers.get("content-type") ?? "" };
+}
+
+/** The Chromium the browser tests drive, or a clear error naming the package. */
+export async function launchChromium() {
+  const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+  if (!fs.existsSync(executablePath)) {
+    throw new Error(`Chromium is not installed at ${executablePath}. Install it with: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  }
+  const { chromium } = await import("playwright-core");
+  return chromium.launch({
+    executablePath,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"],
+  });
+}
+
+/** `test-artifacts/<file>` (created), for screenshots. */
+export function artifactPath(file: string): string {
+  const dir = path.resolve(CHANNELS_DIR, "..", "test-artifacts");
+  fs.mkdirSync(dir, { recursive: true });
+  return path.join(dir, file);
+}

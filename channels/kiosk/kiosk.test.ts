@@ -30,7 +30,7 @@ test("parseKioskQuery: kiosk id, idle, language", () => {
 
 test("the answer in large type with Arabic-Indic digits; each outcome", () => {
   const table: Array<[string, "ar" | "en", RegExp[]]> = [
-    ["issued-coarse", "ar", [/المعاملة رقم <span class="num">١٤٤٥٠٠١٢٣<\/span>/, /صدرت بتاريخ <span class="num">١٤٤٨\/٠٦\/٢٣هـ<\/span>/, /آخر أربعة أرقام/, /data-level="coarse"/]],
+    ["issued-coarse", "ar", [/المعاملة رقم <span class="num">١٤٤٥٠٠١٢٣<\/span>/, /صدرت بتاريخ <bdi>١٤٤٨\/٠٦\/٢٣هـ<\/bdi>/, /آخر أربعة أرقام/, /data-level="coarse"/]],
     ["issued-detail", "ar", [/الإدارة: الإدارة القانونية/, /صادر رقم <span class="num">٤٨١٢٠٧٧<\/span>/, /إلى وزارة الداخلية، بانتظار الرد/]],
     ["issued-detail", "en", [/Transaction No. <span class="num">144500123<\/span>/, /Department: Legal Affairs/]],
     ["issued-mismatch", "ar", [/لا تطابق/]],

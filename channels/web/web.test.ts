@@ -99,13 +99,13 @@ test("page: Arabic RTL by default, English switch, the form refilled and escaped
 
 test("page: each outcome in each language", () => {
   const table: Array<[string, "ar" | "en", RegExp[]]> = [
-    ["issued-coarse", "ar", [/data-stage="issued"/, /data-level="coarse"/, /صدرت بتاريخ <span class="num">1448\/06\/23هـ<\/span> الموافق <span class="num">2026\/12\/03م<\/span>/, /آخر أربعة أرقام/]],
+    ["issued-coarse", "ar", [/data-stage="issued"/, /data-level="coarse"/, /صدرت بتاريخ <bdi>1448\/06\/23هـ<\/bdi> الموافق <bdi>2026\/12\/03م<\/bdi>/, /آخر أربعة أرقام/]],
     ["issued-coarse", "en", [/Issued on <span class="num">23\/06\/1448 AH<\/span>/, /last four digits/]],
     ["issued-mismatch", "ar", [/لا تطابق رقم الجوال/]],
     ["issued-locked", "en", [/too many wrong attempts/]],
     ["issued-detail", "ar", [/data-level="detail"/, /<dt>الإدارة<\/dt><dd>الإدارة القانونية<\/dd>/, /صادر رقم <span class="num">4812077<\/span>/, /إلى وزارة الداخلية، بانتظار الرد/]],
     ["issued-detail", "en", [/<dd>Legal Affairs<\/dd>/, /to Ministry of Interior: awaiting reply/]],
-    ["closed-detail", "ar", [/انتهت إجراءاتها/, /ورد الرد بتاريخ <span class="num">1448\/07\/11هـ<\/span>/, /تاريخ الإغلاق/]],
+    ["closed-detail", "ar", [/انتهت إجراءاتها/, /ورد الرد بتاريخ <bdi>1448\/07\/11هـ<\/bdi>/, /تاريخ الإغلاق/]],
     ["registered", "ar", [/مسجلة لدينا/]],
     ["under-study", "en", [/Under study/]],
     ["empty", "ar", [/role="alert"/, /يرجى إدخال رقم المعاملة/, /href="#number"/]],

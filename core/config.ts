@@ -53,6 +53,8 @@ export interface Config {
   staleSendingMs: number;
   /** How long an Agenda job stays locked to a worker that stopped answering. */
   jobLockLifetimeMs: number;
+  /** How long the scheduler lease lasts; a dead scheduler is replaced within about this long. */
+  schedulerLeaseMs: number;
   metricsEnabled: boolean;
   inquiryRateLimit: number;
   inquiryRateWindowMs: number;
@@ -169,6 +171,7 @@ export function loadConfig(env: Env = process.env): Config {
     sweepIntervalMs: int(env, "SWEEP_INTERVAL_MS", 5000, 100, 86400000),
     staleSendingMs: int(env, "STALE_SENDING_MS", 120000, 1000, 86400000),
     jobLockLifetimeMs: int(env, "JOB_LOCK_LIFETIME_MS", 60000, 1000, 3600000),
+    schedulerLeaseMs: int(env, "SCHEDULER_LEASE_MS", 10000, 500, 600000),
     metricsEnabled: oneOf(env, "METRICS", ["on", "off"] as const, "on") === "on",
     inquiryRateLimit: int(env, "INQUIRY_RATE_LIMIT", 30, 1, 1000000),
     inquiryRateWindowMs: int(env, "INQUIRY_RATE_WINDOW_MS", 60000, 1000, 86400000),

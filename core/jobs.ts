@@ -1,11 +1,16 @@
-// Agenda on the shared database: one instance per process. Any node may create jobs;
-// only worker nodes (the notifier and follow-up services) start processing them.
+// Agenda on the shared database: one instance per process. Any node may create jobs.
+// One worker process at a time runs Agenda's scheduler (held by a lease); its job handlers
+// hand the work to the services on all worker nodes through the broker, so the work is
+// shared while the scheduling is single. (Agenda's own multi-process locking needs atomic
+// findOneAndUpdate, which FerretDB does not give; on MongoDB the lease costs nothing.)
 import { Agenda } from "agenda";
 import { MongoBackend } from "@agendajs/mongo-backend";
 import { nativeDb } from "./db.ts";
+import { Lease } from "./lease.ts";
 
 let agenda: Agenda | undefined;
-let processing = 0;
+let lease: Lease | undefined;
+let users = 0;
 
 export const JOB_SEND_SMS = "sms.send";
 export const JOBS_COLLECTION = "agendaJobs";
@@ -21,30 +26,47 @@ export async function getAgenda(): Promise<Agenda> {
       defaultConcurrency: 10,
       maxConcurrency: 50,
     });
+    agenda.on("error", (err: Error) => errorLog?.(`agenda: ${err.message}`));
     await agenda.ready;
   }
   return agenda;
 }
 
-/** Starts processing in this process (counted: the last user to stop stops it). */
-export async function startProcessing(): Promise<Agenda> {
+let errorLog: ((msg: string) => void) | undefined;
+
+/**
+ * Takes part in the scheduler lease: while this process holds it, Agenda runs here.
+ * Counted: the last user to stop stops it.
+ */
+export async function startProcessing(opts: { slotMs: number; log?: (msg: string) => void }): Promise<Agenda> {
   const a = await getAgenda();
-  if (processing++ === 0) await a.start();
+  errorLog ??= opts.log;
+  if (users++ === 0) {
+    lease = new Lease({
+      name: "scheduler",
+      slotMs: opts.slotMs,
+      log: opts.log,
+      onAcquire: () => a.start(),
+      onLose: () => a.stop().catch(() => undefined),
+    });
+    lease.start();
+  }
   return a;
 }
 
-/** Stops processing: running jobs finish (bounded), then locks are released. */
+/** Stops processing: running jobs finish (bounded), then the lease is given away. */
 export async function stopProcessing(timeoutMs = 10_000): Promise<void> {
-  if (!agenda || processing === 0) return;
-  if (--processing > 0) return;
-  await agenda.drain(timeoutMs).catch(() => undefined);
-  await agenda.stop().catch(() => undefined);
+  if (!agenda || users === 0) return;
+  if (--users > 0) return;
+  if (lease?.isLeader) await agenda.drain(timeoutMs).catch(() => undefined);
+  await lease?.stop();
+  lease = undefined;
 }
 
 /** Forgets the process's Agenda (after the database connection is closed). */
 export function resetAgenda(): void {
   agenda = undefined;
-  processing = 0;
+  users = 0;
 }
 
 /**

@@ -25,6 +25,13 @@ export default function followupService(config: Config): ServiceSchema {
       },
     },
     actions: {
+      /** Sends the notice due for one outgoing item (called by the scheduler's job). */
+      notice: {
+        params: { outgoingNumber: "string" },
+        async handler(ctx: Context<{ outgoingNumber: string }>) {
+          return { outcome: await processNotice(ctx.params.outgoingNumber, period) };
+        },
+      },
       /** Runs the safety sweep now: `{ due, sent }`. */
       sweep: {
         async handler() {
@@ -80,13 +87,13 @@ export default function followupService(config: Config): ServiceSchema {
     async started() {
       const agenda = await getAgenda();
       agenda.define(JOB_FOLLOWUP, async (job) => {
-        await processNotice((job.attrs.data as { outgoingNumber: string }).outgoingNumber, period);
+        await this.broker.call("followup.notice", job.attrs.data as { outgoingNumber: string });
       }, { removeOnComplete: true, concurrency: 5 });
       agenda.define(JOB_FOLLOWUP_SWEEP, async () => {
         const r = await sweepNotices(period);
         if (r.due) this.logger.warn(`follow-up sweep caught ${r.due} due item(s) the scheduled jobs had not handled`);
       });
-      await startProcessing();
+      await startProcessing({ slotMs: config.schedulerLeaseMs, log: (m) => this.logger.info(m) });
       await agenda.every("1 day", JOB_FOLLOWUP_SWEEP);
       // At start: anything that fell due while no worker ran.
       const r = await sweepNotices(period);

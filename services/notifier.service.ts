@@ -1,9 +1,9 @@
 import path from "node:path";
-import type { ServiceSchema } from "moleculer";
+import { Errors, type Context, type ServiceSchema } from "moleculer";
 import type { Config } from "../core/config.ts";
 import { databaseMixin, periodic } from "../core/mixins.ts";
 import { JOB_SEND_SMS, getAgenda, scheduleSend, startProcessing, stopProcessing } from "../core/jobs.ts";
-import { failMessage, sendMessage, RetryableSendError, type SendDeps } from "../core/sms-pipeline.ts";
+import { failMessage, sendMessage, RetryableSendError, type SendDeps, type SubmitResult } from "../core/sms-pipeline.ts";
 import { createTemplateEngine } from "../core/templates.ts";
 import { analyseSms } from "../core/sms/encoding.ts";
 import { MessageModel } from "../core/models.ts";
@@ -33,6 +33,20 @@ export default function notifierService(config: Config): ServiceSchema {
         for (const m of lost) await scheduleSend(m._id);
       }),
     ],
+    actions: {
+      /** Sends one queued message (called by the scheduler's job, on any notifier node). */
+      send: {
+        params: { messageId: "string" },
+        async handler(ctx: Context<{ messageId: string }>) {
+          try {
+            return { outcome: await sendMessage(ctx.params.messageId, this.deps as SendDeps) };
+          } catch (err) {
+            if (err instanceof RetryableSendError) throw new Errors.MoleculerRetryableError(err.message, 503, err.code, { code: err.code });
+            throw err;
+          }
+        },
+      },
+    },
     async started() {
       const templates = createTemplateEngine({ dir: path.join(config.templatesDir, "sms") });
       const deps: SendDeps = {
@@ -40,22 +54,24 @@ export default function notifierService(config: Config): ServiceSchema {
         analyse: analyseSms,
         maxParts: config.smsMaxParts,
         staleSendingMs: config.staleSendingMs,
-        submit: (req) => this.broker.call("smpp.submit", req, { timeout: config.smppResponseTimeoutMs * 3 }),
+        submit: (req) => this.broker.call<SubmitResult, typeof req>("smpp.submit", req, { timeout: config.smppResponseTimeoutMs * 3 }),
         log: this.logger,
       };
+      this.deps = deps;
       const agenda = await getAgenda();
       agenda.define(
         JOB_SEND_SMS,
         async (job) => {
           const { messageId } = job.attrs.data as { messageId: string };
-          await sendMessage(messageId, deps);
+          // Any notifier node sends it; a failure with `retryable` set comes back for backoff.
+          await this.broker.call("notifier.send", { messageId }, { timeout: config.smppResponseTimeoutMs * 4 });
         },
         { backoff: sendBackoff, removeOnComplete: true, concurrency: config.smppWindow * config.smppBinds * 2, lockLifetime: config.jobLockLifetimeMs },
       );
       agenda.on(`retry exhausted:${JOB_SEND_SMS}`, (err: Error, job: any) => {
-        void failMessage(job.attrs.data.messageId, (err as RetryableSendError).code ?? "RETRIES_EXHAUSTED", err.message);
+        void failMessage(job.attrs.data.messageId, (err as { type?: string }).type ?? "RETRIES_EXHAUSTED", err.message);
       });
-      await startProcessing();
+      await startProcessing({ slotMs: config.schedulerLeaseMs, log: (m) => this.logger.info(m) });
     },
     async stopped() {
       await stopProcessing();

@@ -43,11 +43,11 @@ test("web: Arabic RTL page; type a number, see its stage on the same page; the v
 
   // Keyboard: the skip link first, then the language switch, then the number field, with a visible focus.
   await page.keyboard.press("Tab");
-  assert.equal(await page.evaluate(() => document.activeElement?.className), "skip");
+  assert.equal(await page.evaluate("document.activeElement && document.activeElement.className"), "skip");
   await page.keyboard.press("Tab");
   await page.keyboard.press("Tab");
-  assert.equal(await page.evaluate(() => document.activeElement?.id), "number");
-  const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+  assert.equal(await page.evaluate("document.activeElement && document.activeElement.id"), "number");
+  const outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle");
   assert.equal(outline, "solid");
 
   await page.keyboard.type(`${arabic(NUMBER.slice(0, 4))}-${arabic(NUMBER.slice(4))}`);
@@ -128,7 +128,7 @@ test("kiosk: tap a number on the keypad, see the answer in large type, reset aft
   const card = (await page.textContent(".card"))!;
   assert.match(card, new RegExp(`المعاملة رقم ${arabic(NUMBER)}`));
   assert.match(card, /صدرت بتاريخ [٠-٩]{4}\/[٠-٩]{2}\/[٠-٩]{2}هـ/);
-  const size = await page.evaluate(() => parseFloat(getComputedStyle(document.querySelector(".card .stage")!).fontSize));
+  const size = await page.evaluate<number>("parseFloat(getComputedStyle(document.querySelector('.card .stage')).fontSize)");
   assert.ok(size >= 40, `answer in ${size}px`);
   await shot(page, "kiosk-answer.png");
 

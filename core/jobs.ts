@@ -24,6 +24,7 @@ export async function getAgenda(): Promise<Agenda> {
       processEvery: 500,
       defaultLockLifetime: 60_000,
       defaultConcurrency: 10,
+      defaultLockLimit: 10,
       maxConcurrency: 50,
     });
     agenda.on("error", (err: Error) => errorLog?.(`agenda: ${err.message}`));

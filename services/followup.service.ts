@@ -88,7 +88,7 @@ export default function followupService(config: Config): ServiceSchema {
       const agenda = await getAgenda();
       agenda.define(JOB_FOLLOWUP, async (job) => {
         await this.broker.call("followup.notice", job.attrs.data as { outgoingNumber: string });
-      }, { removeOnComplete: true, concurrency: 5 });
+      }, { removeOnComplete: true, concurrency: 5, lockLimit: 5 });
       agenda.define(JOB_FOLLOWUP_SWEEP, async () => {
         const r = await sweepNotices(period);
         if (r.due) this.logger.warn(`follow-up sweep caught ${r.due} due item(s) the scheduled jobs had not handled`);

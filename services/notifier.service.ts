@@ -66,7 +66,15 @@ export default function notifierService(config: Config): ServiceSchema {
           // Any notifier node sends it; a failure with `retryable` set comes back for backoff.
           await this.broker.call("notifier.send", { messageId }, { timeout: config.smppResponseTimeoutMs * 4 });
         },
-        { backoff: sendBackoff, removeOnComplete: true, concurrency: config.smppWindow * config.smppBinds * 2, lockLifetime: config.jobLockLifetimeMs },
+        {
+          backoff: sendBackoff,
+          removeOnComplete: true,
+          concurrency: config.smppWindow * config.smppBinds * 2,
+          // Lock only what is about to run: Agenda locks every due job before running any,
+          // and jobs locked longer than their lifetime are dropped unrun.
+          lockLimit: config.smppWindow * config.smppBinds * 2,
+          lockLifetime: config.jobLockLifetimeMs,
+        },
       );
       agenda.on(`retry exhausted:${JOB_SEND_SMS}`, (err: Error, job: any) => {
         void failMessage(job.attrs.data.messageId, (err as { type?: string }).type ?? "RETRIES_EXHAUSTED", err.message);

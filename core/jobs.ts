@@ -71,13 +71,16 @@ export function resetAgenda(): void {
 }
 
 /**
- * Schedules the send job of a message, once: a job for the same message id is reused.
+ * Schedules the send job of a message unless it has one. Only ever inserts: an upsert
+ * would write back a job that the scheduler may have locked meanwhile (servers without
+ * isolated updates lose the lock that way). A rare second job is harmless: sending is
+ * claimed per attempt.
  *
  * @example
  *   await scheduleSend("evt-1:registered:citizen");
  */
 export async function scheduleSend(messageId: string, at: Date = new Date()): Promise<void> {
   const a = await getAgenda();
-  // insertOnly: a job waiting out its backoff keeps its time.
-  await a.create(JOB_SEND_SMS, { messageId }).unique({ "data.messageId": messageId }, { insertOnly: true }).schedule(at).save();
+  const existing = await nativeDb().collection(JOBS_COLLECTION).findOne({ name: JOB_SEND_SMS, "data.messageId": messageId }, { projection: { _id: 1 } });
+  if (!existing) await a.create(JOB_SEND_SMS, { messageId }).schedule(at).save();
 }

@@ -1,8 +1,10 @@
-// Agenda on the shared database: one instance per process. Any node may create jobs.
-// One worker process at a time runs Agenda's scheduler (held by a lease); its job handlers
-// hand the work to the services on all worker nodes through the broker, so the work is
-// shared while the scheduling is single. (Agenda's own multi-process locking needs atomic
-// findOneAndUpdate, which FerretDB does not give; on MongoDB the lease costs nothing.)
+// Agenda on the shared database, for work at a set time (follow-up notices, the daily
+// sweep): one instance per process; any node may create jobs. One worker process at a
+// time runs Agenda's scheduler (held by a lease); its job handlers hand the work to the
+// services on all worker nodes through the broker. Agenda's own multi-process locking
+// needs an isolated findOneAndUpdate, which FerretDB does not give (measured: the same job
+// locked again and again, and a lock lost to a concurrent upsert); on MongoDB the lease
+// costs nothing. The SMS themselves go through the dispatcher (core/dispatcher.ts).
 import { Agenda } from "agenda";
 import { MongoBackend } from "@agendajs/mongo-backend";
 import { nativeDb } from "./db.ts";
@@ -12,7 +14,6 @@ let agenda: Agenda | undefined;
 let lease: Lease | undefined;
 let users = 0;
 
-export const JOB_SEND_SMS = "sms.send";
 export const JOBS_COLLECTION = "agendaJobs";
 
 /** The process's Agenda (created on first use, after the database is connected). */
@@ -68,19 +69,4 @@ export async function stopProcessing(timeoutMs = 10_000): Promise<void> {
 export function resetAgenda(): void {
   agenda = undefined;
   users = 0;
-}
-
-/**
- * Schedules the send job of a message unless it has one. Only ever inserts: an upsert
- * would write back a job that the scheduler may have locked meanwhile (servers without
- * isolated updates lose the lock that way). A rare second job is harmless: sending is
- * claimed per attempt.
- *
- * @example
- *   await scheduleSend("evt-1:registered:citizen");
- */
-export async function scheduleSend(messageId: string, at: Date = new Date()): Promise<void> {
-  const a = await getAgenda();
-  const existing = await nativeDb().collection(JOBS_COLLECTION).findOne({ name: JOB_SEND_SMS, "data.messageId": messageId }, { projection: { _id: 1 } });
-  if (!existing) await a.create(JOB_SEND_SMS, { messageId }).schedule(at).save();
 }

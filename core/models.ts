@@ -160,6 +160,8 @@ const messageSchema = new Schema(
     status: { type: String, enum: MESSAGE_STATUSES, required: true },
     statusHistory: { type: [new Schema({ status: String, at: Date, detail: String }, { _id: false })], default: [] },
     attempts: { type: Number, default: 0 },
+    /** When a queued message is next tried (now, or after a transient failure's backoff). */
+    nextAttemptAt: Date,
     error: { type: new Schema({ code: String, message: String }, { _id: false }), default: undefined },
     /** Set while a worker holds the message between claiming it and recording the submit. */
     sendingSince: Date,
@@ -171,6 +173,8 @@ const messageSchema = new Schema(
   { versionKey: false, minimize: false },
 );
 messageSchema.index({ smscIds: 1 });
+// The dispatcher's query: queued messages whose time has come.
+messageSchema.index({ status: 1, nextAttemptAt: 1 });
 messageSchema.index({ status: 1, updatedAt: 1 });
 
 export const EventModel = mongoose.model("Event", eventSchema, "events");

@@ -2,7 +2,6 @@
 // are derived from the event, so applying an event again never creates a second SMS.
 import type { LifecycleEvent, TransactionState } from "./lifecycle.ts";
 import { MessageModel } from "./models.ts";
-import { scheduleSend } from "./jobs.ts";
 import { onlyDuplicateKeys } from "./db.ts";
 
 /** Who a message goes to, resolved when it is rendered. */
@@ -52,7 +51,7 @@ export function plannedMessages(event: LifecycleEvent, state?: TransactionState)
 }
 
 /**
- * Creates the messages (if not there yet) and their send jobs. Idempotent.
+ * Queues the messages (those not there yet); the dispatcher picks them up. Idempotent.
  */
 export async function enqueueMessages(messages: PlannedMessage[]): Promise<void> {
   if (!messages.length) return;
@@ -60,12 +59,9 @@ export async function enqueueMessages(messages: PlannedMessage[]): Promise<void>
   // Plain inserts: an id that exists already is left exactly as it is (an upsert would
   // rewrite it on servers that update by read-modify-write).
   await MessageModel.insertMany(
-    messages.map((m) => ({ ...m, status: "queued", statusHistory: [{ status: "queued", at: now }], attempts: 0, smscIds: [], createdAt: now, updatedAt: now })),
+    messages.map((m) => ({ ...m, status: "queued", nextAttemptAt: now, statusHistory: [{ status: "queued", at: now }], attempts: 0, smscIds: [], createdAt: now, updatedAt: now })),
     { ordered: false },
   ).catch((err) => {
     if (!onlyDuplicateKeys(err)) throw err;
   });
-  // Only messages still waiting get a job: one already sent keeps its record as it is.
-  const waiting = await MessageModel.find({ _id: { $in: messages.map((m) => m._id) }, status: "queued" }, { _id: 1 }).lean();
-  for (const m of waiting) await scheduleSend(m._id);
 }

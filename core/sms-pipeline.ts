@@ -37,15 +37,6 @@ export interface SendDeps {
   log?: { warn(...a: unknown[]): void; info(...a: unknown[]): void };
 }
 
-/** An error the send job retries with backoff; any other error is final for the message. */
-export class RetryableSendError extends Error {
-  readonly retryable = true;
-  constructor(public readonly code: string, message: string) {
-    super(message);
-    this.name = "RetryableSendError";
-  }
-}
-
 /** Data missing for the template: retried while the grace period lasts. */
 class MissingDataError extends Error {
   constructor(public readonly code: string, message: string) {
@@ -119,14 +110,25 @@ function history(status: MessageStatus | "retrying", detail?: string) {
   return { $push: { statusHistory: { status, at: new Date(), ...(detail ? { detail } : {}) } } };
 }
 
+/** Delay before retry number `attempt` (1-based) of a transient failure: 1 s doubling to 5 min, ±20 %. */
+export function retryDelayMs(attempt: number): number {
+  const base = Math.min(1000 * 2 ** (Math.max(attempt, 1) - 1), 300_000);
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+/** How many transient failures a message survives (about a day at the 5-minute cap). */
+export const MAX_ATTEMPTS = 300;
+
+export type SendOutcome = "submitted" | "skipped" | "failed" | "retry";
+
 /**
- * Sends one queued message (the body of the `sms.send` job). Returns what happened;
- * throws RetryableSendError when the job should be retried later.
+ * Sends one queued message: render, claim the attempt, submit. Returns what happened;
+ * on a transient failure the message goes back to the queue with its next attempt time.
  *
  * @example
  *   await sendMessage("e1:registered:citizen", deps) // "submitted"
  */
-export async function sendMessage(messageId: string, deps: SendDeps): Promise<"submitted" | "skipped" | "failed"> {
+export async function sendMessage(messageId: string, deps: SendDeps): Promise<SendOutcome> {
   const msg = await MessageModel.findById(messageId).lean();
   if (!msg) return "skipped";
   const staleBefore = new Date(Date.now() - (deps.staleSendingMs ?? 120_000));
@@ -156,8 +158,12 @@ export async function sendMessage(messageId: string, deps: SendDeps): Promise<"s
     const message = (err as Error).message;
     const age = Date.now() - msg.createdAt.getTime();
     if (err instanceof MissingDataError && age < (deps.dataGraceMs ?? 15 * 60_000)) {
-      await MessageModel.updateOne({ _id: messageId, status: "queued" }, { $set: { error: { code, message }, updatedAt: new Date() } });
-      throw new RetryableSendError(code, message);
+      // The data may come with a later event: look again in a few seconds.
+      await MessageModel.updateOne(
+        { _id: messageId, status: "queued" },
+        { $set: { error: { code, message }, nextAttemptAt: new Date(Date.now() + 5000), updatedAt: new Date() } },
+      );
+      return "retry";
     }
     // A template that does not render is an error on the message, never a half-rendered SMS.
     await fail(messageId, "failed", code, message);
@@ -183,12 +189,17 @@ export async function sendMessage(messageId: string, deps: SendDeps): Promise<"s
     const e = err as { code?: string; message?: string; retryable?: boolean; data?: { code?: string; retryable?: boolean } };
     const code = e.data?.code ?? e.code ?? "SUBMIT_FAILED";
     const retryable = e.data?.retryable ?? e.retryable ?? true;
-    if (retryable) {
+    if (retryable && attempt < MAX_ATTEMPTS) {
+      const nextAttemptAt = new Date(Date.now() + retryDelayMs(attempt));
       await MessageModel.updateOne(
         { _id: messageId, status: "sending" },
-        { $set: { status: "queued", error: { code, message: e.message ?? code }, updatedAt: new Date() }, $unset: { sendingSince: 1 }, ...history("retrying", code) },
+        {
+          $set: { status: "queued", nextAttemptAt, error: { code, message: e.message ?? code }, updatedAt: new Date() },
+          $unset: { sendingSince: 1 },
+          ...history("retrying", code),
+        },
       );
-      throw new RetryableSendError(code, e.message ?? code);
+      return "retry";
     }
     // The SMSC refused it for good (an ESME_ code), or it cannot be sent as it is.
     await fail(messageId, code.startsWith("ESME_") ? "rejected" : "failed", code, e.message ?? code);
@@ -219,11 +230,6 @@ async function fail(messageId: string, status: MessageStatus, code: string, mess
     { _id: messageId, status: { $nin: FINAL_MESSAGE_STATUSES } },
     { $set: { status, error: { code, message }, finalAt: new Date(), updatedAt: new Date() }, $unset: { sendingSince: 1 }, ...history(status, code) },
   );
-}
-
-/** Marks a message failed for good (retries exhausted). */
-export async function failMessage(messageId: string, code: string, message: string): Promise<void> {
-  await fail(messageId, "failed", code, message);
 }
 
 /** The log of every delivery receipt received, one document per SMSC message id (part). */

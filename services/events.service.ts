@@ -90,7 +90,9 @@ const EventsService: ServiceSchema = {
           const state = project(number, events);
           await saveProjection(state);
           if (pending.length) {
-            await enqueueMessages(pending.flatMap((e) => plannedMessages(e, state)));
+            const messages = pending.flatMap((e) => plannedMessages(e, state));
+            await enqueueMessages(messages);
+            if (messages.length) this.broker.broadcast("sms.queued");
             await syncPendingReplies(state, configOf(this.broker).defaultReplyPeriodDays);
             await markApplied(pending.map((e) => e.id));
             this.broker.emit("transaction.updated", { number, status: state.status });

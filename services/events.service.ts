@@ -26,7 +26,7 @@ const EventsService: ServiceSchema = {
   mixins: [
     databaseMixin(),
     periodic("apply sweep", (svc) => configOf(svc.broker).sweepIntervalMs, async (svc) => {
-      for (const n of await pendingTransactionNumbers(200, 2000)) await svc.applyTransaction(n);
+      await svc.applyAll(await pendingTransactionNumbers(200, 2000));
     }),
   ],
   actions: {
@@ -59,9 +59,8 @@ const EventsService: ServiceSchema = {
             details: stored.conflicts.map((id) => ({ id })),
           });
         }
-        for (const n of stored.transactionNumbers) {
-          this.applyTransaction(n).catch((err: unknown) => this.logger.warn(`apply of ${n} deferred to the sweep:`, err));
-        }
+        // Applied after the answer, a few at a time (a batch of 1,000 must not swamp the database).
+        void this.applyAll(stored.transactionNumbers);
         const results = events.map((e, i) => ({ id: e.id, outcome: stored.outcomes[i]! }));
         const accepted = results.filter((r) => r.outcome === "accepted").length;
         (ctx.meta as any).$statusCode = accepted > 0 ? 202 : 200;
@@ -80,6 +79,15 @@ const EventsService: ServiceSchema = {
     },
   },
   methods: {
+    async applyAll(numbers: string[]): Promise<void> {
+      const queue = [...numbers];
+      const worker = async () => {
+        for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
+          await this.applyTransaction(n).catch((err: unknown) => this.logger.warn(`apply of ${n} deferred to the sweep:`, err));
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(4, queue.length) }, worker));
+    },
     async applyTransaction(number: string): Promise<void> {
       // One apply per transaction at a time in this process; across processes, a projection
       // written from fewer events than exist is redone (see saveProjection).

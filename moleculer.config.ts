@@ -1,5 +1,5 @@
 // Moleculer broker options, built from Taqib's validated configuration.
-import type { BrokerOptions } from "moleculer";
+import { MetricReporters, type BrokerOptions } from "moleculer";
 import type { Config } from "./core/config.ts";
 import { createLogger } from "./core/logging.ts";
 
@@ -25,10 +25,33 @@ export function brokerOptions(config: Config): BrokerOptions {
     heartbeatInterval: 2,
     heartbeatTimeout: 8,
     tracking: { enabled: true, shutdownTimeout: 10_000 },
-    metrics: { enabled: true, reporter: [] },
+    metrics: { enabled: config.metricsEnabled, reporter: [prometheusReporter(config.metricsPort) as any] },
     metadata: { config },
     skipProcessEventRegistration: true,
   };
+}
+
+/**
+ * Moleculer's Prometheus reporter. It serves this node's metrics on `METRICS_PORT` when
+ * set (each node of a cluster is scraped on its own), and always through the gateway's
+ * GET /metrics.
+ */
+function prometheusReporter(port: number | undefined) {
+  const Base = MetricReporters.Prometheus as unknown as new (opts: object) => any;
+  class GatewayPrometheus extends Base {
+    init(registry: unknown) {
+      if (port !== undefined) return (super.init as (r: unknown) => void)(registry);
+      // No server of its own: only the text, for the gateway. (BaseReporter's init.)
+      this.registry = registry;
+      this.broker = (registry as any).broker;
+      this.logger = (registry as any).logger;
+      this.defaultLabels = typeof this.opts.defaultLabels === "function" ? this.opts.defaultLabels.call(this, registry) : this.opts.defaultLabels;
+    }
+    stop() {
+      return port !== undefined ? super.stop() : Promise.resolve();
+    }
+  }
+  return new GatewayPrometheus({ port: port ?? 0, includes: ["taqib.**", "moleculer.request.**", "moleculer.transit.**", "os.**", "process.**"] });
 }
 
 export default brokerOptions;

@@ -56,6 +56,8 @@ export interface Config {
   /** How long the scheduler lease lasts; a dead scheduler is replaced within about this long. */
   schedulerLeaseMs: number;
   metricsEnabled: boolean;
+  /** Each node's own Prometheus port; unset: metrics only through the gateway's /metrics. */
+  metricsPort?: number;
   inquiryRateLimit: number;
   inquiryRateWindowMs: number;
   whatsappVerifyToken?: string;
@@ -173,6 +175,7 @@ export function loadConfig(env: Env = process.env): Config {
     jobLockLifetimeMs: int(env, "JOB_LOCK_LIFETIME_MS", 60000, 1000, 3600000),
     schedulerLeaseMs: int(env, "SCHEDULER_LEASE_MS", 10000, 500, 600000),
     metricsEnabled: oneOf(env, "METRICS", ["on", "off"] as const, "on") === "on",
+    metricsPort: str(env, "METRICS_PORT") === undefined ? undefined : int(env, "METRICS_PORT", 3030, 1, 65535),
     inquiryRateLimit: int(env, "INQUIRY_RATE_LIMIT", 30, 1, 1000000),
     inquiryRateWindowMs: int(env, "INQUIRY_RATE_WINDOW_MS", 60000, 1000, 86400000),
     whatsappVerifyToken: str(env, "WHATSAPP_VERIFY_TOKEN"),

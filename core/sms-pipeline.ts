@@ -262,7 +262,7 @@ export interface Receipt {
  * correctly: each part keeps its own receipt document, and the message's status is derived
  * from all of them.
  */
-export async function applyReceipt(r: Receipt): Promise<void> {
+export async function applyReceipt(r: Receipt): Promise<Settled | undefined> {
   const at = r.doneAt ?? new Date();
   await serialized(`receipt:${r.messageId}`, async () => {
     const known = await ReceiptModel.findById(r.messageId).lean();
@@ -275,14 +275,20 @@ export async function applyReceipt(r: Receipt): Promise<void> {
   });
   const msg = await MessageModel.findOne({ smscIds: { $in: messageIdAliases(r.messageId) } }, { _id: 1 }).lean();
   // Not found: the submit is not recorded yet; it applies the receipts log when it is.
-  if (msg) await settleFromReceipts(msg._id);
+  return msg ? settleFromReceipts(msg._id) : undefined;
+}
+
+/** A message that reached its final status: which, and how long after its submit. */
+export interface Settled {
+  status: ReceiptStatus;
+  latencyMs: number;
 }
 
 /** Sets a submitted message's final status once every part has a final receipt (or one failed). */
-async function settleFromReceipts(messageId: string): Promise<void> {
-  await serialized(`message:${messageId}`, async () => {
+async function settleFromReceipts(messageId: string): Promise<Settled | undefined> {
+  return serialized(`message:${messageId}`, async () => {
     const msg = await MessageModel.findById(messageId).lean();
-    if (!msg || msg.status !== "submitted") return;
+    if (!msg || msg.status !== "submitted") return undefined;
     const partIds = msg.partIds?.length ? msg.partIds : msg.smscIds.slice(0, 1);
     const receipts = await ReceiptModel.find({ _id: { $in: msg.smscIds } }).lean();
     const statusOf = (part: string) => {
@@ -291,11 +297,12 @@ async function settleFromReceipts(messageId: string): Promise<void> {
     };
     // The message's status is its parts': delivered only when every part is, failed when any part failed.
     const { status, final } = aggregatePartStatuses(partIds.map(statusOf));
-    if (!final) return;
+    if (!final) return undefined;
     const at = receipts.reduce<Date | undefined>((max, r) => (r.at && (!max || r.at > max) ? r.at : max), undefined) ?? new Date();
     await MessageModel.updateOne(
       { _id: messageId, status: "submitted" },
       { $set: { status, finalAt: at, updatedAt: new Date() }, ...history(status) },
     );
+    return { status, latencyMs: Math.max(0, Date.now() - (msg.submittedAt ?? msg.createdAt).getTime()) };
   });
 }

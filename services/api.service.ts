@@ -8,6 +8,7 @@ import { httpError } from "../core/http-errors.ts";
 import { databaseMixin } from "../core/mixins.ts";
 import { databaseReachable } from "../core/db.ts";
 import { channelRoutes } from "../channels/registry.ts";
+import { collectDatabaseGauges, prometheusText, registerMetrics } from "../core/metrics.ts";
 
 type Req = IncomingMessage & { $service: any; $ctx?: any; $params: Record<string, any>; body?: unknown; query?: Record<string, string> };
 
@@ -62,6 +63,19 @@ export default function apiService(config: Config): ServiceSchema {
           onError,
         },
         {
+          path: "/metrics",
+          bodyParsers: false,
+          mappingPolicy: "restrict",
+          aliases: {
+            async "GET /"(this: any, _req: Req, res: ServerResponse) {
+              await collectDatabaseGauges(this.broker).catch((err) => this.logger.warn("metrics from the database unavailable:", err.message));
+              res.setHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+              res.end(prometheusText(this.broker));
+            },
+          },
+          onError,
+        },
+        {
           path: "/api/v1",
           authentication: true,
           bodyParsers: json,
@@ -109,15 +123,25 @@ export default function apiService(config: Config): ServiceSchema {
     } as Record<string, unknown>,
     actions: {
       live: { visibility: "published", handler: () => ({ status: "ok" }) },
+      /** Ready: the database answers, the broker is connected (multi-node), and this node's SMPP binds (if any) are up. */
       ready: {
         visibility: "published",
-        async handler(ctx: any) {
-          const database = await databaseReachable();
-          const checks: Record<string, string> = { database: database ? "ok" : "unreachable" };
-          if (!database) ctx.meta.$statusCode = 503;
-          return { status: database ? "ok" : "unavailable", checks };
+        async handler(this: any, ctx: any) {
+          const checks: Record<string, string> = {};
+          checks.database = (await databaseReachable()) ? "ok" : "unreachable";
+          if (config.transporter) checks.broker = this.broker.transit?.connected ? "ok" : "disconnected";
+          if (this.broker.getLocalService("smpp")) {
+            const binds = (await ctx.call("smpp.status", {}, { nodeID: this.broker.nodeID }).catch(() => [])) as Array<{ state: string }>;
+            checks.smpp = binds.some((b) => b.state === "bound") ? "ok" : "unbound";
+          }
+          const ok = Object.values(checks).every((v) => v === "ok");
+          if (!ok) ctx.meta.$statusCode = 503;
+          return { status: ok ? "ok" : "unavailable", node: this.broker.nodeID, checks };
         },
       },
+    },
+    created() {
+      registerMetrics(this.broker);
     },
     methods: {
       async authenticate(_ctx: unknown, _route: unknown, req: Req) {

@@ -2,6 +2,7 @@ import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../core/config.ts";
 import { clientError } from "../core/errors.ts";
 import { databaseMixin } from "../core/mixins.ts";
+import { registerMetrics } from "../core/metrics.ts";
 import { maskMobile } from "../core/normalize.ts";
 import type { ChannelContext, ChannelRequest, MobileOriginated } from "../channels/contract.ts";
 import { checkResponse, createContext } from "../channels/host.ts";
@@ -32,6 +33,7 @@ function channelService({ plugin, config: sliceOf }: ChannelEntry, config: Confi
         };
         if (Number.isNaN(mo.receivedAt.getTime())) mo.receivedAt = new Date();
         try {
+          this.broker.metrics.increment("taqib.inquiries", { channel: plugin.name });
           await plugin.onMobileOriginated!(mo, this.channel as ChannelContext<unknown>);
         } catch (err) {
           this.logger.error(`MO from ${maskMobile(mo.from)} not answered:`, err);
@@ -51,6 +53,7 @@ function channelService({ plugin, config: sliceOf }: ChannelEntry, config: Confi
         async handler(this: any, ctx: Context<{ route: number; request: ChannelRequest }>) {
           const route = plugin.routes?.[ctx.params.route];
           if (!route) throw clientError(404, "NOT_FOUND", `channel ${plugin.name} has no route ${ctx.params.route}`);
+          this.broker.metrics.increment("taqib.inquiries", { channel: plugin.name });
           const response = await route.handler(ctx.params.request, this.channel);
           return checkResponse(response, `${serviceName(plugin)} ${route.method} ${route.path}`);
         },
@@ -58,6 +61,7 @@ function channelService({ plugin, config: sliceOf }: ChannelEntry, config: Confi
     },
     events,
     created(this: any) {
+      registerMetrics(this.broker);
       this.channel = createContext(plugin, slice, config, { owner: this.broker, logger: this.logger });
     },
     async started(this: any) {

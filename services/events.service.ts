@@ -3,6 +3,7 @@ import { databaseMixin, periodic } from "../core/mixins.ts";
 import { validateEvent, type FieldError, type IncomingEvent } from "../core/event-contract.ts";
 import { storeEvents, loadEvents, saveProjection, markApplied, pendingTransactionNumbers, countEvents, type StoreOutcome } from "../core/ingest.ts";
 import { serialized } from "../core/exclusive.ts";
+import { registerMetrics } from "../core/metrics.ts";
 import { project } from "../core/lifecycle.ts";
 import { enqueueMessages, plannedMessages } from "../core/notifications.ts";
 import { clientError } from "../core/errors.ts";
@@ -62,6 +63,7 @@ const EventsService: ServiceSchema = {
         // Applied after the answer, a few at a time (a batch of 1,000 must not swamp the database).
         void this.applyAll(stored.transactionNumbers);
         const results = events.map((e, i) => ({ id: e.id, outcome: stored.outcomes[i]! }));
+        events.forEach((e, i) => this.broker.metrics.increment("taqib.events.ingested", { type: e.type, outcome: stored.outcomes[i] }));
         const accepted = results.filter((r) => r.outcome === "accepted").length;
         (ctx.meta as any).$statusCode = accepted > 0 ? 202 : 200;
         if (single) return results[0]!;
@@ -112,7 +114,7 @@ const EventsService: ServiceSchema = {
     },
   },
   created() {
-    this.broker.metrics.register({ type: "counter", name: "taqib.events.applied", labelNames: ["type"], description: "Events applied, by type" });
+    registerMetrics(this.broker);
   },
 };
 

@@ -6,6 +6,7 @@ import { sendMessage, type SendDeps, type SendOutcome, type SubmitResult } from 
 import { createTemplateEngine } from "../core/templates.ts";
 import { analyseSms } from "../core/sms/encoding.ts";
 import { Dispatcher } from "../core/dispatcher.ts";
+import { registerMetrics } from "../core/metrics.ts";
 
 /**
  * The SMS workers: every notifier node renders and sends the messages handed to it, and
@@ -30,6 +31,9 @@ export default function notifierService(config: Config): ServiceSchema {
         },
       },
     },
+    created() {
+      registerMetrics(this.broker);
+    },
     async started() {
       const templates = createTemplateEngine({ dir: path.join(config.templatesDir, "sms") });
       const deps: SendDeps = {
@@ -53,8 +57,11 @@ export default function notifierService(config: Config): ServiceSchema {
       });
       this.dispatcher = dispatcher;
       dispatcher.start();
+      this.gauge = setInterval(() => this.broker.metrics.set("taqib.dispatcher.inflight", dispatcher.inFlightCount), 2000);
+      this.gauge.unref();
     },
     async stopped() {
+      clearInterval(this.gauge);
       await (this.dispatcher as Dispatcher | undefined)?.stop();
     },
   };

@@ -5,6 +5,7 @@ import { databaseMixin } from "../core/mixins.ts";
 import { smppAddress, maskMobile } from "../core/normalize.ts";
 import { applyReceipt, recordSubmitted, type SubmitResult } from "../core/sms-pipeline.ts";
 import type { DeliveryReceipt } from "../core/smpp/dlr.ts";
+import { registerMetrics } from "../core/metrics.ts";
 
 /**
  * The SMPP gateway: holds this node's binds to the SMSC, submits SMS for the workers and
@@ -54,7 +55,10 @@ export default function smppService(config: Config): ServiceSchema {
       /** The binds' state, for readiness and metrics. */
       status: {
         handler() {
-          return (this.clients as any[]).map((c) => ({ state: c.state, inFlight: c.inFlight }));
+          return (this.clients as any[]).map((c, i) => {
+            this.broker.metrics.set("taqib.smpp.inflight", c.inFlight, { bind: String(i + 1) });
+            return { state: c.state, inFlight: c.inFlight };
+          });
         },
       },
     },
@@ -90,15 +94,22 @@ export default function smppService(config: Config): ServiceSchema {
           logger: this.logger,
         });
         client.on("deliveryReceipt", (r: DeliveryReceipt) => {
-          applyReceipt({ messageId: r.messageId, status: r.status, final: r.final, stat: r.state, err: r.errorCode, doneAt: r.doneDate }).catch((err) =>
-            this.logger.error("receipt not recorded:", err),
-          );
+          applyReceipt({ messageId: r.messageId, status: r.status, final: r.final, stat: r.state, err: r.errorCode, doneAt: r.doneDate })
+            .then((settled) => {
+              if (settled) this.broker.metrics.observe("taqib.sms.receipt_latency_seconds", settled.latencyMs / 1000, { status: settled.status });
+            })
+            .catch((err) => this.logger.error("receipt not recorded:", err));
           this.broker.metrics.increment("taqib.sms.receipts", { status: r.status }, 1);
         });
         client.on("mobileOriginated", (mo: { from: string; to: string; text: string; receivedAt: Date }) => {
           this.broker.emit("sms.mo", mo);
         });
-        client.on("state", (state: string) => this.logger.info(`SMPP bind ${i + 1}: ${state}`));
+        const bind = String(i + 1);
+        this.broker.metrics.set("taqib.smpp.link_up", 0, { bind });
+        client.on("state", (state: string) => {
+          this.logger.info(`SMPP bind ${bind}: ${state}`);
+          this.broker.metrics.set("taqib.smpp.link_up", state === "bound" ? 1 : 0, { bind });
+        });
         client.on("error", (err: Error) => this.logger.warn(`SMPP bind ${i + 1}:`, err.message));
         this.clients.push(client);
       }
@@ -109,10 +120,7 @@ export default function smppService(config: Config): ServiceSchema {
       await Promise.all((this.clients ?? []).map((c: any) => c.close({ timeoutMs: 10_000 }).catch(() => undefined)));
     },
     created() {
-      const m = this.broker.metrics;
-      m.register({ type: "counter", name: "taqib.sms.submitted", labelNames: ["encoding"], description: "SMS submitted to the SMSC" });
-      m.register({ type: "counter", name: "taqib.sms.submit_errors", labelNames: ["code"], description: "Submit errors by SMPP code" });
-      m.register({ type: "counter", name: "taqib.sms.receipts", labelNames: ["status"], description: "Delivery receipts by status" });
+      registerMetrics(this.broker);
     },
   };
 }

@@ -53,6 +53,12 @@ export async function startTaqib(input: Config, opts: { log?: (line: string) => 
     }
     const broker = await createBroker(config);
     await broker.start();
+    let dashboard: { port: number; close(): Promise<void> } | undefined;
+    if (config.agendashPort !== undefined) {
+      const { startAgendash } = await import("./agendash.ts");
+      dashboard = await startAgendash({ port: config.agendashPort, host: config.host, apiKeys: config.apiKeys });
+      log(`job dashboard (Agendash): http://127.0.0.1:${dashboard.port}/`);
+    }
     log(`Taqib is up: http://127.0.0.1:${config.port} (services: ${config.services.join(", ")})`);
     return {
       broker,
@@ -60,6 +66,7 @@ export async function startTaqib(input: Config, opts: { log?: (line: string) => 
       database,
       smsc,
       async stop() {
+        await dashboard?.close();
         await broker.stop();
         await disconnectDatabase();
         resetAgenda();

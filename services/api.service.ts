@@ -1,9 +1,9 @@
-import { timingSafeEqual, createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import ApiGateway from "moleculer-web";
 import type { ServiceSchema } from "moleculer";
 import type { Config } from "../core/config.ts";
 import { clientError } from "../core/errors.ts";
+import { apiKeyValid } from "../core/api-keys.ts";
 import { httpError } from "../core/http-errors.ts";
 import { databaseMixin } from "../core/mixins.ts";
 import { databaseReachable } from "../core/db.ts";
@@ -11,18 +11,6 @@ import { channelRoutes } from "../channels/registry.ts";
 import { collectDatabaseGauges, prometheusText, registerMetrics } from "../core/metrics.ts";
 
 type Req = IncomingMessage & { $service: any; $ctx?: any; $params: Record<string, any>; body?: unknown; query?: Record<string, string> };
-
-const digest = (s: string) => createHash("sha256").update(s).digest();
-
-/** Constant-time check of a Bearer key against API_KEYS. */
-export function apiKeyValid(header: string | undefined, keys: string[]): boolean {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-  if (!m) return false;
-  const given = digest(m[1]!);
-  let ok = false;
-  for (const key of keys) ok = timingSafeEqual(given, digest(key)) || ok;
-  return ok;
-}
 
 function onError(this: any, req: Req, res: ServerResponse, err: any) {
   const { status, body, retryable } = httpError(err);

@@ -4,7 +4,8 @@
 // move it backwards.
 import mongoose from "mongoose";
 import { aggregatePartStatuses, messageIdAliases, type MessageStatus as ReceiptStatus } from "./smpp/dlr.ts";
-import { claimOnce, serialized } from "./exclusive.ts";
+import { ClaimModel, claimOnce, serialized } from "./exclusive.ts";
+import { retryTransient } from "./retry.ts";
 import { AgencyModel, DepartmentModel, EmployeeModel, FINAL_MESSAGE_STATUSES, MessageModel, TransactionModel, type MessageStatus } from "./models.ts";
 
 /**
@@ -171,15 +172,17 @@ export async function sendMessage(messageId: string, deps: SendDeps): Promise<Se
   }
 
   // One sender per attempt: the claim is a unique insert, exclusive on any server.
-  const attempt = (msg.attempts ?? 0) + 1;
-  if (!(await claimOnce(`send:${messageId}:${attempt}`))) return "skipped";
-  await MessageModel.updateOne(
-    { _id: messageId },
-    {
-      $set: { status: "sending", sendingSince: new Date(), updatedAt: new Date(), attempts: attempt, ...rendered },
-      $unset: { error: 1 },
-      ...history("sending"),
-    },
+  const attempt = await claimAttempt(messageId, msg.attempts ?? 0, staleBefore);
+  if (attempt === undefined) return "skipped";
+  await retryTransient(() =>
+    MessageModel.updateOne(
+      { _id: messageId },
+      {
+        $set: { status: "sending", sendingSince: new Date(), updatedAt: new Date(), attempts: attempt, ...rendered },
+        $unset: { error: 1 },
+        ...history("sending"),
+      },
+    ),
   );
 
   try {
@@ -191,20 +194,35 @@ export async function sendMessage(messageId: string, deps: SendDeps): Promise<Se
     const retryable = e.data?.retryable ?? e.retryable ?? true;
     if (retryable && attempt < MAX_ATTEMPTS) {
       const nextAttemptAt = new Date(Date.now() + retryDelayMs(attempt));
-      await MessageModel.updateOne(
+      await retryTransient(() => MessageModel.updateOne(
         { _id: messageId, status: "sending" },
         {
           $set: { status: "queued", nextAttemptAt, error: { code, message: e.message ?? code }, updatedAt: new Date() },
           $unset: { sendingSince: 1 },
           ...history("retrying", code),
         },
-      );
+      ));
       return "retry";
     }
     // The SMSC refused it for good (an ESME_ code), or it cannot be sent as it is.
     await fail(messageId, code.startsWith("ESME_") ? "rejected" : "failed", code, e.message ?? code);
     return "failed";
   }
+}
+
+/**
+ * Claims the next attempt of a message. A claim whose holder never recorded it (it died
+ * between the claim and its write) blocks only until it is stale; then the attempt after it
+ * is claimed.
+ */
+async function claimAttempt(messageId: string, attempts: number, staleBefore: Date): Promise<number | undefined> {
+  for (let attempt = attempts + 1; attempt <= attempts + 5; attempt++) {
+    const key = `send:${messageId}:${attempt}`;
+    if (await claimOnce(key)) return attempt;
+    const held = await ClaimModel.findById(key).lean();
+    if (!held?.at || held.at >= staleBefore) return undefined;
+  }
+  return undefined;
 }
 
 /**
@@ -226,10 +244,10 @@ export async function recordSubmitted(messageId: string, result: SubmitResult): 
 }
 
 async function fail(messageId: string, status: MessageStatus, code: string, message: string): Promise<void> {
-  await MessageModel.updateOne(
+  await retryTransient(() => MessageModel.updateOne(
     { _id: messageId, status: { $nin: FINAL_MESSAGE_STATUSES } },
     { $set: { status, error: { code, message }, finalAt: new Date(), updatedAt: new Date() }, $unset: { sendingSince: 1 }, ...history(status, code) },
-  );
+  ));
 }
 
 /** The log of every delivery receipt received, one document per SMSC message id (part). */
@@ -262,7 +280,11 @@ export interface Receipt {
  * correctly: each part keeps its own receipt document, and the message's status is derived
  * from all of them.
  */
-export async function applyReceipt(r: Receipt): Promise<Settled | undefined> {
+export function applyReceipt(r: Receipt): Promise<Settled | undefined> {
+  return retryTransient(() => applyReceiptOnce(r));
+}
+
+async function applyReceiptOnce(r: Receipt): Promise<Settled | undefined> {
   const at = r.doneAt ?? new Date();
   await serialized(`receipt:${r.messageId}`, async () => {
     const known = await ReceiptModel.findById(r.messageId).lean();

@@ -23,7 +23,8 @@ apt_install() {
 
 install_ferretdb() {
   local bin="$root/.tools/bin/ferretdb"
-  if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "$FERRETDB_VERSION"; then return 0; fi
+  # (Not `| grep -q`: with pipefail, grep closing the pipe early fails the check.)
+  if [ -x "$bin" ] && [[ "$("$bin" --version 2>/dev/null)" == *"$FERRETDB_VERSION"* ]]; then return 0; fi
   if ! command -v go >/dev/null; then
     echo "setup: FerretDB is built with Go; install Go (https://go.dev/doc/install or apt-get install golang) and run: npm run setup" >&2
     return 1
@@ -43,7 +44,7 @@ install_ferretdb() {
   mkdir -p "$root/.tools/bin"
   (cd "$work" && go build -o "$bin" ./cmd/ferretdb)
   rm -rf "$work"
-  "$bin" --version | head -1 >&2
+  echo "setup: $("$bin" --version 2>&1 | grep -m1 version)" >&2
 }
 
 install_nats() {

@@ -5,6 +5,9 @@ import { startTaqib } from "../core/node.ts";
 
 try {
   const config = loadConfig(process.env);
+  if (!config.apiKeys.length) {
+    console.log("note: API_KEYS is not set, so the staff and events API refuse every request (401); set API_KEYS=<key of 16+ characters> to use them.");
+  }
   const node = await startTaqib(config, { log: (line) => console.log(line) });
   const stop = async (signal: string) => {
     console.log(`received ${signal}, stopping`);

@@ -33,8 +33,14 @@ function notFound(what: string, id: string) {
   return clientError(404, `${what.toUpperCase()}_NOT_FOUND`, `No ${what} ${id}`);
 }
 
+/** A document as the API shows it: its key under its own name, not MongoDB's `_id`. */
+function withoutId<T extends { _id?: unknown }>(doc: T | null): Omit<T, "_id"> {
+  const { _id, ...rest } = doc ?? ({} as T);
+  return rest;
+}
+
 const omitSecrets = (a: any) => {
-  const { secrets, ...rest } = a;
+  const { secrets, _id, ...rest } = a;
   return {
     ...rest,
     code: a._id,
@@ -59,7 +65,7 @@ const DirectoryService: ServiceSchema = {
           before.reminderEveryDays !== value.reminderEveryDays || before.maxReminders !== value.maxReminders;
         if (changed) this.broker.emit("department.changed", { code: c });
         created(ctx, before, `/api/v1/departments/${c}`);
-        return { code: c, ...doc };
+        return { code: c, ...withoutId(doc) };
       },
     },
     getDepartment: {
@@ -67,7 +73,7 @@ const DirectoryService: ServiceSchema = {
         const c = code(param(ctx, "code"), "department code");
         const doc = await DepartmentModel.findById(c).lean();
         if (!doc) throw notFound("department", c);
-        return { code: c, ...doc };
+        return { code: c, ...withoutId(doc) };
       },
     },
     putEmployee: {
@@ -78,7 +84,7 @@ const DirectoryService: ServiceSchema = {
         const before = await EmployeeModel.exists({ _id: id });
         const doc = await EmployeeModel.findOneAndReplace({ _id: id }, { _id: id, ...value, updatedAt: new Date() }, { upsert: true, returnDocument: "after" }).lean();
         created(ctx, before, `/api/v1/employees/${id}`);
-        return { id, ...doc };
+        return { id, ...withoutId(doc) };
       },
     },
     getEmployee: {
@@ -86,7 +92,7 @@ const DirectoryService: ServiceSchema = {
         const id = code(param(ctx, "id"), "employee id");
         const doc = await EmployeeModel.findById(id).lean();
         if (!doc) throw notFound("employee", id);
-        return { id, ...doc };
+        return { id, ...withoutId(doc) };
       },
     },
     putAgency: {

@@ -1,5 +1,6 @@
 // One shape for every HTTP error Taqib answers: { error: { code, message, messageAr?, details? } }.
 import type { ErrorBody } from "./errors.ts";
+import { isTransientDbError } from "./retry.ts";
 
 const AR: Record<string, string> = {
   INVALID_JSON: "تعذر قراءة الطلب: صيغة JSON غير صحيحة",
@@ -53,7 +54,9 @@ export function httpError(err: any): { status: number; body: ErrorBody; retryabl
   if (typeof err?.status === "number" && err.status >= 400 && err.status < 500) {
     return make(err.status, "BAD_REQUEST", err.message);
   }
-  if (err?.retryable || (typeof err?.code === "number" && err.code === 503)) {
+  // The database down, restarting or busy: nothing was done, the client should try again.
+  const databaseUnavailable = isTransientDbError(err) || /buffering timed out/.test(String(err?.message));
+  if (err?.retryable || (typeof err?.code === "number" && err.code === 503) || databaseUnavailable) {
     return make(503, "SERVICE_UNAVAILABLE", "The service is not available now; try again");
   }
   return make(500, "INTERNAL_ERROR", "Unexpected error");

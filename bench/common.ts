@@ -31,6 +31,42 @@ export function progress(line: string): void {
   process.stderr.write(`  … ${line}\n`);
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc; NaN when unknown. */
+export function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "pid (comm) ".
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Measures the CPU each named process uses between start() and stop(): who was busy.
+ *
+ * @example
+ *   const cpu = cpuMeter({ ferretdb: db.process.pid, taqib: child.pid, bench: process.pid });
+ *   cpu.start(); ...; console.log(cpu.stop());  // "ferretdb 1.62 cores, taqib 0.31 cores, bench 0.05 cores (over 12.0 s)"
+ */
+export function cpuMeter(pids: Record<string, number | undefined>) {
+  let t0 = 0;
+  let start: Record<string, number> = {};
+  return {
+    start() {
+      t0 = now();
+      start = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+    },
+    stop(): string {
+      const wall = (now() - t0) / 1000;
+      const used = Object.entries(pids).map(([k, pid]) => `${k} ${fmt((cpuSeconds(pid) - start[k]!) / wall, 2)} cores`);
+      return `CPU used: ${used.join(", ")} (over ${fmt(wall, 1)} s wall, ${os.availableParallelism()} cores in the machine)`;
+    },
+  };
+}
+
 /** The machine's load average: other work on the machine shows here. */
 export function loadLine(): string {
   const [a, b, c] = os.loadavg();

@@ -189,7 +189,11 @@ export async function sendMessage(messageId: string, deps: SendDeps): Promise<Se
     await deps.submit({ messageId, to: rendered.to, text: rendered.text });
     return "submitted";
   } catch (err) {
-    const e = err as { code?: string; message?: string; retryable?: boolean; data?: { code?: string; retryable?: boolean } };
+    const e = err as { name?: string; code?: string; message?: string; retryable?: boolean; data?: { code?: string; retryable?: boolean } };
+    // No answer from the smpp service (our call timed out, or its node went away): it may
+    // still send the message and record it. It stays "sending": recorded as submitted when
+    // it went out, handed out again by the stale-sending sweep when it never did.
+    if (e.name === "RequestTimeoutError" || e.name === "RequestRejectedError") return "retry";
     const code = e.data?.code ?? e.code ?? "SUBMIT_FAILED";
     const retryable = e.data?.retryable ?? e.retryable ?? true;
     if (retryable && attempt < MAX_ATTEMPTS) {

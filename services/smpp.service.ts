@@ -92,13 +92,19 @@ export default function smppService(config: Config): ServiceSchema {
           reconnectMinMs: 500,
           reconnectMaxMs: 30_000,
           logger: this.logger,
+          // A receipt is written before the SMSC is told it was taken (deliver_sm_resp): if
+          // this node dies or the write fails first, the SMSC delivers it again.
+          onDeliveryReceipt: async (r: DeliveryReceipt) => {
+            try {
+              const settled = await applyReceipt({ messageId: r.messageId, status: r.status, final: r.final, stat: r.state, err: r.errorCode, doneAt: r.doneDate });
+              if (settled) this.broker.metrics.observe("taqib.sms.receipt_latency_seconds", settled.latencyMs / 1000, { status: settled.status });
+            } catch (err) {
+              this.logger.error("receipt not recorded (the SMSC will deliver it again):", err);
+              throw err;
+            }
+          },
         });
         client.on("deliveryReceipt", (r: DeliveryReceipt) => {
-          applyReceipt({ messageId: r.messageId, status: r.status, final: r.final, stat: r.state, err: r.errorCode, doneAt: r.doneDate })
-            .then((settled) => {
-              if (settled) this.broker.metrics.observe("taqib.sms.receipt_latency_seconds", settled.latencyMs / 1000, { status: settled.status });
-            })
-            .catch((err) => this.logger.error("receipt not recorded:", err));
           this.broker.metrics.increment("taqib.sms.receipts", { status: r.status }, 1);
         });
         client.on("mobileOriginated", (mo: { from: string; to: string; text: string; receivedAt: Date }) => {

@@ -41,7 +41,8 @@ test("GET /metrics shows ingest, SMS, queue, SMPP, overdue and inquiry figures; 
     assert.equal(value(/^taqib_followup_pending\{/), 1);
     assert.equal(value(/^taqib_followup_overdue\{/), 0);
     assert.equal(value(/^taqib_inquiries\{.*channel="web"/), 1);
-    assert.ok(!/05\d{8}|9665\d{8}/.test(m.text), "no mobile number in metrics");
+    const mobile = m.text.match(/(?<![\d.])(?:\+?9665\d{8}|05\d{8})(?![\d.])/);
+    assert.equal(mobile, null, `no mobile number in metrics: ${mobile?.index !== undefined ? m.text.slice(mobile.index - 80, mobile.index + 20) : ""}`);
 
     const dash = `http://127.0.0.1:${dashPort}`;
     assert.equal((await fetch(`${dash}/api`)).status, 401);

@@ -299,10 +299,21 @@ async function applyReceiptOnce(r: Receipt): Promise<Settled | undefined> {
       { upsert: true },
     );
   });
-  const msg = await MessageModel.findOne({ smscIds: { $in: messageIdAliases(r.messageId) } }, { _id: 1 }).lean();
-  // Not found: the submit is not recorded yet; it applies the receipts log when it is.
+  const find = () => MessageModel.findOne({ smscIds: { $in: messageIdAliases(r.messageId) } }, { _id: 1 }).lean();
+  let msg = await find();
+  // Not found: the submit is not recorded yet (under load a receipt can beat the record).
+  // Wait for the record a little with the receipt still unacknowledged, so that a crash
+  // between the record and its settling leaves the receipt to be delivered again; past
+  // that, the record applies the receipts log when it comes.
+  for (let waited = 0; !msg && waited < RECORD_WAIT_MS; waited += 200) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    msg = await find();
+  }
   return msg ? settleFromReceipts(msg._id) : undefined;
 }
+
+/** How long a receipt waits for the submit it reports to be recorded. */
+const RECORD_WAIT_MS = 3000;
 
 /** A message that reached its final status: which, and how long after its submit. */
 export interface Settled {

@@ -68,7 +68,7 @@ export async function postAll(
           method: "POST",
           headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
           body: JSON.stringify(events),
-          signal: AbortSignal.timeout(30_000),
+          signal: AbortSignal.timeout(45_000), // longer than the gateway's request timeout (30 s)
         });
         const text = await res.text();
         if (res.status === 202 || res.status === 200) {

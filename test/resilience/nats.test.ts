@@ -1,0 +1,73 @@
+// NATS restarted under load in multi-node mode: the gateway, the events and SMPP node and a
+// worker are separate processes talking over NATS. While NATS is down the gateway cannot
+// reach the events service: posts are refused with a 503 and re-posted; the worker cannot
+// reach the SMPP node: sends wait and are retried. NATS comes back on the same port; every
+// accepted event's SMS is sent once.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { testDatabase, testSmsc, startNats, seedDirectory, eventually, http } from "../support/harness.ts";
+import { spawnTaqib, type TaqibProcess } from "../support/processes.ts";
+import { allDelivered, fmt, postAll, report, settle, sleep, type Load } from "./support.ts";
+
+let db: Awaited<ReturnType<typeof testDatabase>>;
+let nats: Awaited<ReturnType<typeof startNats>>;
+let smsc: Awaited<ReturnType<typeof testSmsc>>;
+const nodes: TaqibProcess[] = [];
+
+before(async () => {
+  db = await testDatabase();
+  nats = await startNats();
+  smsc = await testSmsc({ dlrDelayMs: 20 });
+});
+after(async () => {
+  await Promise.all(nodes.map((n) => n.kill()));
+  await smsc?.stop();
+  await nats?.stop();
+  await db?.remove();
+});
+
+test("NATS restarted under load (multi-node): refused while down and re-posted, every accepted SMS sent once", async () => {
+  const common = {
+    MONGO_URL: db.url,
+    TRANSPORTER: nats.url,
+    SMPP_URL: smsc.url,
+    SMPP_RATE: "300",
+    SWEEP_INTERVAL_MS: "500",
+    STALE_SENDING_MS: "5000",
+    SCHEDULER_LEASE_MS: "2000",
+    CHANNELS: "web",
+  };
+  const [backend, worker] = await Promise.all([
+    spawnTaqib("backend", { ...common, SERVICES: "events,smpp" }),
+    spawnTaqib("worker", { ...common, SERVICES: "notifier" }),
+  ]);
+  nodes.push(backend, worker);
+  const gateway = await spawnTaqib("gateway", { ...common, SERVICES: "api,directory" });
+  nodes.push(gateway);
+  await seedDirectory(gateway.url);
+
+  const load: Load = { name: "nats", base: 41, total: 150, lang: "en" };
+  const mine = () => smsc.received.filter((m) => m.to.startsWith("966541")).length;
+  const poster = postAll(() => gateway.url, load, { batch: 5, pauseMs: 100, retryMs: 500, deadlineMs: 240_000 });
+  await eventually(async () => mine() >= 30, 90_000, "sending under way");
+  nats.kill();
+  const sentAtKill = mine();
+  await sleep(4000);
+  const sentWhileDown = mine() - sentAtKill;
+  const restarted = await startNats({ port: nats.port });
+  Object.assign(nats, restarted);
+  const posted = await poster;
+  const c = await settle(smsc.received, load, 180_000);
+  const log = await allDelivered(db.url, load);
+  report(
+    "NATS SIGKILLed and restarted under load (3 processes)",
+    c,
+    `down ~4 s after ${sentAtKill} sent, ${sentWhileDown} sent meanwhile from what was in flight; ${posted.refused} batch posts refused while down (${fmt(posted.refusals)}) and re-posted; log: ${fmt(log)}`,
+  );
+  assert.ok(posted.refused > 0, "posts were refused while NATS was down");
+  assert.deepEqual([...posted.refusals.keys()].filter((k) => /^\d+$/.test(k) && k !== "503"), [], "refused with 503 only");
+  assert.equal(c.lost, 0);
+  assert.equal(c.duplicated, 0);
+  assert.equal(log.get("delivered"), load.total);
+  assert.equal((await http(gateway.url, "GET", "/health/live")).status, 200);
+});

@@ -94,7 +94,8 @@ export const fmtInt = (n: number): string => (Number.isFinite(n) ? Math.round(n)
 export function ratio(product: number, baseline: number): string {
   if (!(baseline > 0) || !(product > 0)) return "-";
   const r = product / baseline;
-  return r >= 1 ? `${fmt(r, 2)}× (product ${fmt(r, 1)}× faster)` : `${fmt(r, 2)}× (baseline ${fmt(1 / r, 1)}× faster)`;
+  const shown = r >= 0.1 ? fmt(r, 2) : r.toPrecision(2);
+  return r >= 1 ? `${shown}× (product ${fmt(r, 1)}× faster)` : `${shown}× (baseline ${fmt(1 / r, 1)}× faster)`;
 }
 
 /** Prints a table with right-aligned columns (the first left-aligned). */

@@ -191,9 +191,11 @@ export type EmployeeDoc = InferSchemaType<typeof employeeSchema>;
 export type AgencyDoc = InferSchemaType<typeof agencySchema>;
 export type MessageDoc = InferSchemaType<typeof messageSchema>;
 
-/** Creates every index the product's lookups use (idempotent). */
+/**
+ * Creates every index the product's lookups use (idempotent): those of every model the
+ * process has defined, here and in the modules beside (pending replies, receipts, claims,
+ * webhook deliveries).
+ */
 export async function ensureIndexes(): Promise<void> {
-  for (const model of [EventModel, TransactionModel, DepartmentModel, EmployeeModel, AgencyModel, MessageModel]) {
-    await model.createIndexes();
-  }
+  for (const model of Object.values(mongoose.models)) await model.createIndexes();
 }

@@ -305,7 +305,7 @@ async function applyReceiptOnce(r: Receipt): Promise<Settled | undefined> {
   // Wait for the record a little with the receipt still unacknowledged, so that a crash
   // between the record and its settling leaves the receipt to be delivered again; past
   // that, the record applies the receipts log when it comes.
-  for (let waited = 0; !msg && waited < RECORD_WAIT_MS; waited += 200) {
+  for (const deadline = Date.now() + RECORD_WAIT_MS; !msg && Date.now() < deadline; ) {
     await new Promise((resolve) => setTimeout(resolve, 200));
     msg = await find();
   }

@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { testDatabase, testNode, testSmsc, seedDirectory, eventually, http } from "../support/harness.ts";
 import { startFerretDB } from "../../core/servers.ts";
-import { allDelivered, fmt, postAll, report, settle, sleep, type Load } from "./support.ts";
+import { timing, allDelivered, fmt, postAll, report, settle, sleep, type Load } from "./support.ts";
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
 let smsc: Awaited<ReturnType<typeof testSmsc>>;
@@ -30,7 +30,7 @@ after(async () => {
 });
 
 test("database server killed and restarted under load: refused while down, every accepted SMS sent once", async () => {
-  const load: Load = { name: "dbkill", base: 21, total: 120, lang: "en" };
+  const load: Load = { name: "dbkill", base: 21, total: 100, lang: "en" };
   const mine = () => smsc.received.filter((m) => m.to.startsWith("966521")).length;
   const poster = postAll(() => node.url, load, { batch: 5, pauseMs: 100, retryMs: 500, deadlineMs: 240_000 });
   await eventually(async () => mine() >= 25, 90_000, "sending under way");
@@ -51,7 +51,7 @@ test("database server killed and restarted under load: refused while down, every
   report(
     "database SIGKILLed and restarted under load",
     c,
-    `down ${downMs} ms after ${sentAtKill} sent; ${posted.refused} batch posts refused while down (${fmt(posted.refusals)}) and re-posted; ready answered ${ready.status} while down; log: ${fmt(log)}`,
+    `down ${downMs} ms after ${sentAtKill} sent; ${posted.refused} batch posts refused while down (${fmt(posted.refusals)}) and re-posted; ready answered ${ready.status} while down; log: ${fmt(log)}; ${timing(posted, c)}`,
   );
   assert.equal(ready.status, 503);
   assert.ok(posted.refused > 0, "posts were refused while the database was down");

@@ -7,7 +7,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { testDatabase, testSmsc, startNats, seedDirectory, eventually, http } from "../support/harness.ts";
 import { spawnTaqib, type TaqibProcess } from "../support/processes.ts";
-import { allDelivered, fmt, postAll, report, settle, sleep, type Load } from "./support.ts";
+import { timing, allDelivered, fmt, postAll, report, settle, sleep, type Load } from "./support.ts";
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
 let nats: Awaited<ReturnType<typeof startNats>>;
@@ -46,7 +46,7 @@ test("NATS restarted under load (multi-node): refused while down and re-posted, 
   nodes.push(gateway);
   await seedDirectory(gateway.url);
 
-  const load: Load = { name: "nats", base: 41, total: 150, lang: "en" };
+  const load: Load = { name: "nats", base: 41, total: 100, lang: "en" };
   const mine = () => smsc.received.filter((m) => m.to.startsWith("966541")).length;
   const poster = postAll(() => gateway.url, load, { batch: 5, pauseMs: 100, retryMs: 500, deadlineMs: 240_000 });
   await eventually(async () => mine() >= 30, 90_000, "sending under way");
@@ -62,7 +62,7 @@ test("NATS restarted under load (multi-node): refused while down and re-posted, 
   report(
     "NATS SIGKILLed and restarted under load (3 processes)",
     c,
-    `down ~4 s after ${sentAtKill} sent, ${sentWhileDown} sent meanwhile from what was in flight; ${posted.refused} batch posts refused while down (${fmt(posted.refusals)}) and re-posted; log: ${fmt(log)}`,
+    `down ~4 s after ${sentAtKill} sent, ${sentWhileDown} sent meanwhile from what was in flight; ${posted.refused} batch posts refused while down (${fmt(posted.refusals)}) and re-posted; log: ${fmt(log)}; ${timing(posted, c)}`,
   );
   assert.ok(posted.refused > 0, "posts were refused while NATS was down");
   assert.deepEqual([...posted.refusals.keys()].filter((k) => /^\d+$/.test(k) && k !== "503"), [], "refused with 503 only");

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
 import { testDatabase, testSmsc, seedDirectory, eventually, freePort } from "../support/harness.ts";
 import { spawnTaqib, type TaqibProcess } from "../support/processes.ts";
-import { allDelivered, fmt, postAll, registration, report, settle, smscAddressOf, sleep, type Load } from "./support.ts";
+import { timing, allDelivered, fmt, postAll, registration, report, settle, smscAddressOf, sleep, type Load } from "./support.ts";
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
 let smsc: Awaited<ReturnType<typeof testSmsc>>;
@@ -45,7 +45,7 @@ after(async () => {
 });
 
 test("Taqib SIGKILLed mid-send and restarted: nothing lost, duplicates only among the messages in flight at the kill", async () => {
-  const load: Load = { name: "kill", base: 31, total: 150 };
+  const load: Load = { name: "kill", base: 31, total: 100 };
   const mine = () => smsc.received.filter((m) => m.to.startsWith("966531")).length;
   const url = () => taqib!.url;
   const poster = postAll(url, load, { batch: 10, pauseMs: 50, retryMs: 300, deadlineMs: 240_000 });
@@ -67,7 +67,7 @@ test("Taqib SIGKILLed mid-send and restarted: nothing lost, duplicates only amon
   report(
     "Taqib SIGKILLed mid-send and restarted",
     c,
-    `killed after ${sentAtKill} sent with ${inFlight.length} messages in flight; ${posted.refused} batch posts refused while down (${fmt(posted.refusals)}) and re-posted; log: ${fmt(log)}`,
+    `killed after ${sentAtKill} sent with ${inFlight.length} messages in flight; ${posted.refused} batch posts refused while down (${fmt(posted.refusals)}) and re-posted; log: ${fmt(log)}; ${timing(posted, c)}`,
   );
   assert.equal(c.lost, 0);
   // The documented bound: a message is sent twice only when it was in flight at the kill

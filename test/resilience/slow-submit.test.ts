@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { testDatabase, testNode, testSmsc, seedDirectory } from "../support/harness.ts";
-import { allDelivered, fmt, postAll, report, settle, type Load } from "./support.ts";
+import { timing, allDelivered, fmt, postAll, report, settle, type Load } from "./support.ts";
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
 let smsc: Awaited<ReturnType<typeof testSmsc>>;
@@ -35,7 +35,7 @@ test("submits slower than the worker's wait (rate-limited SMSC account): every S
   const posted = await postAll(() => node.url, load, { batch: 20 });
   const c = await settle(smsc.received, load, 120_000);
   const log = await allDelivered(db.url, load);
-  report("submits outlasting the worker's wait (SMPP_RATE 2/s, 1 s response timeout)", c, `5xx ${posted.refused}, log: ${fmt(log)}`);
+  report("submits outlasting the worker's wait (SMPP_RATE 2/s, 1 s response timeout)", c, `5xx ${posted.refused}, log: ${fmt(log)}; ${timing(posted, c)}`);
   assert.equal(c.lost, 0);
   assert.equal(c.duplicated, 0);
   assert.equal(log.get("delivered"), load.total);

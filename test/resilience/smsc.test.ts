@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { testDatabase, testNode, testSmsc, seedDirectory, eventually } from "../support/harness.ts";
 import type { ReceivedPart } from "../../smsc/simulator.ts";
-import { allDelivered, retriedFor, fmt, postAll, report, settle, sleep, type Load } from "./support.ts";
+import { timing, allDelivered, retriedFor, fmt, postAll, report, settle, sleep, type Load } from "./support.ts";
 
 /** Submits in flight on the bind (SMPP_WINDOW x SMPP_BINDS, the defaults). */
 const WINDOW = 10;
@@ -22,6 +22,8 @@ before(async () => {
     SERVICES: "api,events,directory,notifier,smpp",
     SMPP_URL: smsc.url,
     SMPP_RATE: "300",
+    // A submit the SMSC never answers is given up after 5 s (then retried with backoff).
+    SMPP_RESPONSE_TIMEOUT_MS: "5000",
   });
   await seedDirectory(node.url);
 });
@@ -32,7 +34,7 @@ after(async () => {
 });
 
 test("SMSC link dropped and restored mid-stream: every SMS sent once", async () => {
-  const load: Load = { name: "drop", base: 11, total: 120 };
+  const load: Load = { name: "drop", base: 11, total: 100 };
   const mine = () => smsc.received.filter((m) => m.to.startsWith("966511")).length;
   const bindsBefore = smsc.stats.binds;
   let drops = 0;
@@ -40,7 +42,7 @@ test("SMSC link dropped and restored mid-stream: every SMS sent once", async () 
   // Cut every connection three times while messages stream, each time just after the SMSC
   // took the first part of a concatenated message (the worst moment: the rest is cut off).
   let cutParts = 0;
-  for (const at of [20, 50, 90]) {
+  for (const at of [15, 40, 70]) {
     await eventually(async () => mine() >= at, 90_000, `${at} SMS at the SMSC`);
     await new Promise<void>((resolve) => {
       const onPart = (p: ReceivedPart) => {
@@ -62,7 +64,7 @@ test("SMSC link dropped and restored mid-stream: every SMS sent once", async () 
   report(
     "smsc link dropped x3 mid-stream",
     c,
-    `each cut just after the SMSC took part 1 of a message; ${caught.size} messages in flight at the cuts retried, binds ${smsc.stats.binds - bindsBefore} after ${drops} cuts, partial fragments ${c.fragments}, 5xx ${posted.refused}, log: ${fmt(log)}`,
+    `each cut just after the SMSC took part 1 of a message; ${caught.size} messages in flight at the cuts retried, binds ${smsc.stats.binds - bindsBefore} after ${drops} cuts, partial fragments ${c.fragments}, 5xx ${posted.refused}, log: ${fmt(log)}; ${timing(posted, c)}`,
   );
   assert.ok(smsc.stats.binds - bindsBefore >= drops, "the client bound again after each cut");
   assert.equal(c.lost, 0);
@@ -74,7 +76,7 @@ test("SMSC link dropped and restored mid-stream: every SMS sent once", async () 
 });
 
 test("SMSC answering ESME_RTHROTTLED, then ESME_RMSGQFUL, then recovering: every SMS sent once", async () => {
-  const load: Load = { name: "throttle", base: 12, total: 120, lang: "en" };
+  const load: Load = { name: "throttle", base: 12, total: 100, lang: "en" };
   const mine = () => smsc.received.filter((m) => m.to.startsWith("966512")).length;
   const before = smsc.stats;
   const poster = postAll(() => node.url, load, { batch: 10, pauseMs: 50 });
@@ -97,7 +99,7 @@ test("SMSC answering ESME_RTHROTTLED, then ESME_RMSGQFUL, then recovering: every
   report(
     "smsc ESME_RTHROTTLED then ESME_RMSGQFUL",
     c,
-    `${throttled} submit_sm throttled, ${refusedQueueFull} refused queue-full, ${during} sent before recovery, 5xx ${posted.refused}, log: ${fmt(log)}`,
+    `${throttled} submit_sm throttled, ${refusedQueueFull} refused queue-full, ${during} sent before recovery, 5xx ${posted.refused}, log: ${fmt(log)}; ${timing(posted, c)}`,
   );
   assert.ok(throttled > 0, "the SMSC did throttle submits");
   assert.ok(refusedQueueFull > 0, "the SMSC did refuse submits with queue full");
@@ -107,7 +109,7 @@ test("SMSC answering ESME_RTHROTTLED, then ESME_RMSGQFUL, then recovering: every
 });
 
 test("SMSC never answering a submit for a while, then recovering: every SMS sent once", async () => {
-  const load: Load = { name: "silent", base: 13, total: 120, lang: "en" };
+  const load: Load = { name: "silent", base: 13, total: 100, lang: "en" };
   const mine = () => smsc.received.filter((m) => m.to.startsWith("966513")).length;
   const seenBefore = smsc.stats.submitSmSeen;
   const poster = postAll(() => node.url, load, { batch: 10, pauseMs: 50 });
@@ -122,7 +124,7 @@ test("SMSC never answering a submit for a while, then recovering: every SMS sent
   const posted = await poster;
   const c = await settle(smsc.received, load, 120_000);
   const log = await allDelivered(db.url, load);
-  report("smsc silent to submit_sm", c, `${unanswered} submit_sm unanswered, ${smsc.stats.submitSmSeen - seenBefore} seen in all, 5xx ${posted.refused}, log: ${fmt(log)}`);
+  report("smsc silent to submit_sm", c, `${unanswered} submit_sm unanswered, ${smsc.stats.submitSmSeen - seenBefore} seen in all, 5xx ${posted.refused}, log: ${fmt(log)}; ${timing(posted, c)}`);
   assert.ok(unanswered > 0, "submits went unanswered");
   assert.equal(c.lost, 0);
   assert.equal(c.duplicated, 0);

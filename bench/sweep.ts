@@ -97,7 +97,7 @@ main(async (cleanup) => {
     await disconnectDatabase();
   });
   await getAgenda();
-  // The schema's indexes (core/db.ts ensureIndexes does not cover the follow-up models).
+  // The schema's indexes (ensureIndexes creates them since 14f5482; before, it did not).
   await PendingReplyModel.createIndexes();
   const db = nativeDb();
   const transactions = db.collection<any>("transactions");

@@ -309,7 +309,35 @@ async function applyReceiptOnce(r: Receipt): Promise<Settled | undefined> {
     await new Promise((resolve) => setTimeout(resolve, 200));
     msg = await find();
   }
-  return msg ? settleFromReceipts(msg._id) : undefined;
+  if (msg) return settleFromReceipts(msg._id);
+  // Still not recorded: the record settles it when it comes. Noted before the receipt is
+  // acknowledged, so that settlePendingReceipts does it if the record's own settling is cut
+  // short (the node killed between the two).
+  await PendingReceiptModel.updateOne({ _id: r.messageId }, { $setOnInsert: { at: new Date() } }, { upsert: true });
+  return undefined;
+}
+
+/** Receipts acknowledged before their submit was recorded (see applyReceipt). */
+const pendingReceiptSchema = new mongoose.Schema({ _id: { type: String, required: true }, at: Date }, { versionKey: false });
+const PendingReceiptModel = mongoose.model("PendingReceipt", pendingReceiptSchema, "receipts_pending");
+
+/**
+ * Settles the messages whose receipts were acknowledged before the submit was recorded,
+ * once it is (run periodically by the smpp service). A receipt whose submit is never
+ * recorded (a copy sent again after a crash or a link cut) is forgotten after a day.
+ */
+export async function settlePendingReceipts(limit = 200): Promise<number> {
+  const pending = await PendingReceiptModel.find({}).limit(limit).lean();
+  let settled = 0;
+  for (const p of pending) {
+    const msg = await MessageModel.findOne({ smscIds: { $in: messageIdAliases(p._id) } }, { _id: 1 }).lean();
+    if (msg) {
+      await settleFromReceipts(msg._id);
+      settled++;
+    }
+    if (msg || !p.at || p.at.getTime() < Date.now() - 86_400_000) await PendingReceiptModel.deleteOne({ _id: p._id });
+  }
+  return settled;
 }
 
 /** How long a receipt waits for the submit it reports to be recorded. */

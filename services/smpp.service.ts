@@ -1,9 +1,9 @@
 import type { Context, ServiceSchema } from "moleculer";
 import { Errors } from "moleculer";
 import type { Config } from "../core/config.ts";
-import { databaseMixin } from "../core/mixins.ts";
+import { databaseMixin, periodic } from "../core/mixins.ts";
 import { smppAddress, maskMobile } from "../core/normalize.ts";
-import { applyReceipt, recordSubmitted, type SubmitResult } from "../core/sms-pipeline.ts";
+import { applyReceipt, recordSubmitted, settlePendingReceipts, type SubmitResult } from "../core/sms-pipeline.ts";
 import type { DeliveryReceipt } from "../core/smpp/dlr.ts";
 import { registerMetrics } from "../core/metrics.ts";
 
@@ -15,7 +15,11 @@ import { registerMetrics } from "../core/metrics.ts";
 export default function smppService(config: Config): ServiceSchema {
   return {
     name: "smpp",
-    mixins: [databaseMixin()],
+    mixins: [
+      databaseMixin(),
+      // Receipts that came before their submit was recorded, whose message a crash left unsettled.
+      periodic("pending receipts", () => config.sweepIntervalMs, async () => void (await settlePendingReceipts())),
+    ],
     actions: {
       /**
        * `{ messageId?, to: "+9665…", text }` -> `{ messageIds, encoding, partCount }`; errors carry

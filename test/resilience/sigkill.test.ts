@@ -14,13 +14,16 @@ let smsc: Awaited<ReturnType<typeof testSmsc>>;
 let mongo: MongoClient;
 let taqib: TaqibProcess | undefined;
 let env: Record<string, string>;
+/** The simulator's account of binds and receipts, printed when a message is left unsettled. */
+const smscLog: string[] = [];
 
 /** The dispatcher's window: SMPP_WINDOW x SMPP_BINDS x 2 (defaults 10, 1). */
 const DISPATCH_WINDOW = 20;
 
 before(async () => {
   db = await testDatabase();
-  smsc = await testSmsc({ dlrDelayMs: 20 });
+  smsc = await testSmsc({ dlrDelayMs: 20, log: (l) => smscLog.push(`${new Date().toISOString()} ${l}`) });
+  smsc.on("receipt", (r) => smscLog.push(`${new Date().toISOString()} receipt ${r.messageId} acknowledged on session ${r.session}`));
   mongo = await MongoClient.connect(db.url);
   env = {
     PORT: String(await freePort()),
@@ -51,6 +54,7 @@ test("Taqib SIGKILLed mid-send and restarted: nothing lost, duplicates only amon
   const poster = postAll(url, load, { batch: 10, pauseMs: 50, retryMs: 300, deadlineMs: 240_000 });
   await eventually(async () => mine() >= 40, 90_000, "sending under way");
   await taqib!.kill();
+  smscLog.push(`${new Date().toISOString()} --- taqib-1 killed`);
   const sentAtKill = mine();
   // The log as the dead process left it: what it had claimed and not seen recorded.
   const inFlight = await mongo
@@ -61,6 +65,7 @@ test("Taqib SIGKILLed mid-send and restarted: nothing lost, duplicates only amon
   const inFlightTo = new Set(inFlight.map((m) => String(m.to).replace(/^\+/, "")));
   await sleep(1000);
   taqib = await spawnTaqib("taqib-2", env);
+  smscLog.push(`${new Date().toISOString()} --- taqib-2 up`);
   const posted = await poster;
   const c = await settle(smsc.received, load, 180_000);
   const log = await allDelivered(db.url, load);
@@ -81,6 +86,7 @@ test("Taqib SIGKILLed mid-send and restarted: nothing lost, duplicates only amon
       console.log(JSON.stringify({ id: m._id, status: m.status, history: m.statusHistory, smscIds: m.smscIds, partIds: m.partIds, receipts }));
       const atSmsc = smsc.received.filter((r) => r.to === String(m.to).replace(/^\+/, "")).map((r) => r.messageIds);
       console.log("at the SMSC:", JSON.stringify(atSmsc));
+      for (const l of smscLog) if (/---|bound|closed|refused/.test(l) || (m.partIds as string[]).some((id) => l.includes(id))) console.log(l);
     }
   }
   assert.equal(log.get("delivered"), load.total);

@@ -128,7 +128,9 @@ main(async (cleanup) => {
 
     // Taqib, fresh, on its own database of the same server.
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "taqib-bench-data-"));
+    cleanup.add(() => fs.rmSync(dataDir, { recursive: true, force: true }));
     const taqib = await spawnTaqib(`bench-ingest-${tag}`, { MONGO_URL: `${base}/${dbName}`, SERVICES: "api,events,directory", DATA_DIR: dataDir });
+    cleanup.add(async () => void (await taqib.terminate()));
     try {
       await seedDirectory(taqib.url);
       const post = async (body: unknown): Promise<void> => {

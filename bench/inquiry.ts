@@ -66,7 +66,10 @@ main(async (cleanup) => {
   cleanup.add(() => server.remove());
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "taqib-bench-data-"));
+  cleanup.add(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const node = await testNode(server.url, {
+    DATA_DIR: dataDir,
     PORT: String(port),
     SERVICES: "api,events,directory,channels",
     CHANNELS: "web,ivr,kiosk",

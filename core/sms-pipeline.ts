@@ -340,8 +340,8 @@ export async function settlePendingReceipts(limit = 200): Promise<number> {
   return settled;
 }
 
-/** How long a receipt waits for the submit it reports to be recorded. */
-const RECORD_WAIT_MS = 3000;
+/** How long a receipt waits for the submit it reports to be recorded (past it, the pending-receipts sweep settles it): short, the SMSC waits for our answer meanwhile. */
+const RECORD_WAIT_MS = 1000;
 
 /** A message that reached its final status: which, and how long after its submit. */
 export interface Settled {

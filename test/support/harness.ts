@@ -39,7 +39,15 @@ export async function testConfig(env: Record<string, string | undefined> = {}): 
 export async function testNode(mongoUrl: string, env: Record<string, string | undefined> = {}): Promise<RunningNode & { url: string }> {
   const config = await testConfig({ MONGO_URL: mongoUrl, ...env });
   const node = await startTaqib(config);
-  return Object.assign(node, { url: `http://127.0.0.1:${config.port}` });
+  // The node's DATA_DIR is a temporary directory of its own: removed with the node.
+  const stop = node.stop.bind(node);
+  return Object.assign(node, {
+    url: `http://127.0.0.1:${config.port}`,
+    stop: async () => {
+      await stop();
+      if (!env.DATA_DIR) fs.rmSync(config.dataDir, { recursive: true, force: true });
+    },
+  });
 }
 
 /** An HTTP call with JSON; answers status, headers and parsed body (text when not JSON). */

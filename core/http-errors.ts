@@ -55,8 +55,7 @@ export function httpError(err: any): { status: number; body: ErrorBody; retryabl
     return make(err.status, "BAD_REQUEST", err.message);
   }
   // The database down, restarting or busy: nothing was done, the client should try again.
-  const databaseUnavailable = isTransientDbError(err) || /buffering timed out/.test(String(err?.message));
-  if (err?.retryable || (typeof err?.code === "number" && err.code === 503) || databaseUnavailable) {
+  if (err?.retryable || (typeof err?.code === "number" && err.code === 503) || isTransientDbError(err)) {
     return make(503, "SERVICE_UNAVAILABLE", "The service is not available now; try again");
   }
   return make(500, "INTERNAL_ERROR", "Unexpected error");

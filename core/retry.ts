@@ -8,7 +8,8 @@ export function isTransientDbError(err: unknown): boolean {
   if (e.errorLabels?.includes("RetryableWriteError") || e.errorLabelSet?.has("RetryableWriteError")) return true;
   if (["MongoNetworkError", "MongoServerSelectionError", "MongoNotConnectedError", "MongoNetworkTimeoutError", "MongoPoolClearedError"].includes(e.name ?? "")) return true;
   if ([6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436].includes(e.code ?? -1)) return true;
-  return /database is locked|SQLITE_BUSY|connection .* closed|ECONNRESET|ECONNREFUSED/i.test(e.message ?? "");
+  // mongoose's own: an operation buffered while the connection was down, past its wait.
+  return /database is locked|SQLITE_BUSY|connection .* closed|ECONNRESET|ECONNREFUSED|buffering timed out/i.test(e.message ?? "");
 }
 
 /**

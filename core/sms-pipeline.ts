@@ -136,40 +136,45 @@ export async function sendMessage(messageId: string, deps: SendDeps): Promise<Se
   const stale = msg.status === "sending" && msg.sendingSince && msg.sendingSince < staleBefore;
   if (msg.status !== "queued" && !stale) return "skipped";
 
-  let rendered: { to: string; lang: "ar" | "en"; text: string; encoding: string; parts: number };
-  try {
-    let to: string, lang: "ar" | "en", text: string;
-    if (msg.text && msg.to) {
-      // Rendered by its channel already (an inquiry answer).
-      ({ to, text } = msg as { to: string; text: string });
-      lang = (msg.lang as "ar" | "en" | undefined) ?? "ar";
-    } else {
-      const resolved = await resolveMessage(msg);
-      ({ to, lang } = resolved);
-      text = deps.render.render(msg.template, lang, { ...resolved.data, lang }).text;
-    }
-    const { encoding, partCount } = deps.analyse(text);
-    if (partCount > deps.maxParts) {
-      await fail(messageId, "failed", "TOO_MANY_PARTS", `${partCount} parts, more than the ${deps.maxParts} allowed`);
+  let to: string, lang: "ar" | "en", text: string;
+  if (msg.text && msg.to) {
+    // Rendered by its channel already (an inquiry answer).
+    ({ to, text } = msg as { to: string; text: string });
+    lang = (msg.lang as "ar" | "en" | undefined) ?? "ar";
+  } else {
+    let resolved: Awaited<ReturnType<typeof resolveMessage>>;
+    try {
+      resolved = await resolveMessage(msg);
+    } catch (err) {
+      // Anything but missing data (the database gone mid-read) is thrown: the message stays
+      // queued and is handed out again. Only the data itself can fail a message here.
+      if (!(err instanceof MissingDataError)) throw err;
+      if (Date.now() - msg.createdAt.getTime() < (deps.dataGraceMs ?? 15 * 60_000)) {
+        // The data may come with a later event: look again in a few seconds.
+        await MessageModel.updateOne(
+          { _id: messageId, status: "queued" },
+          { $set: { error: { code: err.code, message: err.message }, nextAttemptAt: new Date(Date.now() + 5000), updatedAt: new Date() } },
+        );
+        return "retry";
+      }
+      await fail(messageId, "failed", err.code, err.message);
       return "failed";
     }
-    rendered = { to, lang, text, encoding, parts: partCount };
-  } catch (err) {
-    const code = err instanceof MissingDataError ? err.code : ((err as { code?: string }).code ?? "RENDER_FAILED");
-    const message = (err as Error).message;
-    const age = Date.now() - msg.createdAt.getTime();
-    if (err instanceof MissingDataError && age < (deps.dataGraceMs ?? 15 * 60_000)) {
-      // The data may come with a later event: look again in a few seconds.
-      await MessageModel.updateOne(
-        { _id: messageId, status: "queued" },
-        { $set: { error: { code, message }, nextAttemptAt: new Date(Date.now() + 5000), updatedAt: new Date() } },
-      );
-      return "retry";
+    ({ to, lang } = resolved);
+    try {
+      text = deps.render.render(msg.template, lang, { ...resolved.data, lang }).text;
+    } catch (err) {
+      // A template that does not render is an error on the message, never a half-rendered SMS.
+      await fail(messageId, "failed", (err as { code?: string }).code ?? "RENDER_FAILED", (err as Error).message);
+      return "failed";
     }
-    // A template that does not render is an error on the message, never a half-rendered SMS.
-    await fail(messageId, "failed", code, message);
+  }
+  const { encoding, partCount } = deps.analyse(text);
+  if (partCount > deps.maxParts) {
+    await fail(messageId, "failed", "TOO_MANY_PARTS", `${partCount} parts, more than the ${deps.maxParts} allowed`);
     return "failed";
   }
+  const rendered = { to, lang, text, encoding, parts: partCount };
 
   // One sender per attempt: the claim is a unique insert, exclusive on any server.
   const attempt = await claimAttempt(messageId, msg.attempts ?? 0, staleBefore);
@@ -189,12 +194,17 @@ export async function sendMessage(messageId: string, deps: SendDeps): Promise<Se
     await deps.submit({ messageId, to: rendered.to, text: rendered.text });
     return "submitted";
   } catch (err) {
-    const e = err as { name?: string; code?: string; message?: string; retryable?: boolean; data?: { code?: string; retryable?: boolean } };
+    const e = err as { name?: string; code?: string | number; message?: string; retryable?: boolean; data?: { code?: string; retryable?: boolean; result?: SubmitResult } };
     // No answer from the smpp service (our call timed out, or its node went away): it may
     // still send the message and record it. It stays "sending": recorded as submitted when
     // it went out, handed out again by the stale-sending sweep when it never did.
     if (e.name === "RequestTimeoutError" || e.name === "RequestRejectedError") return "retry";
-    const code = e.data?.code ?? e.code ?? "SUBMIT_FAILED";
+    // At the SMSC, but the smpp node could not record it: recorded here, never sent again.
+    if (e.data?.code === "RECORD_FAILED" && e.data.result) {
+      await retryTransient(() => recordSubmitted(messageId, e.data!.result!));
+      return "submitted";
+    }
+    const code = String(e.data?.code ?? e.code ?? "SUBMIT_FAILED");
     const retryable = e.data?.retryable ?? e.retryable ?? true;
     if (retryable && attempt < MAX_ATTEMPTS) {
       const nextAttemptAt = new Date(Date.now() + retryDelayMs(attempt));

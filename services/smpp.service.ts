@@ -75,7 +75,10 @@ export default function smppService(config: Config): ServiceSchema {
           } catch (err) {
             if (attempt >= 30) {
               this.logger.error(`submit of ${messageId} accepted by the SMSC but not recorded:`, err);
-              throw Object.assign(new Errors.MoleculerError("submitted but not recorded", 500, "RECORD_FAILED"), { recordFailed: true });
+              // The worker that asked records it in turn; it must not be sent again.
+              throw Object.assign(new Errors.MoleculerError("submitted but not recorded", 500, "RECORD_FAILED", { code: "RECORD_FAILED", retryable: false, result }), {
+                recordFailed: true,
+              });
             }
             await new Promise((r) => setTimeout(r, Math.min(200 * attempt, 2000)));
           }

@@ -5,23 +5,62 @@ import type { Db } from "mongodb";
 import { ensureIndexes } from "./models.ts";
 
 let connecting: Promise<typeof mongoose> | undefined;
+let watchdog: NodeJS.Timeout | undefined;
+
+const HEARTBEAT_MS = 2000;
+const CONNECT_TIMEOUT_MS = 10_000;
+/** A check that has been silent this long is wedged: a healthy one ends within the connect timeout. */
+export const MONITOR_SILENCE_MS = CONNECT_TIMEOUT_MS + 3 * HEARTBEAT_MS;
+
+/**
+ * Restarts the driver's server monitor when it has gone silent. With the driver of mongodb 7.8,
+ * a heartbeat can wait forever on a monitoring connection that closed under it (seen as: monitor
+ * "monitoring", its connection closed, its check never ending); the server then stays Unknown
+ * and every operation fails server selection until the process restarts. Seen with a proxy
+ * that cuts every connection at once (test/resilience/database-cut.test.ts), about one cut in five.
+ * A monitor emits a heartbeat event at least every connect timeout; silence past that is the
+ * wedge, and closing and reconnecting the monitor is the driver's own way to start it afresh.
+ */
+function watchMonitors(client: mongoose.mongo.MongoClient, log: { error(...a: unknown[]): void }): NodeJS.Timeout {
+  let lastHeartbeat = Date.now();
+  for (const e of ["serverHeartbeatStarted", "serverHeartbeatSucceeded", "serverHeartbeatFailed"] as const) {
+    client.on(e, () => (lastHeartbeat = Date.now()));
+  }
+  const timer = setInterval(() => {
+    if (Date.now() - lastHeartbeat < MONITOR_SILENCE_MS) return;
+    // Internal API, guarded: a driver without it is left as it is.
+    const servers: Map<string, any> | undefined = (client as any).topology?.s?.servers;
+    for (const [address, server] of servers ?? []) {
+      const monitor = server?.monitor;
+      if (typeof monitor?.close !== "function" || typeof monitor?.connect !== "function") continue;
+      log.error(`database monitor of ${address} silent for ${Date.now() - lastHeartbeat} ms: restarted`);
+      monitor.close();
+      monitor.connect();
+    }
+    lastHeartbeat = Date.now();
+  }, HEARTBEAT_MS);
+  timer.unref();
+  return timer;
+}
 
 /**
  * Connects once (later calls share the first connection) and creates the indexes.
  *
  * @example
- *   await connectDatabase("mongodb://127.0.0.1:27017/taqib");
+ *   await connectDatabase("mongodb://127.0.0.1:27017/taqib", logger);
  */
-export async function connectDatabase(url: string): Promise<void> {
+export async function connectDatabase(url: string, log: { error(...a: unknown[]): void } = console): Promise<void> {
   connecting ??= (async () => {
     mongoose.set("strictQuery", true);
     // Replies must not wait forever on a lost database: fail fast and let the caller retry.
     const m = await mongoose.connect(url, {
       serverSelectionTimeoutMS: 10000,
-      heartbeatFrequencyMS: 2000,
+      heartbeatFrequencyMS: HEARTBEAT_MS,
+      connectTimeoutMS: CONNECT_TIMEOUT_MS,
       maxPoolSize: 50,
       autoIndex: false,
     });
+    watchdog = watchMonitors(m.connection.getClient(), log);
     await ensureIndexes();
     return m;
   })();
@@ -57,6 +96,7 @@ export async function databaseReachable(timeoutMs = 2000): Promise<boolean> {
 export async function disconnectDatabase(): Promise<void> {
   const c = connecting;
   connecting = undefined;
+  clearInterval(watchdog);
   if (c) await mongoose.disconnect().catch(() => undefined);
 }
 

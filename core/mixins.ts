@@ -9,7 +9,7 @@ export function databaseMixin(): Partial<ServiceSchema> {
     async started() {
       const { mongoUrl } = configOf(this.broker);
       if (!mongoUrl) throw new Error("MONGO_URL is not set and no embedded database was started");
-      await connectDatabase(mongoUrl);
+      await connectDatabase(mongoUrl, this.logger);
     },
   };
 }

@@ -241,9 +241,9 @@ async function claimAttempt(messageId: string, attempts: number, staleBefore: Da
 
 /**
  * Records an accepted submit on its message (status submitted, the SMSC ids of every part)
- * and applies receipts that arrived before it.
+ * and applies receipts that arrived before it: the message's final status when they settle it.
  */
-export async function recordSubmitted(messageId: string, result: SubmitResult): Promise<void> {
+export async function recordSubmitted(messageId: string, result: SubmitResult): Promise<Settled | undefined> {
   const aliases = [...new Set(result.messageIds.flatMap((id) => messageIdAliases(id)))];
   await MessageModel.updateOne(
     { _id: messageId, status: "sending" },
@@ -254,7 +254,7 @@ export async function recordSubmitted(messageId: string, result: SubmitResult): 
     },
   );
   // Receipts that arrived before the submit was recorded wait in the receipt log.
-  await settleFromReceipts(messageId);
+  return settleFromReceipts(messageId);
 }
 
 async function fail(messageId: string, status: MessageStatus, code: string, message: string): Promise<void> {
@@ -336,13 +336,14 @@ const PendingReceiptModel = mongoose.model("PendingReceipt", pendingReceiptSchem
  * once it is (run periodically by the smpp service). A receipt whose submit is never
  * recorded (a copy sent again after a crash or a link cut) is forgotten after a day.
  */
-export async function settlePendingReceipts(limit = 200): Promise<number> {
+export async function settlePendingReceipts(limit = 200, onSettled?: (s: Settled) => void): Promise<number> {
   const pending = await PendingReceiptModel.find({}).limit(limit).lean();
   let settled = 0;
   for (const p of pending) {
     const msg = await MessageModel.findOne({ smscIds: { $in: messageIdAliases(p._id) } }, { _id: 1 }).lean();
     if (msg) {
-      await settleFromReceipts(msg._id);
+      const s = await settleFromReceipts(msg._id);
+      if (s) onSettled?.(s);
       settled++;
     }
     if (msg || !p.at || p.at.getTime() < Date.now() - 86_400_000) await PendingReceiptModel.deleteOne({ _id: p._id });

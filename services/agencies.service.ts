@@ -142,7 +142,7 @@ export default function agenciesService(_config: Config): ServiceSchema {
           const id = randomUUID();
           const r = await AgencyModel.updateOne({ _id: code }, { $push: { secrets: { id, secret, createdAt: new Date() } } });
           if (!r.matchedCount) throw clientError(404, "AGENCY_NOT_FOUND", `No agency ${code}`);
-          (ctx.meta as any).$statusCode = 201;
+          Object.assign(ctx.meta as object, { $statusCode: 201, $location: `/api/v1/agencies/${encodeURIComponent(code)}/secrets/${id}` });
           return { id, secret };
         },
       },

@@ -3,7 +3,7 @@ import { Errors } from "moleculer";
 import type { Config } from "../core/config.ts";
 import { databaseMixin, periodic } from "../core/mixins.ts";
 import { smppAddress, maskMobile } from "../core/normalize.ts";
-import { applyReceipt, recordSubmitted, settlePendingReceipts, type SubmitResult } from "../core/sms-pipeline.ts";
+import { applyReceipt, recordSubmitted, settlePendingReceipts, type Settled, type SubmitResult } from "../core/sms-pipeline.ts";
 import type { DeliveryReceipt } from "../core/smpp/dlr.ts";
 import { registerMetrics } from "../core/metrics.ts";
 
@@ -18,7 +18,7 @@ export default function smppService(config: Config): ServiceSchema {
     mixins: [
       databaseMixin(),
       // Receipts that came before their submit was recorded, whose message a crash left unsettled.
-      periodic("pending receipts", () => config.sweepIntervalMs, async () => void (await settlePendingReceipts())),
+      periodic("pending receipts", () => config.sweepIntervalMs, async (svc) => void (await settlePendingReceipts(200, (s) => svc.observeSettled(s)))),
     ],
     actions: {
       /**
@@ -67,11 +67,17 @@ export default function smppService(config: Config): ServiceSchema {
       },
     },
     methods: {
+      /** A message reached its final status: how long after its submit (whichever path settled it). */
+      observeSettled(settled: Settled | undefined) {
+        if (settled) this.broker.metrics.observe("taqib.sms.receipt_latency_seconds", settled.latencyMs / 1000, { status: settled.status });
+      },
       /** The SMS is at the SMSC: its record must be written, even through a database restart. */
       async record(messageId: string, result: SubmitResult) {
         for (let attempt = 1; ; attempt++) {
           try {
-            return await recordSubmitted(messageId, result);
+            // Receipts that beat the record settle the message here.
+            this.observeSettled(await recordSubmitted(messageId, result));
+            return;
           } catch (err) {
             if (attempt >= 30) {
               this.logger.error(`submit of ${messageId} accepted by the SMSC but not recorded:`, err);
@@ -103,8 +109,7 @@ export default function smppService(config: Config): ServiceSchema {
           // this node dies or the write fails first, the SMSC delivers it again.
           onDeliveryReceipt: async (r: DeliveryReceipt) => {
             try {
-              const settled = await applyReceipt({ messageId: r.messageId, status: r.status, final: r.final, stat: r.state, err: r.errorCode, doneAt: r.doneDate });
-              if (settled) this.broker.metrics.observe("taqib.sms.receipt_latency_seconds", settled.latencyMs / 1000, { status: settled.status });
+              this.observeSettled(await applyReceipt({ messageId: r.messageId, status: r.status, final: r.final, stat: r.state, err: r.errorCode, doneAt: r.doneDate }));
             } catch (err) {
               this.logger.error("receipt not recorded (the SMSC will deliver it again):", err);
               throw err;

@@ -79,6 +79,7 @@ test("reminders every R days, then one escalation; each once", async () => {
 test("agency reply webhooks: signed reply stops reminders; forged, stale, replayed, cross-agency refused", async () => {
   const secretRes = await api(node.url, "POST", "/api/v1/agencies/MOI/secrets");
   assert.equal(secretRes.status, 201);
+  assert.equal(secretRes.headers.get("location"), `/api/v1/agencies/MOI/secrets/${secretRes.body.id}`);
   const secret: string = secretRes.body.secret;
   assert.match(secret, /^whsec_/);
   const other = (await api(node.url, "POST", "/api/v1/agencies/MOH/secrets")).body.secret as string;

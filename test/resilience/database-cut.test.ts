@@ -53,8 +53,8 @@ test("the database lost while a message's data is read: the message stays queued
   const cut = proxy.cutOn("transactions", event.transactionNumber);
   const first = send(id);
   await cut;
-  // Longer than the driver waits for a server (10 s) before its one retry of a read fails.
-  await sleep(12_000);
+  // Well past the driver's wait for a server (10 s), after which its one retry of a read fails.
+  await sleep(15_000);
   proxy.restore();
   const outcome = await first;
   await eventually(async () => (await http(node.url, "GET", "/health/ready")).status === 200, 60_000, "ready again");
@@ -86,5 +86,6 @@ test("a driver monitor whose check never ends (seen after such cuts) is restarte
   await eventually(async () => (await http(node.url, "GET", "/health/ready")).status === 200, 60_000, "ready again");
   const backMs = Date.now() - restoredAt;
   console.log(`# driver monitor wedged, database cut for 2 s: usable again ${backMs} ms after it came back`);
-  assert.ok(backMs < MONITOR_SILENCE_MS + 10_000, `back in ${backMs} ms`);
+  // Within the watchdog's silence limit and a few heartbeats (a slow machine's margin included), not never.
+  assert.ok(backMs < MONITOR_SILENCE_MS + 20_000, `back in ${backMs} ms`);
 });

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { execFileSync } from "node:child_process";
 import { FERRETDB_VERSION } from "../core/servers.ts";
+import { API_KEY } from "../test/support/harness.ts";
 
 /** BENCH_SCALE (default 1) multiplies every size; never below 1 item. */
 export const SCALE = (() => {
@@ -201,4 +202,15 @@ export function main(fn: (c: ReturnType<typeof cleanups>) => Promise<void>): voi
       await c.run();
       process.exit(1);
     });
+}
+
+/** Posts events (one or a batch) to a Taqib node; anything but 202 (all stored) is an error. */
+export async function postEvents(baseUrl: string, body: unknown): Promise<void> {
+  const res = await fetch(`${baseUrl}/api/v1/events`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${API_KEY}` },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== 202) throw new Error(`POST /api/v1/events answered ${res.status}: ${text.slice(0, 300)}`);
 }

@@ -17,11 +17,11 @@ import os from "node:os";
 import path from "node:path";
 import fs from "node:fs";
 import { MongoClient, type Db } from "mongodb";
-import { testDatabase, seedDirectory, sampleLifecycle, API_KEY } from "../test/support/harness.ts";
+import { testDatabase, seedDirectory, sampleLifecycle } from "../test/support/harness.ts";
 import { spawnTaqib } from "../test/support/processes.ts";
 import { eventHash, validateEvent, type IncomingEvent } from "../core/event-contract.ts";
 import { EventModel } from "../core/models.ts";
-import { banner, fmt, fmtInt, main, percentile, pool, progress, ratio, scaled, table, loadLine, until } from "./common.ts";
+import { banner, fmt, fmtInt, main, percentile, pool, postEvents, progress, ratio, scaled, table, loadLine, until } from "./common.ts";
 
 const SINGLES = scaled(200);
 const BATCHED_100 = scaled(1000);
@@ -133,15 +133,7 @@ main(async (cleanup) => {
     cleanup.add(async () => void (await taqib.terminate()));
     try {
       await seedDirectory(taqib.url);
-      const post = async (body: unknown): Promise<void> => {
-        const res = await fetch(`${taqib.url}/api/v1/events`, {
-          method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${API_KEY}` },
-          body: JSON.stringify(body),
-        });
-        const text = await res.text();
-        if (res.status !== 202) throw new Error(`POST /api/v1/events answered ${res.status}: ${text.slice(0, 300)}`);
-      };
+      const post = (body: unknown) => postEvents(taqib.url, body);
       // Warm-up: one transaction's events (connections, JIT), not counted.
       await post(makeEvents(9, 6).map((e) => ({ ...e, id: `warm-${tag}-${e.id}`, transactionNumber: `9${tag}0000` })));
       await until(async () => (await taqibDb.collection("events").countDocuments({ applied: false })) === 0, 60_000, "the warm-up applied", 200);

@@ -18,11 +18,11 @@ import os from "node:os";
 import path from "node:path";
 import fs from "node:fs";
 import { MongoClient } from "mongodb";
-import { testDatabase, testSmsc, seedDirectory, API_KEY } from "../test/support/harness.ts";
+import { testDatabase, testSmsc, seedDirectory } from "../test/support/harness.ts";
 import { spawnTaqib } from "../test/support/processes.ts";
 import { SmppClient } from "../core/smpp/client.ts";
 import type { ReceivedMessage } from "../smsc/simulator.ts";
-import { banner, cpuMeter, envInt, fmt, fmtInt, loadLine, main, now, percentile, progress, ratio, scaled, table, until } from "./common.ts";
+import { banner, cpuMeter, envInt, fmt, fmtInt, loadLine, main, now, percentile, postEvents, progress, ratio, scaled, table, until } from "./common.ts";
 
 const BURST = scaled(300);
 const PACED_SECONDS = envInt("BENCH_SMS_PACED_SECONDS", 20);
@@ -79,15 +79,7 @@ main(async (cleanup) => {
   cleanup.add(async () => void (await taqib.terminate()));
   await seedDirectory(taqib.url);
 
-  const post = async (body: unknown): Promise<void> => {
-    const res = await fetch(`${taqib.url}/api/v1/events`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${API_KEY}` },
-      body: JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (res.status !== 202) throw new Error(`POST /api/v1/events answered ${res.status}: ${text.slice(0, 300)}`);
-  };
+  const post = (body: unknown) => postEvents(taqib.url, body);
 
   /** Messages received for these destinations, by destination (first one each). */
   const receivedFor = (tos: Set<string>): Map<string, ReceivedMessage> => {

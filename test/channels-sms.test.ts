@@ -1,43 +1,33 @@
 // The short code end to end: the SMSC simulator sends a mobile-originated SMS (deliver_sm),
 // the sms channel answers through the outbound pipeline (Agenda job -> SMPP submit_sm),
 // and the simulator receives the reply.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { testDatabase, testNode, testSmsc, api, sampleLifecycle, seedDirectory, eventually } from "./support/harness.ts";
+import { smsNode, api, sampleLifecycle, eventually } from "./support/harness.ts";
 import { MessageModel } from "../core/models.ts";
 import { formatHijri } from "../core/dates.ts";
 
 const NUMBER = "1445000201";
 const LIMIT = 6;
 
-let db: Awaited<ReturnType<typeof testDatabase>>;
-let smsc: Awaited<ReturnType<typeof testSmsc>>;
-let node: Awaited<ReturnType<typeof testNode>>;
-
-before(async () => {
-  db = await testDatabase();
-  smsc = await testSmsc();
-  node = await testNode(db.url, {
+const world = smsNode({
+  env: {
     SERVICES: "api,events,directory,notifier,smpp,channels",
     CHANNELS: "sms",
-    SMPP_URL: smsc.url,
     INQUIRY_RATE_LIMIT: String(LIMIT),
     INQUIRY_RATE_WINDOW_MS: "60000",
-  });
-  await seedDirectory(node.url);
-  await api(node.url, "POST", "/api/v1/events", sampleLifecycle(NUMBER).slice(0, 4));
-  await eventually(async () => (await api(node.url, "GET", `/api/v1/transactions/${NUMBER}`)).body.status === "issued", 15000, "the transaction");
-  // Its own notifications (registered, issued to the citizen; assigned to the employee) come first.
-  await eventually(async () => smsc.received.length >= 3, 20000, "the lifecycle's notifications");
-});
-after(async () => {
-  await node?.stop();
-  await smsc?.stop();
-  await db?.remove();
+  },
+  then: async ({ smsc, node }) => {
+    await api(node.url, "POST", "/api/v1/events", sampleLifecycle(NUMBER).slice(0, 4));
+    await eventually(async () => (await api(node.url, "GET", `/api/v1/transactions/${NUMBER}`)).body.status === "issued", 15000, "the transaction");
+    // Its own notifications (registered, issued to the citizen; assigned to the employee) come first.
+    await eventually(async () => smsc.received.length >= 3, 20000, "the lifecycle's notifications");
+  },
 });
 
 /** Waits until the simulator has `count` messages to `to` after `from`; answers them. */
 async function repliesTo(to: string, since: number, count = 1, timeoutMs = 10000) {
+  const { smsc } = world;
   return eventually(async () => {
     const got = smsc.received.slice(since).filter((m) => m.to === to);
     return got.length >= count && got;
@@ -51,6 +41,7 @@ async function awayFromMinuteEdge() {
 }
 
 test("a mobile-originated SMS is answered by an SMS to the sender within seconds", async () => {
+  const { smsc, node } = world;
   const from = "966551234567"; // the citizen: details
   const since = smsc.received.length;
   const t0 = Date.now();
@@ -73,6 +64,7 @@ test("a mobile-originated SMS is answered by an SMS to the sender within seconds
 });
 
 test("the same MO delivered twice is answered once", async () => {
+  const { smsc } = world;
   const from = "966500000301";
   await awayFromMinuteEdge();
   const since = smsc.received.length;
@@ -87,6 +79,7 @@ test("the same MO delivered twice is answered once", async () => {
 });
 
 test("help, English, no number, unknown number, another short code", async () => {
+  const { smsc } = world;
   const cases: Array<[string, string, string, RegExp | null]> = [
     ["966500000401", "74747", "مساعدة", /^للاستعلام عن معاملتكم أرسلوا رقم المعاملة إلى 74747/],
     ["966500000402", "74747", "HELP", /^To check your transaction, text its number to 74747/],
@@ -108,6 +101,7 @@ test("help, English, no number, unknown number, another short code", async () =>
 });
 
 test("one sender is cut off by the rate limit, told once to try later, then not answered", async () => {
+  const { smsc } = world;
   const from = "966500000501";
   const since = smsc.received.length;
   for (let i = 0; i < LIMIT + 4; i++) await smsc.sendMo({ from, to: "74747", text: `${8000000 + i}` });

@@ -1,26 +1,11 @@
 // Several Taqib processes on one NATS: the same services spread over nodes, work shared by
 // the workers, and a worker killed with SIGKILL under load losing and doubling nothing.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { testDatabase, testSmsc, startNats, api, seedDirectory, eventually } from "./support/harness.ts";
-import { spawnTaqib, type TaqibProcess } from "./support/processes.ts";
+import { api, seedDirectory, eventually } from "./support/harness.ts";
+import { natsCluster } from "./support/processes.ts";
 
-let db: Awaited<ReturnType<typeof testDatabase>>;
-let nats: Awaited<ReturnType<typeof startNats>>;
-let smsc: Awaited<ReturnType<typeof testSmsc>>;
-const nodes: TaqibProcess[] = [];
-
-before(async () => {
-  db = await testDatabase();
-  nats = await startNats();
-  smsc = await testSmsc({ dlrDelayMs: 20 });
-});
-after(async () => {
-  await Promise.all(nodes.map((n) => n.kill()));
-  await smsc?.stop();
-  await nats?.stop();
-  await db?.remove();
-});
+const cluster = natsCluster();
 
 const mobile = (i: number) => `05${String(60000000 + i).padStart(8, "0")}`;
 const registered = (i: number, prefix: string) => ({
@@ -32,22 +17,18 @@ const registered = (i: number, prefix: string) => ({
 });
 
 test("three processes over NATS: gateway, SMPP and two workers; a SIGKILLed worker loses and doubles nothing", async () => {
+  const { smsc } = cluster;
   const common = {
-    MONGO_URL: db.url,
-    TRANSPORTER: nats.url,
-    SMPP_URL: smsc.url,
     SWEEP_INTERVAL_MS: "500",
     STALE_SENDING_MS: "4000",
     JOB_LOCK_LIFETIME_MS: "4000",
     CHANNELS: "web",
   };
-  const gateway = await spawnTaqib("gateway", { ...common, SERVICES: "api,events,directory,smpp" });
-  nodes.push(gateway);
+  const gateway = await cluster.spawn("gateway", { ...common, SERVICES: "api,events,directory,smpp" });
   const [w1, w2] = await Promise.all([
-    spawnTaqib("worker-1", { ...common, SERVICES: "notifier,followup" }),
-    spawnTaqib("worker-2", { ...common, SERVICES: "notifier,followup" }),
+    cluster.spawn("worker-1", { ...common, SERVICES: "notifier,followup" }),
+    cluster.spawn("worker-2", { ...common, SERVICES: "notifier,followup" }),
   ]);
-  nodes.push(w1, w2);
   await seedDirectory(gateway.url);
 
   // A steady load: 150 registrations in batches, one SMS each to its own mobile.

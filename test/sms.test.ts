@@ -1,32 +1,19 @@
 // Outbound SMS end to end: events over HTTP -> Agenda jobs -> SMPP over TCP -> the SMSC
 // simulator -> delivery receipts -> the message log.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { testDatabase, testNode, testSmsc, api, seedDirectory, eventually, sampleLifecycle } from "./support/harness.ts";
+import { smsNode, api, eventually, sampleLifecycle } from "./support/harness.ts";
 import { createTemplateEngine } from "../core/templates.ts";
 import { enqueueMessages } from "../core/notifications.ts";
 
-let db: Awaited<ReturnType<typeof testDatabase>>;
-let smsc: Awaited<ReturnType<typeof testSmsc>>;
-let node: Awaited<ReturnType<typeof testNode>>;
+const world = smsNode({ env: { SERVICES: "api,events,directory,notifier,smpp" } });
 const templates = createTemplateEngine({ dir: path.resolve("templates/sms") });
 
-before(async () => {
-  db = await testDatabase();
-  smsc = await testSmsc();
-  node = await testNode(db.url, { SMPP_URL: smsc.url, SERVICES: "api,events,directory,notifier,smpp" });
-  await seedDirectory(node.url);
-});
-after(async () => {
-  await node?.stop();
-  await smsc?.stop();
-  await db?.remove();
-});
-
-const messagesOf = async (n: string) => (await api(node.url, "GET", `/api/v1/messages?transactionNumber=${n}`)).body.messages as any[];
+const messagesOf = async (n: string) => (await api(world.node.url, "GET", `/api/v1/messages?transactionNumber=${n}`)).body.messages as any[];
 
 test("registered, issued and assigned make three correct SMS, and receipts mark them delivered", async () => {
+  const { smsc, node } = world;
   const [registered, , assigned, issued] = sampleLifecycle("1445000777");
   for (const e of [registered, issued, assigned]) assert.equal((await api(node.url, "POST", "/api/v1/events", e)).status, 202);
   const got = await eventually(async () => {
@@ -74,6 +61,7 @@ test("registered, issued and assigned make three correct SMS, and receipts mark 
 });
 
 test("the same events again send nothing twice", async () => {
+  const { smsc, node } = world;
   const before = smsc.received.length;
   const events = sampleLifecycle("1445000777");
   await api(node.url, "POST", "/api/v1/events", [events[0], events[3], events[2]]);
@@ -83,6 +71,7 @@ test("the same events again send nothing twice", async () => {
 });
 
 test("a 300-character Arabic message arrives as 5 parts that reassemble to the exact text", async () => {
+  const { smsc, node } = world;
   const text = "تعقيب ".repeat(50).slice(0, 300);
   assert.equal(text.length, 300);
   await enqueueMessages([{ _id: "long-1", template: "inquiry-reply", role: "inquirer", to: "+966551112233", lang: "ar", text }]);
@@ -99,6 +88,7 @@ test("a 300-character Arabic message arrives as 5 parts that reassemble to the e
 });
 
 test("a template that cannot render is an error on the message, never a half-rendered SMS", async () => {
+  const { smsc, node } = world;
   const before = smsc.received.length;
   // An assignment to an employee the directory does not know: recorded, not sent.
   await enqueueMessages([{ _id: "bad-template-1", template: "no-such-template", role: "inquirer", to: "+966551112244", lang: "ar" }]);

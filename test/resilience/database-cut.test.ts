@@ -1,40 +1,30 @@
 // The database lost at exact points of a send (through a proxy that cuts every connection
 // when a given request goes by): a failed read decides nothing, the message stays queued and
 // is sent once when the database is back; it is never marked failed for the database's sake.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { testDatabase, testNode, testSmsc, seedDirectory, eventually, api, http } from "../support/harness.ts";
+import { smsNode, eventually, api, http } from "../support/harness.ts";
 import { startDbProxy } from "../support/db-proxy.ts";
 import { MessageModel } from "../../core/models.ts";
 import { MONITOR_SILENCE_MS } from "../../core/db.ts";
 import { registration, sleep, type Load } from "./support.ts";
 
-let db: Awaited<ReturnType<typeof testDatabase>>;
 let proxy: Awaited<ReturnType<typeof startDbProxy>>;
-let smsc: Awaited<ReturnType<typeof testSmsc>>;
-let node: Awaited<ReturnType<typeof testNode>>;
-
-before(async () => {
-  db = await testDatabase();
-  proxy = await startDbProxy(db.url);
-  smsc = await testSmsc({ dlrDelayMs: 20 });
-  node = await testNode(proxy.url, { SERVICES: "api,events,directory,notifier,smpp", SMPP_URL: smsc.url });
-  await seedDirectory(node.url);
-});
-after(async () => {
-  await node?.stop();
-  await proxy?.close();
-  await smsc?.stop();
-  await db?.remove();
+const world = smsNode({
+  smsc: { dlrDelayMs: 20 },
+  env: { SERVICES: "api,events,directory,notifier,smpp" },
+  mongoUrl: async (dbUrl) => (proxy = await startDbProxy(dbUrl)).url,
+  teardown: async () => proxy?.close(),
 });
 
 const send = (messageId: string) =>
-  node.broker.call<{ outcome: string }, { messageId: string }>("notifier.send", { messageId }, { timeout: 120_000 }).then(
+  world.node.broker.call<{ outcome: string }, { messageId: string }>("notifier.send", { messageId }, { timeout: 120_000 }).then(
     (r) => r.outcome,
     (err: Error) => `error ${err.name}`,
   );
 
 test("the database lost while a message's data is read: the message stays queued and is sent once later", async () => {
+  const { smsc, node } = world;
   const citizen: Load = { name: "dbcut", base: 22, total: 1, lang: "en" };
   const event = registration(citizen, 0);
   assert.equal((await api(node.url, "POST", "/api/v1/events", event)).status, 202);
@@ -70,6 +60,7 @@ test("the database lost while a message's data is read: the message stays queued
 });
 
 test("a driver monitor whose check never ends (seen after such cuts) is restarted: the database is usable again", async () => {
+  const { node } = world;
   // The wedge as it was seen: the monitor "monitoring", its check never ending. Induced here,
   // because the cut that causes it wins its race only about one time in five.
   const mongoose = (await import("mongoose")).default;

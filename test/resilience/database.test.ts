@@ -1,35 +1,24 @@
 // The database server killed (SIGKILL) and restarted on the same port and data under load:
 // events posted while it is down are refused with a 5xx (not accepted) and re-posted by the
 // client; every accepted event's SMS is sent once.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { testDatabase, testNode, testSmsc, seedDirectory, eventually, http } from "../support/harness.ts";
+import { smsNode, eventually, http } from "../support/harness.ts";
 import { startFerretDB } from "../../core/servers.ts";
 import { timing, allDelivered, fmt, postAll, report, settle, sleep, type Load } from "./support.ts";
 
-let db: Awaited<ReturnType<typeof testDatabase>>;
-let smsc: Awaited<ReturnType<typeof testSmsc>>;
-let node: Awaited<ReturnType<typeof testNode>>;
-
-before(async () => {
-  db = await testDatabase();
-  smsc = await testSmsc({ dlrDelayMs: 20 });
-  node = await testNode(db.url, {
+const world = smsNode({
+  smsc: { dlrDelayMs: 20 },
+  env: {
     SERVICES: "api,events,directory,notifier,smpp",
-    SMPP_URL: smsc.url,
     SMPP_RATE: "300",
     // What a dead database leaves half-done is picked up within seconds, not minutes.
     STALE_SENDING_MS: "5000",
-  });
-  await seedDirectory(node.url);
-});
-after(async () => {
-  await node?.stop();
-  await smsc?.stop();
-  await db?.remove();
+  },
 });
 
 test("database server killed and restarted under load: refused while down, every accepted SMS sent once", async () => {
+  const { db, smsc, node } = world;
   const load: Load = { name: "dbkill", base: 21, total: 100, lang: "en" };
   const mine = () => smsc.received.filter((m) => m.to.startsWith("966521")).length;
   const poster = postAll(() => node.url, load, { batch: 5, pauseMs: 100, retryMs: 500, deadlineMs: 240_000 });

@@ -3,47 +3,28 @@
 // reach the events service: posts are refused with a 503 and re-posted; the worker cannot
 // reach the SMPP node: sends wait and are retried. NATS comes back on the same port; every
 // accepted event's SMS is sent once.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { testDatabase, testSmsc, startNats, seedDirectory, eventually, http } from "../support/harness.ts";
-import { spawnTaqib, type TaqibProcess } from "../support/processes.ts";
+import { startNats, seedDirectory, eventually, http } from "../support/harness.ts";
+import { natsCluster } from "../support/processes.ts";
 import { timing, allDelivered, fmt, postAll, report, settle, sleep, type Load } from "./support.ts";
 
-let db: Awaited<ReturnType<typeof testDatabase>>;
-let nats: Awaited<ReturnType<typeof startNats>>;
-let smsc: Awaited<ReturnType<typeof testSmsc>>;
-const nodes: TaqibProcess[] = [];
-
-before(async () => {
-  db = await testDatabase();
-  nats = await startNats();
-  smsc = await testSmsc({ dlrDelayMs: 20 });
-});
-after(async () => {
-  await Promise.all(nodes.map((n) => n.kill()));
-  await smsc?.stop();
-  await nats?.stop();
-  await db?.remove();
-});
+const cluster = natsCluster();
 
 test("NATS restarted under load (multi-node): refused while down and re-posted, every accepted SMS sent once", async () => {
+  const { db, nats, smsc } = cluster;
   const common = {
-    MONGO_URL: db.url,
-    TRANSPORTER: nats.url,
-    SMPP_URL: smsc.url,
     SMPP_RATE: "300",
     SWEEP_INTERVAL_MS: "500",
     STALE_SENDING_MS: "5000",
     SCHEDULER_LEASE_MS: "2000",
     CHANNELS: "web",
   };
-  const [backend, worker] = await Promise.all([
-    spawnTaqib("backend", { ...common, SERVICES: "events,smpp" }),
-    spawnTaqib("worker", { ...common, SERVICES: "notifier" }),
+  await Promise.all([
+    cluster.spawn("backend", { ...common, SERVICES: "events,smpp" }),
+    cluster.spawn("worker", { ...common, SERVICES: "notifier" }),
   ]);
-  nodes.push(backend, worker);
-  const gateway = await spawnTaqib("gateway", { ...common, SERVICES: "api,directory" });
-  nodes.push(gateway);
+  const gateway = await cluster.spawn("gateway", { ...common, SERVICES: "api,directory" });
   await seedDirectory(gateway.url);
 
   const load: Load = { name: "nats", base: 41, total: 100, lang: "en" };

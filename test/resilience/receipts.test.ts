@@ -1,29 +1,16 @@
 // The crash windows around delivery receipts, driven step by step against a real node: a
 // receipt that beats the record of its submit, and a record whose own settling is cut short
 // (the node killed between writing "submitted" and applying the receipts that came first).
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { testDatabase, testNode, testSmsc, eventually } from "../support/harness.ts";
+import { smsNode, eventually } from "../support/harness.ts";
 import { MessageModel } from "../../core/models.ts";
 import { applyReceipt } from "../../core/sms-pipeline.ts";
 import { messageIdAliases } from "../../core/smpp/dlr.ts";
 import { report } from "./support.ts";
 
-let db: Awaited<ReturnType<typeof testDatabase>>;
-let smsc: Awaited<ReturnType<typeof testSmsc>>;
-let node: Awaited<ReturnType<typeof testNode>>;
-
-before(async () => {
-  db = await testDatabase();
-  smsc = await testSmsc();
-  // The smpp service settles pending receipts every SWEEP_INTERVAL_MS (500 ms in tests).
-  node = await testNode(db.url, { SERVICES: "api,smpp", SMPP_URL: smsc.url });
-});
-after(async () => {
-  await node?.stop();
-  await smsc?.stop();
-  await db?.remove();
-});
+// The smpp service settles pending receipts every SWEEP_INTERVAL_MS (500 ms in tests).
+const world = smsNode({ env: { SERVICES: "api,smpp" }, seed: false });
 
 /** A message as a worker leaves it when it has submitted it and the SMPP node has not recorded it yet. */
 async function sending(id: string) {

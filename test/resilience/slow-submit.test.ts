@@ -2,35 +2,24 @@
 // second) and a short SMPP response timeout, so the smpp service's queue outlasts the
 // worker's call. The SMPP node still sends each message and records it; the worker must
 // not take its own time-out for a failure and send the message again.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { testDatabase, testNode, testSmsc, seedDirectory } from "../support/harness.ts";
+import { smsNode } from "../support/harness.ts";
 import { timing, allDelivered, fmt, postAll, report, settle, type Load } from "./support.ts";
 
-let db: Awaited<ReturnType<typeof testDatabase>>;
-let smsc: Awaited<ReturnType<typeof testSmsc>>;
-let node: Awaited<ReturnType<typeof testNode>>;
-
-before(async () => {
-  db = await testDatabase();
-  smsc = await testSmsc({ dlrDelayMs: 20 });
-  node = await testNode(db.url, {
+const world = smsNode({
+  smsc: { dlrDelayMs: 20 },
+  env: {
     SERVICES: "api,events,directory,notifier,smpp",
-    SMPP_URL: smsc.url,
     // 2 submits a second and a 1 s response timeout: the worker waits 3 s for smpp.submit,
     // while a message queued behind the dispatcher's window of 20 waits up to 10 s for its turn.
     SMPP_RATE: "2",
     SMPP_RESPONSE_TIMEOUT_MS: "1000",
-  });
-  await seedDirectory(node.url);
-});
-after(async () => {
-  await node?.stop();
-  await smsc?.stop();
-  await db?.remove();
+  },
 });
 
 test("submits slower than the worker's wait (rate-limited SMSC account): every SMS sent once", async () => {
+  const { db, smsc, node } = world;
   const load: Load = { name: "slow", base: 14, total: 40, lang: "en" };
   const posted = await postAll(() => node.url, load, { batch: 20 });
   const c = await settle(smsc.received, load, 120_000);

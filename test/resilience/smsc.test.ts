@@ -1,39 +1,28 @@
 // The SMSC misbehaving under load: the link cut mid-stream, submits refused with
 // ESME_RTHROTTLED then ESME_RMSGQFUL, submits never answered. Each ends with every accepted
 // event's SMS at the SMSC once. A real node (FerretDB, SMPP over TCP to the simulator).
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { testDatabase, testNode, testSmsc, seedDirectory, eventually } from "../support/harness.ts";
+import { smsNode, eventually } from "../support/harness.ts";
 import type { ReceivedPart } from "../../smsc/simulator.ts";
 import { timing, allDelivered, retriedFor, fmt, postAll, report, settle, sleep, type Load } from "./support.ts";
 
 /** Submits in flight on the bind (SMPP_WINDOW x SMPP_BINDS, the defaults). */
 const WINDOW = 10;
 
-let db: Awaited<ReturnType<typeof testDatabase>>;
-let smsc: Awaited<ReturnType<typeof testSmsc>>;
-let node: Awaited<ReturnType<typeof testNode>>;
-
-before(async () => {
-  db = await testDatabase();
+const world = smsNode({
   // Parts of a message cut by the link are reported after 3 s (not the default minute).
-  smsc = await testSmsc({ dlrDelayMs: 20, reassemblyTimeoutMs: 3000 });
-  node = await testNode(db.url, {
+  smsc: { dlrDelayMs: 20, reassemblyTimeoutMs: 3000 },
+  env: {
     SERVICES: "api,events,directory,notifier,smpp",
-    SMPP_URL: smsc.url,
     SMPP_RATE: "300",
     // A submit the SMSC never answers is given up after 5 s (then retried with backoff).
     SMPP_RESPONSE_TIMEOUT_MS: "5000",
-  });
-  await seedDirectory(node.url);
-});
-after(async () => {
-  await node?.stop();
-  await smsc?.stop();
-  await db?.remove();
+  },
 });
 
 test("SMSC link dropped and restored mid-stream: every SMS sent once", async () => {
+  const { db, smsc, node } = world;
   const load: Load = { name: "drop", base: 11, total: 100 };
   const mine = () => smsc.received.filter((m) => m.to.startsWith("966511")).length;
   const bindsBefore = smsc.stats.binds;
@@ -76,6 +65,7 @@ test("SMSC link dropped and restored mid-stream: every SMS sent once", async () 
 });
 
 test("SMSC answering ESME_RTHROTTLED, then ESME_RMSGQFUL, then recovering: every SMS sent once", async () => {
+  const { db, smsc, node } = world;
   const load: Load = { name: "throttle", base: 12, total: 100, lang: "en" };
   const mine = () => smsc.received.filter((m) => m.to.startsWith("966512")).length;
   const before = smsc.stats;
@@ -109,6 +99,7 @@ test("SMSC answering ESME_RTHROTTLED, then ESME_RMSGQFUL, then recovering: every
 });
 
 test("SMSC never answering a submit for a while, then recovering: every SMS sent once", async () => {
+  const { db, smsc, node } = world;
   const load: Load = { name: "silent", base: 13, total: 100, lang: "en" };
   const mine = () => smsc.received.filter((m) => m.to.startsWith("966513")).length;
   const seenBefore = smsc.stats.submitSmSeen;

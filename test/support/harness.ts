@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { before, after } from "node:test";
 import { loadConfig, type Config } from "../../core/config.ts";
 import { freePort, startFerretDB, startNats, type LocalServer } from "../../core/servers.ts";
 import { startTaqib, type RunningNode } from "../../core/node.ts";
@@ -129,4 +130,51 @@ export async function testSmsc(opts: Partial<import("../../smsc/simulator.ts").S
   const smsc = new SmscSimulator({ systemId: "taqib", password: "secret", dlrDelayMs: 50, failureShare: 0, maxPerSecond: 1000, ...opts });
   const { port } = await smsc.start();
   return Object.assign(smsc, { port, url: `smpp://taqib:secret@127.0.0.1:${port}` });
+}
+
+export interface SmsNode {
+  db: Awaited<ReturnType<typeof testDatabase>>;
+  smsc: Awaited<ReturnType<typeof testSmsc>>;
+  node: Awaited<ReturnType<typeof testNode>>;
+}
+
+/**
+ * The usual world of a test file: a database, an SMSC simulator and an in-process node on
+ * them (`SMPP_URL` set), with the sample directory seeded; started before the file's tests
+ * and stopped after them. The fields are set by `before`: read them inside the tests.
+ *
+ * @example
+ *   const world = smsNode({ smsc: { dlrDelayMs: 20 }, env: { SERVICES: "api,events,directory,notifier,smpp" } });
+ *   test("…", async () => { const { node, smsc } = world; ... });
+ */
+export function smsNode(
+  opts: {
+    smsc?: Parameters<typeof testSmsc>[0];
+    env?: Record<string, string>;
+    /** Seed the sample directory (default true). */
+    seed?: boolean;
+    /** The URL the node uses for the database (a proxy in front of it, say); default the database's own. */
+    mongoUrl?: (dbUrl: string) => string | Promise<string>;
+    /** More set-up once the node is up (root-level `before` hooks of a file do not wait for each other). */
+    then?: (world: SmsNode) => Promise<void>;
+    /** More tear-down once the node has stopped, before the servers do. */
+    teardown?: () => Promise<void>;
+  } = {},
+): SmsNode {
+  const world = {} as SmsNode;
+  before(async () => {
+    world.db = await testDatabase();
+    world.smsc = await testSmsc(opts.smsc);
+    const mongoUrl = (await opts.mongoUrl?.(world.db.url)) ?? world.db.url;
+    world.node = await testNode(mongoUrl, { SMPP_URL: world.smsc.url, ...opts.env });
+    if (opts.seed ?? true) await seedDirectory(world.node.url);
+    await opts.then?.(world);
+  });
+  after(async () => {
+    await world.node?.stop();
+    await opts.teardown?.();
+    await world.smsc?.stop();
+    await world.db?.remove();
+  });
+  return world;
 }

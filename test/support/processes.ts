@@ -1,9 +1,10 @@
 // Taqib as separate operating-system processes, for tests that kill and restart nodes.
 import { spawn, type ChildProcess } from "node:child_process";
+import { before, after } from "node:test";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../core/servers.ts";
-import { API_KEY, eventually } from "./harness.ts";
+import { API_KEY, eventually, startNats, testDatabase, testSmsc } from "./harness.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -68,4 +69,43 @@ export async function spawnTaqib(name: string, env: Record<string, string>): Pro
     }, 60000, `${name} up`);
   }
   return proc;
+}
+
+export interface NatsCluster {
+  db: Awaited<ReturnType<typeof testDatabase>>;
+  nats: Awaited<ReturnType<typeof startNats>>;
+  smsc: Awaited<ReturnType<typeof testSmsc>>;
+  /** Starts a Taqib process on the cluster's database, NATS and SMSC (`env` adds to that); killed after the file's tests. */
+  spawn(name: string, env: Record<string, string>): Promise<TaqibProcess>;
+}
+
+/**
+ * A database, a nats-server and an SMSC simulator for Taqib processes spread over NATS,
+ * started before the file's tests; every process spawned on it is killed after them.
+ *
+ * @example
+ *   const cluster = natsCluster();
+ *   test("…", async () => { const gateway = await cluster.spawn("gateway", { SERVICES: "api,events" }); ... });
+ */
+export function natsCluster(): NatsCluster {
+  const processes: TaqibProcess[] = [];
+  const cluster = {
+    async spawn(name: string, env: Record<string, string>) {
+      const p = await spawnTaqib(name, { MONGO_URL: cluster.db.url, TRANSPORTER: cluster.nats.url, SMPP_URL: cluster.smsc.url, ...env });
+      processes.push(p);
+      return p;
+    },
+  } as NatsCluster;
+  before(async () => {
+    cluster.db = await testDatabase();
+    cluster.nats = await startNats();
+    cluster.smsc = await testSmsc({ dlrDelayMs: 20 });
+  });
+  after(async () => {
+    await Promise.all(processes.map((p) => p.kill()));
+    await cluster.smsc?.stop();
+    await cluster.nats?.stop();
+    await cluster.db?.remove();
+  });
+  return cluster;
 }

@@ -5,6 +5,19 @@ import type { Db } from "mongodb";
 import { ensureIndexes } from "./models.ts";
 
 let connecting: Promise<typeof mongoose> | undefined;
+
+/**
+ * Database round-trips of this process by command name, from the driver's command monitoring:
+ * what the benchmarks print beside their figures and /metrics exports.
+ */
+export const databaseCommands = new Map<string, number>();
+
+/** The total of databaseCommands. */
+export function databaseRoundTrips(): number {
+  let n = 0;
+  for (const v of databaseCommands.values()) n += v;
+  return n;
+}
 let watchdog: NodeJS.Timeout | undefined;
 
 const HEARTBEAT_MS = 2000;
@@ -59,7 +72,9 @@ export async function connectDatabase(url: string, log: { error(...a: unknown[])
       connectTimeoutMS: CONNECT_TIMEOUT_MS,
       maxPoolSize: 50,
       autoIndex: false,
+      monitorCommands: true,
     });
+    m.connection.getClient().on("commandStarted", (e) => databaseCommands.set(e.commandName, (databaseCommands.get(e.commandName) ?? 0) + 1));
     watchdog = watchMonitors(m.connection.getClient(), log);
     await ensureIndexes();
     return m;

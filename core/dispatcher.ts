@@ -1,36 +1,39 @@
-// The SMS dispatcher: the message log is the queue. One process at a time (the holder of
-// the dispatcher lease) reads the messages that are due and hands each to a worker; the
-// workers claim each attempt with a unique insert, so a message is sent once even when two
-// dispatchers overlap for a moment or a worker dies mid-send.
-import { MessageModel } from "./models.ts";
+// The SMS dispatcher: one process at a time (the holder of the dispatcher lease) claims the
+// due messages of the queue in batches, prepares them and hands them to the workers in
+// shares. It sleeps until it is woken (messages queued, a share done) or the next message
+// falls due; a slow safety check covers a wake-up lost between nodes.
 import { Lease } from "./lease.ts";
-import type { SendOutcome } from "./sms-pipeline.ts";
+import type { ReadyMessage, SendOutcome } from "./sms-pipeline.ts";
 
 export interface DispatcherOptions {
-  /** Hands one message to a worker (the notifier service's `send` action). */
-  send(messageId: string): Promise<SendOutcome | undefined>;
+  /** Claims and prepares up to `limit` due messages (see claimDueMessages). */
+  claim(limit: number, inFlight: ReadonlySet<string>): Promise<{ ready: ReadyMessage[]; failed: number; nextDueAt?: Date }>;
+  /** Hands a share of the ready messages to a worker (the notifier service's `send` action). */
+  send(items: ReadyMessage[]): Promise<SendOutcome[]>;
   /** Messages in flight at once, over all workers. */
   window: number;
-  pollMs: number;
-  /** A message left "sending" this long by a dead worker is handed out again. */
-  staleSendingMs: number;
+  /** Messages per worker share. */
+  share: number;
   leaseMs: number;
+  /** Longest sleep without a wake-up. */
+  idleCheckMs?: number;
   log?: { info(...a: unknown[]): void; warn(...a: unknown[]): void };
 }
 
 /**
  * @example
- *   const d = new Dispatcher({ send: (id) => broker.call("notifier.send", { messageId: id }), window: 20, pollMs: 200, staleSendingMs: 120000, leaseMs: 10000 });
+ *   const d = new Dispatcher({ claim: (n, inFlight) => claimDueMessages(n, deps, { inFlight }), send: (items) => broker.call("notifier.send", { items }), window: 200, share: 50, leaseMs: 10000 });
  *   d.start(); ... await d.stop();
  */
 export class Dispatcher {
   private readonly inFlight = new Set<string>();
   private timer?: NodeJS.Timeout;
   private round?: Promise<void>;
+  private again = false;
   private active = false;
   private readonly lease: Lease;
   /** Counters for metrics. */
-  readonly counts = { dispatched: 0, submitted: 0, retried: 0, failed: 0, skipped: 0, errors: 0 };
+  readonly counts = { dispatched: 0, submitted: 0, retried: 0, failed: 0, skipped: 0, errors: 0, rounds: 0 };
 
   constructor(private readonly opts: DispatcherOptions) {
     this.lease = new Lease({
@@ -62,18 +65,26 @@ export class Dispatcher {
     while (this.inFlight.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }
 
-  /** Looks for due messages now (after new ones were queued). */
+  /** Looks for due messages now (after new ones were queued, or a share was done). */
   wake(): void {
-    if (this.active && !this.round) this.round = this.fill().finally(() => (this.round = undefined));
+    if (!this.active) return;
+    if (this.round) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.round = this.fill().finally(() => {
+      this.round = undefined;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
   }
 
   private activate(): void {
     this.active = true;
-    const tick = () => {
-      this.wake();
-      if (this.active) this.timer = setTimeout(tick, this.opts.pollMs);
-    };
-    tick();
+    this.wake();
   }
 
   private async deactivate(): Promise<void> {
@@ -82,51 +93,53 @@ export class Dispatcher {
     await this.round;
   }
 
+  private sleep(ms: number): void {
+    clearTimeout(this.timer);
+    if (!this.active) return;
+    this.timer = setTimeout(() => this.wake(), Math.max(ms, 0));
+    this.timer.unref?.();
+  }
+
   private async fill(): Promise<void> {
+    const idle = this.opts.idleCheckMs ?? 30_000;
     try {
       const free = this.opts.window - this.inFlight.size;
-      if (free <= 0) return;
-      const now = new Date();
-      const busy = [...this.inFlight];
-      const due = await MessageModel.find({ status: "queued", nextAttemptAt: { $lte: now }, _id: { $nin: busy } }, { _id: 1 })
-        .sort({ nextAttemptAt: 1 })
-        .limit(free)
-        .lean();
-      if (due.length < free) {
-        const stale = await MessageModel.find(
-          { status: "sending", sendingSince: { $lt: new Date(now.getTime() - this.opts.staleSendingMs) }, _id: { $nin: busy } },
-          { _id: 1 },
-        )
-          .limit(free - due.length)
-          .lean();
-        due.push(...stale);
-      }
-      for (const { _id } of due) this.dispatch(_id);
+      // Full: the next share that is done wakes us.
+      if (free < Math.min(this.opts.share, this.opts.window)) return;
+      this.counts.rounds++;
+      const { ready, failed, nextDueAt } = await this.opts.claim(free, this.inFlight);
+      this.counts.failed += failed;
+      for (let i = 0; i < ready.length; i += this.opts.share) this.dispatch(ready.slice(i, i + this.opts.share));
+      if (ready.length >= free * 0.9) this.again = true; // more may be due
+      else this.sleep(nextDueAt ? Math.min(nextDueAt.getTime() - Date.now() + 5, idle) : idle);
     } catch (err) {
       this.counts.errors++;
       this.opts.log?.warn("dispatcher round failed:", (err as Error).message);
+      this.sleep(1000);
     }
   }
 
-  private dispatch(messageId: string): void {
-    this.inFlight.add(messageId);
-    this.counts.dispatched++;
+  private dispatch(items: ReadyMessage[]): void {
+    for (const i of items) this.inFlight.add(i.messageId);
+    this.counts.dispatched += items.length;
     this.opts
-      .send(messageId)
-      .then((outcome) => {
-        if (outcome === "submitted") this.counts.submitted++;
-        else if (outcome === "retry") this.counts.retried++;
-        else if (outcome === "failed") this.counts.failed++;
-        else this.counts.skipped++;
+      .send(items)
+      .then((outcomes) => {
+        for (const o of outcomes) {
+          if (o === "submitted") this.counts.submitted++;
+          else if (o === "retry") this.counts.retried++;
+          else if (o === "failed") this.counts.failed++;
+          else this.counts.skipped++;
+        }
       })
       .catch((err) => {
-        // The worker did not answer (gone, timed out): the message is still in the log,
-        // queued or "sending"; it is handed out again in a later round.
+        // The worker did not answer (gone, timed out): the messages are still in the queue,
+        // held until their time runs out; they are handed out again then.
         this.counts.errors++;
-        this.opts.log?.warn(`dispatch of ${messageId} failed:`, (err as Error).message);
+        this.opts.log?.warn(`dispatch of ${items.length} message(s) failed:`, (err as Error).message);
       })
       .finally(() => {
-        this.inFlight.delete(messageId);
+        for (const i of items) this.inFlight.delete(i.messageId);
         this.wake();
       });
   }

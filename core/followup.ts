@@ -5,9 +5,10 @@
 import mongoose, { Schema } from "mongoose";
 import { addDays, addWorkingDays, daysBetween } from "./dates.ts";
 import type { TransactionState } from "./lifecycle.ts";
-import { DepartmentModel } from "./models.ts";
 import { enqueueMessages, type PlannedMessage } from "./notifications.ts";
-import { getAgenda } from "./jobs.ts";
+import { JOBS_COLLECTION } from "./jobs.ts";
+import { directory } from "./directory-cache.ts";
+import { nativeDb } from "./db.ts";
 
 export const JOB_FOLLOWUP = "followup.due";
 export const JOB_FOLLOWUP_SWEEP = "followup.sweep";
@@ -47,8 +48,8 @@ export interface ReplyPolicy {
   hasEscalation: boolean;
 }
 
-export async function replyPolicy(departmentCode: string | undefined, defaultPeriod: number): Promise<ReplyPolicy> {
-  const d = departmentCode ? await DepartmentModel.findById(departmentCode).lean() : undefined;
+export async function replyPolicy(departmentCode: string | undefined | null, defaultPeriod: number): Promise<ReplyPolicy> {
+  const d = departmentCode ? await directory.departments.get(departmentCode) : null;
   return {
     replyPeriodDays: d?.replyPeriodDays ?? defaultPeriod,
     replyPeriodKind: (d?.replyPeriodKind as "calendar" | "working" | undefined) ?? "calendar",
@@ -78,48 +79,88 @@ export function noticeTime(dueAt: Date, stage: number, policy: ReplyPolicy): Dat
   return undefined;
 }
 
-async function holidayKeys(): Promise<string[]> {
-  return (await HolidayModel.find({}, { _id: 1 }).lean()).map((h) => h._id);
-}
-
-/** Schedules (or moves) the Agenda job of an outgoing item's next notice. */
-async function scheduleNotice(outgoingNumber: string, at: Date): Promise<void> {
-  const agenda = await getAgenda();
-  await agenda.create(JOB_FOLLOWUP, { outgoingNumber }).unique({ "data.outgoingNumber": outgoingNumber }).schedule(at).save();
-}
-
-async function cancelNotice(outgoingNumber: string): Promise<void> {
-  const agenda = await getAgenda();
-  await agenda.cancel({ name: JOB_FOLLOWUP, data: { outgoingNumber } } as any).catch(() => undefined);
+function holidayKeys(): Promise<string[]> {
+  return directory.holidays.dates();
 }
 
 /**
- * Brings the pending-reply records of a transaction in line with its state: items that
- * wait for a reply get one (due date from the department's current policy), replied or
- * closed ones lose it. Idempotent; called whenever the transaction's events are applied.
+ * Schedules (or moves) the Agenda jobs of outgoing items' next notices: one job per item,
+ * written in one bulk upsert of the documents Agenda's own unique save would write.
  */
-export async function syncPendingReplies(state: TransactionState, defaultPeriod: number): Promise<void> {
-  const waiting = state.closedAt ? [] : state.outgoing.filter((o) => o.requiresReply && !o.reply);
-  const done = state.outgoing.filter((o) => !waiting.includes(o));
-  for (const o of done) {
-    const removed = await PendingReplyModel.deleteOne({ _id: o.number });
-    if (removed.deletedCount) await cancelNotice(o.number);
+async function scheduleNotices(items: Array<{ outgoingNumber: string; at: Date }>): Promise<void> {
+  if (!items.length) return;
+  await nativeDb()
+    .collection(JOBS_COLLECTION)
+    .bulkWrite(
+      items.map(({ outgoingNumber, at }) => ({
+        updateOne: {
+          filter: { name: JOB_FOLLOWUP, "data.outgoingNumber": outgoingNumber },
+          update: {
+            $set: { name: JOB_FOLLOWUP, data: { outgoingNumber }, type: "normal", priority: 0, nextRunAt: at, disabled: null, lastModifiedBy: null },
+            // A job running now keeps its lock: Agenda saves it when it ends.
+            $setOnInsert: { lockedAt: null, lastRunAt: null, lastFinishedAt: null, failedAt: null, failCount: null, failReason: null, repeatInterval: null, repeatAt: null, repeatTimezone: null },
+          },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
+}
+
+function scheduleNotice(outgoingNumber: string, at: Date): Promise<void> {
+  return scheduleNotices([{ outgoingNumber, at }]);
+}
+
+async function cancelNotices(outgoingNumbers: string[]): Promise<void> {
+  if (!outgoingNumbers.length) return;
+  await nativeDb().collection(JOBS_COLLECTION).deleteMany({ name: JOB_FOLLOWUP, "data.outgoingNumber": { $in: outgoingNumbers } });
+}
+
+/**
+ * Brings the pending-reply records of transactions in line with their state: items that
+ * wait for a reply get one (due date from the department's current policy), replied or
+ * closed ones lose it. Idempotent; called whenever transactions' events are applied, for a
+ * whole batch at once (a read, a write and the jobs' write, whatever the batch's size).
+ */
+export async function syncPendingReplies(states: TransactionState | TransactionState[], defaultPeriod: number): Promise<void> {
+  const withOutgoing = [states].flat().filter((s) => s.outgoing.length);
+  if (!withOutgoing.length) return;
+  const waiting = withOutgoing.flatMap((state) =>
+    (state.closedAt ? [] : state.outgoing.filter((o) => o.requiresReply && !o.reply)).map((o) => ({ state, o })),
+  );
+  const waitingNumbers = new Set(waiting.map((w) => w.o.number));
+  const done = withOutgoing.flatMap((s) => s.outgoing.map((o) => o.number)).filter((n) => !waitingNumbers.has(n));
+  if (done.length) {
+    const removed = await PendingReplyModel.deleteMany({ _id: { $in: done } });
+    if (removed.deletedCount) await cancelNotices(done);
   }
   if (!waiting.length) return;
-  const policy = await replyPolicy(state.departmentCode, defaultPeriod);
-  const holidays = policy.replyPeriodKind === "working" ? await holidayKeys() : [];
-  for (const o of waiting) {
+  const existing = new Map((await PendingReplyModel.find({ _id: { $in: [...waitingNumbers] } }).lean()).map((p) => [p._id, p]));
+  const ops: any[] = [];
+  const jobs: Array<{ outgoingNumber: string; at: Date }> = [];
+  const cancelled: string[] = [];
+  for (const { state, o } of waiting) {
+    const policy = await replyPolicy(state.departmentCode, defaultPeriod);
+    const holidays = policy.replyPeriodKind === "working" ? await holidayKeys() : [];
     const dueAt = dueDate(o.date, policy, holidays);
-    await PendingReplyModel.updateOne(
-      { _id: o.number },
-      {
-        $set: { transactionNumber: state.number, departmentCode: state.departmentCode, agencyCode: o.destination.agencyCode, outgoingDate: o.date, dueAt },
-        $setOnInsert: { stage: 0, nextAt: dueAt, createdAt: new Date() },
-      },
-      { upsert: true },
-    );
-    await retime(o.number, policy);
+    const prev = existing.get(o.number);
+    const stage = prev?.stage ?? 0;
+    const nextAt = noticeTime(dueAt, stage, policy);
+    const fields = { transactionNumber: state.number, departmentCode: state.departmentCode, agencyCode: o.destination.agencyCode, outgoingDate: o.date, dueAt };
+    const same = prev && prev.dueAt?.getTime() === dueAt.getTime() && prev.nextAt?.getTime() === nextAt?.getTime() &&
+      prev.departmentCode === state.departmentCode && prev.agencyCode === o.destination.agencyCode && prev.transactionNumber === state.number;
+    if (same) continue;
+    if (!prev) {
+      ops.push({ updateOne: { filter: { _id: o.number }, update: { $set: { ...fields, ...(nextAt ? { nextAt } : {}) }, $setOnInsert: { stage: 0, createdAt: new Date() } }, upsert: true } });
+    } else {
+      ops.push({ updateOne: { filter: { _id: o.number, stage }, update: nextAt ? { $set: { ...fields, nextAt } } : { $set: fields, $unset: { nextAt: 1 } } } });
+    }
+    if (nextAt) jobs.push({ outgoingNumber: o.number, at: nextAt });
+    else cancelled.push(o.number);
   }
+  if (ops.length) await PendingReplyModel.bulkWrite(ops, { ordered: false });
+  await scheduleNotices(jobs);
+  await cancelNotices(cancelled);
 }
 
 /** Recomputes an item's due date and next notice from the policy, and moves its job. */
@@ -130,7 +171,7 @@ async function retime(outgoingNumber: string, policy: ReplyPolicy, holidays?: st
   const nextAt = noticeTime(dueAt, p.stage, policy);
   await PendingReplyModel.updateOne({ _id: outgoingNumber, stage: p.stage }, nextAt ? { $set: { dueAt, nextAt } } : { $set: { dueAt }, $unset: { nextAt: 1 } });
   if (nextAt) await scheduleNotice(outgoingNumber, nextAt);
-  else await cancelNotice(outgoingNumber);
+  else await cancelNotices([outgoingNumber]);
 }
 
 /** A department's policy changed: re-time everything of it still pending. */
@@ -142,16 +183,25 @@ export async function retimeDepartment(departmentCode: string, defaultPeriod: nu
   return items.length;
 }
 
+/** What processNotice did, and when the item's next notice is due (none: the sequence is over). */
+export interface NoticeResult {
+  outcome: "sent" | "not-due" | "none";
+  nextAt?: Date;
+}
+
 /**
  * Sends the notice that is due for one outgoing item, if any, and moves on to the next.
  * After an outage only one notice goes out, and the sequence resumes at its next future slot.
+ * The item's job is moved to the next notice, unless `fromJob`: the running job itself is
+ * then re-timed by its caller (Agenda writes the running job's own document when it ends,
+ * over any change made meanwhile, and removes it when it has no next run).
  */
-export async function processNotice(outgoingNumber: string, defaultPeriod: number, now = new Date()): Promise<"sent" | "not-due" | "none"> {
+export async function processNotice(outgoingNumber: string, defaultPeriod: number, now = new Date(), opts: { fromJob?: boolean } = {}): Promise<NoticeResult> {
   const p = await PendingReplyModel.findById(outgoingNumber).lean();
-  if (!p || !p.nextAt) return "none";
+  if (!p || !p.nextAt) return { outcome: "none" };
   if (p.nextAt > now) {
-    await scheduleNotice(outgoingNumber, p.nextAt);
-    return "not-due";
+    if (!opts.fromJob) await scheduleNotice(outgoingNumber, p.nextAt);
+    return { outcome: "not-due", nextAt: p.nextAt };
   }
   const policy = await replyPolicy(p.departmentCode ?? undefined, defaultPeriod);
   const stage: number = p.stage;
@@ -170,8 +220,8 @@ export async function processNotice(outgoingNumber: string, defaultPeriod: numbe
     { _id: outgoingNumber, stage },
     nextAt ? { $set: { stage: next, nextAt, lastNoticeAt: now } } : { $set: { stage: next, lastNoticeAt: now }, $unset: { nextAt: 1 } },
   );
-  if (nextAt) await scheduleNotice(outgoingNumber, nextAt);
-  return "sent";
+  if (nextAt && !opts.fromJob) await scheduleNotice(outgoingNumber, nextAt);
+  return { outcome: "sent", ...(nextAt ? { nextAt } : {}) };
 }
 
 /**
@@ -181,6 +231,6 @@ export async function processNotice(outgoingNumber: string, defaultPeriod: numbe
 export async function sweepNotices(defaultPeriod: number, now = new Date()): Promise<{ due: number; sent: number }> {
   const due = await PendingReplyModel.find({ nextAt: { $lte: now } }, { _id: 1 }).lean();
   let sent = 0;
-  for (const p of due) if ((await processNotice(p._id, defaultPeriod, now)) === "sent") sent++;
+  for (const p of due) if ((await processNotice(p._id, defaultPeriod, now)).outcome === "sent") sent++;
   return { due: due.length, sent };
 }

@@ -16,20 +16,31 @@ let users = 0;
 
 export const JOBS_COLLECTION = "agendaJobs";
 
+/** How often the scheduler looks for due jobs: notices are day-granular, and jobs due before the next look are locked ahead and run on time. */
+const PROCESS_EVERY_MS = 10_000;
+
+/** Agenda's settings that come from the configuration (the first use creates it with them). */
+export interface JobOptions {
+  lockLifetimeMs?: number;
+}
+
 /** The process's Agenda (created on first use, after the database is connected). */
-export async function getAgenda(): Promise<Agenda> {
+export async function getAgenda(opts: JobOptions = {}): Promise<Agenda> {
   if (!agenda) {
+    const db = nativeDb();
     agenda = new Agenda({
-      backend: new MongoBackend({ mongo: nativeDb() as any, collection: JOBS_COLLECTION }),
+      backend: new MongoBackend({ mongo: db as any, collection: JOBS_COLLECTION }),
       name: `taqib-${process.pid}`,
-      processEvery: 500,
-      defaultLockLifetime: 60_000,
+      processEvery: PROCESS_EVERY_MS,
+      defaultLockLifetime: opts.lockLifetimeMs ?? 60_000,
       defaultConcurrency: 10,
       defaultLockLimit: 10,
       maxConcurrency: 50,
     });
     agenda.on("error", (err: Error) => errorLog?.(`agenda: ${err.message}`));
     await agenda.ready;
+    // The follow-up jobs are found by their item (re-timed, cancelled): Agenda's own index does not serve that.
+    await db.collection(JOBS_COLLECTION).createIndex({ name: 1, "data.outgoingNumber": 1 }, { name: "followupItemIndex" });
   }
   return agenda;
 }

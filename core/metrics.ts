@@ -3,15 +3,16 @@
 // database (queue depth, oldest queued SMS, SMS by status, overdue count) are read every
 // few seconds by the gateway.
 import type { ServiceBroker } from "moleculer";
-import { MESSAGE_STATUSES, MessageModel } from "./models.ts";
+import { MESSAGE_STATUSES, MessageModel, SmsQueueModel } from "./models.ts";
 import { PendingReplyModel } from "./followup.ts";
+import { databaseCommands } from "./db.ts";
 
 /** Every Taqib metric: name -> type, labels, help. */
 export const METRICS = {
   "taqib.events.ingested": { type: "counter", labelNames: ["type", "outcome"], description: "Events received on the events API, by type and outcome (accepted, duplicate)" },
   "taqib.events.applied": { type: "counter", labelNames: ["type"], description: "Events applied to the transaction model, by type" },
   "taqib.sms.status": { type: "gauge", labelNames: ["status"], description: "SMS in the message log, by status" },
-  "taqib.sms.queue.depth": { type: "gauge", labelNames: [], description: "SMS queued (waiting to be sent or retried)" },
+  "taqib.sms.queue.depth": { type: "gauge", labelNames: [], description: "SMS in the queue: waiting to be sent or retried, or in a worker's hands" },
   "taqib.sms.queue.oldest_age_seconds": { type: "gauge", labelNames: [], description: "Age of the oldest queued SMS, in seconds" },
   "taqib.sms.submitted": { type: "counter", labelNames: ["encoding"], description: "SMS submitted to the SMSC (all parts accepted)" },
   "taqib.sms.submit_errors": { type: "counter", labelNames: ["code"], description: "Submit errors by SMPP or local code" },
@@ -22,6 +23,7 @@ export const METRICS = {
   "taqib.dispatcher.inflight": { type: "gauge", labelNames: [], description: "SMS handed to workers and not yet answered (on the active dispatcher)" },
   "taqib.followup.overdue": { type: "gauge", labelNames: [], description: "Outgoing transactions past their reply due date with no reply" },
   "taqib.followup.pending": { type: "gauge", labelNames: [], description: "Outgoing transactions waiting for a reply" },
+  "taqib.db.commands": { type: "counter", labelNames: ["command"], description: "Database round-trips of this process, by command" },
   "taqib.inquiries": { type: "counter", labelNames: ["channel"], description: "Inquiry requests, by channel" },
 } as const;
 
@@ -34,18 +36,44 @@ export function registerMetrics(broker: ServiceBroker): void {
   }
 }
 
-/** Reads the figures kept in the database into their gauges. */
+/** The count of the whole message log by status is a scan of the log: read at most this often. */
+const STATUS_COUNT_EVERY_MS = 5 * 60_000;
+let statusCounts: { at: number; running?: Promise<void> } = { at: 0 };
+
+/**
+ * Reads the figures kept in the database into their gauges: the queue's from the queue (a
+ * small collection), the log's by status at most every few minutes, in the background.
+ */
 export async function collectDatabaseGauges(broker: ServiceBroker): Promise<void> {
   const m = broker.metrics;
-  const counts = await MessageModel.aggregate<{ _id: string; n: number }>([{ $group: { _id: "$status", n: { $sum: 1 } } }]);
-  for (const status of MESSAGE_STATUSES) m.set("taqib.sms.status", counts.find((c) => c._id === status)?.n ?? 0, { status });
-  m.set("taqib.sms.queue.depth", counts.find((c) => c._id === "queued")?.n ?? 0);
-  const oldest = await MessageModel.findOne({ status: "queued" }, { createdAt: 1 }).sort({ createdAt: 1 }).lean();
-  m.set("taqib.sms.queue.oldest_age_seconds", oldest ? Math.round((Date.now() - oldest.createdAt.getTime()) / 1000) : 0);
+  for (const [command, n] of databaseCommands) m.set("taqib.db.commands", n, { command });
+  const [depth, oldest] = await Promise.all([
+    SmsQueueModel.estimatedDocumentCount(),
+    SmsQueueModel.findOne({}, { queuedAt: 1 }).sort({ queuedAt: 1 }).lean(),
+  ]);
+  m.set("taqib.sms.queue.depth", depth);
+  const queuedAt = (oldest as { queuedAt?: Date } | null)?.queuedAt;
+  m.set("taqib.sms.queue.oldest_age_seconds", queuedAt ? Math.round((Date.now() - queuedAt.getTime()) / 1000) : 0);
+  if (Date.now() - statusCounts.at > STATUS_COUNT_EVERY_MS && !statusCounts.running) {
+    const running = MessageModel.aggregate<{ _id: string; n: number }>([{ $group: { _id: "$status", n: { $sum: 1 } } }])
+      .then((counts) => {
+        for (const status of MESSAGE_STATUSES) m.set("taqib.sms.status", counts.find((c) => c._id === status)?.n ?? 0, { status });
+        statusCounts = { at: Date.now() };
+      })
+      .finally(() => (statusCounts.running = undefined));
+    statusCounts.running = running;
+    // The first scrape waits for it; later ones show the last figures while it runs.
+    if (!statusCounts.at) await running;
+  }
   const now = new Date();
   const [pending, overdue] = await Promise.all([PendingReplyModel.countDocuments({}), PendingReplyModel.countDocuments({ dueAt: { $lte: now } })]);
   m.set("taqib.followup.pending", pending);
   m.set("taqib.followup.overdue", overdue);
+}
+
+/** Forgets the last count by status (tests that look at the figures right after sending). */
+export function refreshStatusCounts(): void {
+  statusCounts = { at: 0 };
 }
 
 /** The Prometheus text of this node's registry (the reporter configured in moleculer.config.ts). */

@@ -26,7 +26,6 @@ const eventSchema = new Schema(
   },
   { versionKey: false, minimize: false },
 );
-eventSchema.index({ applied: 1, receivedAt: 1 });
 
 const outgoingSchema = new Schema(
   {
@@ -172,10 +171,60 @@ const messageSchema = new Schema(
   },
   { versionKey: false, minimize: false },
 );
-messageSchema.index({ smscIds: 1 });
-// The dispatcher's query: queued messages whose time has come.
-messageSchema.index({ status: 1, nextAttemptAt: 1 });
-messageSchema.index({ status: 1, updatedAt: 1 });
+messageSchema.index({ status: 1, createdAt: 1 });
+
+/**
+ * The SMS queue: one small document per message that is queued or being sent, removed when
+ * its submit is recorded or it fails for good. The dispatcher reads only this collection, so
+ * its cost follows the backlog, not the history. `dueAt` is when the message is next handed
+ * out: its first or next attempt, or, while a worker holds it, the moment that worker counts
+ * as dead (a visibility timeout) and the message is handed out again.
+ */
+const smsQueueSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    dueAt: { type: Date, required: true },
+    /** The last attempt claimed (a `send:<id>:<attempt>` claim). */
+    attempts: { type: Number, default: 0 },
+    queuedAt: Date,
+  },
+  { versionKey: false },
+);
+smsQueueSchema.index({ dueAt: 1 });
+smsQueueSchema.index({ queuedAt: 1 });
+
+/**
+ * One document per SMSC message id (each part of each SMS), written at submit: the receipt for
+ * a part finds its message here by _id, and keeps its own status here until the message settles.
+ * A receipt that beats the record creates the document; the record completes it.
+ */
+const smsPartSchema = new Schema(
+  {
+    /** The SMSC's id of the part, in canonical form (see canonicalPartId). */
+    _id: { type: String, required: true },
+    messageId: String,
+    /** Every part of the same message (canonical ids), to settle it when all are final. */
+    siblings: { type: [String], default: undefined },
+    submittedAt: Date,
+    status: String,
+    final: Boolean,
+    stat: String,
+    err: String,
+    doneAt: Date,
+    receivedAt: Date,
+  },
+  { versionKey: false },
+);
+
+/** An event stored but not yet applied: the outbox the apply sweep reads after a crash. */
+const pendingEventSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    transactionNumber: { type: String, required: true },
+    receivedAt: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
 
 export const EventModel = mongoose.model("Event", eventSchema, "events");
 export const TransactionModel = mongoose.model("Transaction", transactionSchema, "transactions");
@@ -183,6 +232,9 @@ export const DepartmentModel = mongoose.model("Department", departmentSchema, "d
 export const EmployeeModel = mongoose.model("Employee", employeeSchema, "employees");
 export const AgencyModel = mongoose.model("Agency", agencySchema, "agencies");
 export const MessageModel = mongoose.model("Message", messageSchema, "messages");
+export const SmsQueueModel = mongoose.model("SmsQueue", smsQueueSchema, "sms_queue");
+export const SmsPartModel = mongoose.model("SmsPart", smsPartSchema, "sms_parts");
+export const PendingEventModel = mongoose.model("PendingEvent", pendingEventSchema, "events_pending");
 
 export type EventDoc = InferSchemaType<typeof eventSchema>;
 export type TransactionDoc = InferSchemaType<typeof transactionSchema>;
@@ -190,6 +242,7 @@ export type DepartmentDoc = InferSchemaType<typeof departmentSchema>;
 export type EmployeeDoc = InferSchemaType<typeof employeeSchema>;
 export type AgencyDoc = InferSchemaType<typeof agencySchema>;
 export type MessageDoc = InferSchemaType<typeof messageSchema>;
+export type SmsPartDoc = InferSchemaType<typeof smsPartSchema>;
 
 /**
  * Creates every index the product's lookups use (idempotent): those of every model the

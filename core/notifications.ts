@@ -1,7 +1,8 @@
 // Which SMS an applied event causes, and their creation as queued messages. Message ids
 // are derived from the event, so applying an event again never creates a second SMS.
+import type { ServiceBroker } from "moleculer";
 import type { LifecycleEvent, TransactionState } from "./lifecycle.ts";
-import { MessageModel } from "./models.ts";
+import { MessageModel, SmsQueueModel } from "./models.ts";
 import { onlyDuplicateKeys } from "./db.ts";
 
 /** Who a message goes to, resolved when it is rendered. */
@@ -50,18 +51,55 @@ export function plannedMessages(event: LifecycleEvent, state?: TransactionState)
   return [{ _id: `${event.id}:${n.template}:${n.role}`, transactionNumber: event.transactionNumber, eventId: event.id, template: n.template, role: n.role, vars }];
 }
 
+const queuedListeners = new Set<() => void>();
+
 /**
- * Queues the messages (those not there yet); the dispatcher picks them up. Idempotent.
+ * Queues the messages (those not there yet) in the log and in the SMS queue, two inserts for
+ * any number of messages; the dispatcher is told (see forwardQueuedToBroker). Idempotent.
  */
 export async function enqueueMessages(messages: PlannedMessage[]): Promise<void> {
   if (!messages.length) return;
   const now = new Date();
-  // Plain inserts: an id that exists already is left exactly as it is (an upsert would
-  // rewrite it on servers that update by read-modify-write).
-  await MessageModel.insertMany(
-    messages.map((m) => ({ ...m, status: "queued", nextAttemptAt: now, statusHistory: [{ status: "queued", at: now }], attempts: 0, smscIds: [], createdAt: now, updatedAt: now })),
-    { ordered: false },
-  ).catch((err) => {
+  const ignoreDuplicates = (err: unknown) => {
     if (!onlyDuplicateKeys(err)) throw err;
-  });
+  };
+  // Plain inserts: an id that exists already is left exactly as it is (an upsert would
+  // rewrite it on servers that update by read-modify-write). The log first: a queue entry
+  // whose message is missing would be handed out for nothing.
+  await MessageModel.collection
+    .insertMany(
+      messages.map((m) => ({ ...stripUndefined(m), status: "queued", nextAttemptAt: now, statusHistory: [{ status: "queued", at: now }], attempts: 0, createdAt: now, updatedAt: now })) as any[],
+      { ordered: false },
+    )
+    .catch(ignoreDuplicates);
+  // A message queued again by a repeated apply keeps its queue entry if it has one; one
+  // already sent gets a new entry, which the dispatcher drops when it sees the message's status.
+  await SmsQueueModel.collection.insertMany(messages.map((m) => ({ _id: m._id, dueAt: now, attempts: 0, queuedAt: now })) as any[], { ordered: false }).catch(ignoreDuplicates);
+  for (const l of queuedListeners) l();
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+const forwarding = new WeakSet<ServiceBroker>();
+
+/**
+ * Broadcasts `sms.queued` (to the dispatcher, on whichever node it runs) whenever this
+ * process queues messages; once per broker, and at most once per turn of the event loop.
+ */
+export function forwardQueuedToBroker(broker: ServiceBroker): void {
+  if (forwarding.has(broker)) return;
+  forwarding.add(broker);
+  let scheduled = false;
+  const listener = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      void broker.broadcast("sms.queued").catch(() => undefined);
+    });
+  };
+  queuedListeners.add(listener);
+  broker.localBus.once("$broker.stopped", () => queuedListeners.delete(listener));
 }

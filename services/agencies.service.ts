@@ -5,6 +5,7 @@ import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import type { Config } from "../core/config.ts";
 import { databaseMixin } from "../core/mixins.ts";
 import { AgencyModel, TransactionModel } from "../core/models.ts";
+import { PendingReplyModel } from "../core/followup.ts";
 import { clientError } from "../core/errors.ts";
 import { CODE } from "../core/directory-contract.ts";
 import { normalizeTransactionNumber } from "../core/normalize.ts";
@@ -108,7 +109,12 @@ export default function agenciesService(_config: Config): ServiceSchema {
             if (body.summary !== undefined && (typeof body.summary !== "string" || body.summary.length > 1000)) fields.push({ field: "summary", message: "must be a string of at most 1000 characters" });
             if (fields.length) throw clientError(400, "INVALID_BODY", `${fields.length} invalid field(s)`, { details: fields });
 
-            const tx = await TransactionModel.findOne({ "outgoing.number": outgoingNumber }, { number: 1, outgoing: 1 }).lean();
+            // An item waiting for a reply is found by its pending record's _id (indexed on every
+            // server); only an item that waits for none needs the search by outgoing number.
+            const pending = await PendingReplyModel.findById(outgoingNumber, { transactionNumber: 1 }).lean();
+            const tx = pending
+              ? await TransactionModel.findById(pending.transactionNumber, { number: 1, outgoing: 1 }).lean()
+              : await TransactionModel.findOne({ "outgoing.number": outgoingNumber }, { number: 1, outgoing: 1 }).lean();
             const item = tx?.outgoing.find((o) => o.number === outgoingNumber);
             if (!tx || !item) throw clientError(404, "OUTGOING_NOT_FOUND", `No outgoing transaction ${outgoingNumber}`);
             if (item.destination?.agencyCode !== code) throw clientError(403, "OUTGOING_OF_ANOTHER_AGENCY", `Outgoing ${outgoingNumber} was not sent to agency ${code}`);
@@ -124,7 +130,7 @@ export default function agenciesService(_config: Config): ServiceSchema {
             const stored = await storeEvents([event], `agency:${code}`);
             if (stored.conflicts.length) throw clientError(409, "WEBHOOK_ID_CONFLICT", "This webhook-id was already used for a different reply");
             const outcome = stored.outcomes[0]!;
-            if (outcome === "accepted") await ctx.call("events.apply", { number: tx.number }).catch(() => undefined);
+            if (outcome === "accepted") await ctx.call("events.apply").catch(() => undefined);
             meta.$statusCode = 200;
             await record(200, outcome === "accepted" ? "accepted" : "duplicate", { webhookId, outgoingNumber });
             return { outcome: outcome === "accepted" ? "accepted" : "duplicate", transactionNumber: tx.number, outgoingNumber };

@@ -5,6 +5,7 @@ import { CODE, validateAgency, validateDepartment, validateEmployee } from "../c
 import { clientError } from "../core/errors.ts";
 import { normalizeTransactionNumber, maskMobile } from "../core/normalize.ts";
 import { configOf } from "../core/broker.ts";
+import { announceDirectoryChange } from "../core/directory-events.ts";
 
 /** A path or query parameter (the gateway passes { params, query, body }). */
 function param(ctx: Context<any>, name: string): unknown {
@@ -63,6 +64,7 @@ const DirectoryService: ServiceSchema = {
         // A changed reply period applies to what is still pending.
         const changed = !before || before.replyPeriodDays !== value.replyPeriodDays || before.replyPeriodKind !== value.replyPeriodKind ||
           before.reminderEveryDays !== value.reminderEveryDays || before.maxReminders !== value.maxReminders;
+        await announceDirectoryChange(this.broker, { kind: "department", id: c });
         if (changed) this.broker.emit("department.changed", { code: c });
         created(ctx, before, `/api/v1/departments/${c}`);
         return { code: c, ...withoutId(doc) };
@@ -83,6 +85,7 @@ const DirectoryService: ServiceSchema = {
         if (!value) throw invalid(errors);
         const before = await EmployeeModel.exists({ _id: id });
         const doc = await EmployeeModel.findOneAndReplace({ _id: id }, { _id: id, ...value, updatedAt: new Date() }, { upsert: true, returnDocument: "after" }).lean();
+        await announceDirectoryChange(this.broker, { kind: "employee", id });
         created(ctx, before, `/api/v1/employees/${id}`);
         return { id, ...withoutId(doc) };
       },
@@ -103,6 +106,7 @@ const DirectoryService: ServiceSchema = {
         const before = await AgencyModel.exists({ _id: c });
         // Secrets are managed on their own endpoint and survive a PUT of the names.
         const doc = await AgencyModel.findOneAndUpdate({ _id: c }, { $set: { name: value.name, updatedAt: new Date() } }, { upsert: true, returnDocument: "after" }).lean();
+        await announceDirectoryChange(this.broker, { kind: "agency", id: c });
         created(ctx, before, `/api/v1/agencies/${c}`);
         return omitSecrets(doc);
       },
@@ -121,7 +125,7 @@ const DirectoryService: ServiceSchema = {
         if (!number) throw clientError(400, "INVALID_TRANSACTION_NUMBER", "A transaction number is 1 to 20 digits");
         const doc = await TransactionModel.findById(number).lean();
         if (!doc) throw notFound("transaction", number);
-        const { _id, ...rest } = doc;
+        const { _id, applyToken, ...rest } = doc as typeof doc & { applyToken?: string };
         return rest;
       },
     },

@@ -1,16 +1,19 @@
 import type { Context, ServiceSchema } from "moleculer";
 import { databaseMixin, periodic } from "../core/mixins.ts";
 import { validateEvent, type FieldError, type IncomingEvent } from "../core/event-contract.ts";
-import { storeEvents, loadEvents, saveProjection, markApplied, pendingTransactionNumbers, countEvents, type StoreOutcome } from "../core/ingest.ts";
-import { serialized } from "../core/exclusive.ts";
+import { storeEventRequests, type StoreOutcome, type StoreRequest, type StoreResult } from "../core/ingest.ts";
+import { Applier } from "../core/apply.ts";
+import { Batcher } from "../core/batcher.ts";
 import { registerMetrics } from "../core/metrics.ts";
-import { project } from "../core/lifecycle.ts";
-import { enqueueMessages, plannedMessages } from "../core/notifications.ts";
 import { clientError } from "../core/errors.ts";
-import { syncPendingReplies } from "../core/followup.ts";
 import { configOf } from "../core/broker.ts";
+import { forwardQueuedToBroker } from "../core/notifications.ts";
+import { directoryCacheMixin } from "../core/directory-events.ts";
 
 export const MAX_BATCH = 1000;
+
+/** Unapplied events younger than this are left to the process that stored them. */
+const SWEEP_AGE_MS = 30_000;
 
 /** The answer: 202 when anything new was stored, 200 when all were duplicates. */
 export type IngestResult =
@@ -19,15 +22,17 @@ export type IngestResult =
 
 /**
  * The correspondence system's events: validated, stored durably before the answer, then
- * applied (projection, notifications) in occurredAt order. Unapplied events, from a crash
- * or a failure, are picked up by a periodic sweep.
+ * applied (projection, notifications) in occurredAt order. Concurrent requests are stored
+ * together and stored events applied in batches; unapplied events, from a crash or a
+ * failure, are picked up from the outbox by a periodic sweep.
  */
 const EventsService: ServiceSchema = {
   name: "events",
   mixins: [
     databaseMixin(),
+    directoryCacheMixin(),
     periodic("apply sweep", (svc) => configOf(svc.broker).sweepIntervalMs, async (svc) => {
-      await svc.applyAll(await pendingTransactionNumbers(200, 2000));
+      await (svc.applier as Applier).sweep(SWEEP_AGE_MS);
     }),
   ],
   actions: {
@@ -54,14 +59,14 @@ const EventsService: ServiceSchema = {
         });
         if (errors.length) throw clientError(400, "INVALID_EVENT", `${errors.length} invalid field(s)`, { details: errors });
 
-        const stored = await storeEvents(events, ctx.params.source ?? "correspondence");
+        const stored: StoreResult = await this.store.add({ events, source: ctx.params.source ?? "correspondence" });
         if (stored.conflicts.length) {
           throw clientError(409, "EVENT_ID_CONFLICT", "An event id was already used for different content; nothing in this request was stored", {
             details: stored.conflicts.map((id) => ({ id })),
           });
         }
-        // Applied after the answer, a few at a time (a batch of 1,000 must not swamp the database).
-        void this.applyAll(stored.transactionNumbers);
+        // Applied after the answer, with whatever else is waiting.
+        (this.applier as Applier).apply(stored.toApply).catch((err: unknown) => this.logger.warn(`apply of ${stored.toApply.length} event(s) deferred to the sweep:`, err));
         const results = events.map((e, i) => ({ id: e.id, outcome: stored.outcomes[i]! }));
         events.forEach((e, i) => this.broker.metrics.increment("taqib.events.ingested", { type: e.type, outcome: stored.outcomes[i] }));
         const accepted = results.filter((r) => r.outcome === "accepted").length;
@@ -71,50 +76,29 @@ const EventsService: ServiceSchema = {
       },
     },
 
-    /** Applies a transaction's pending events now (used by tests and after imports). */
+    /** Applies what the outbox holds now (used by tests and after imports): `{ applied }`. */
     apply: {
-      params: { number: "string" },
-      async handler(ctx: Context<{ number: string }>) {
-        await this.applyTransaction(ctx.params.number);
-        return { ok: true };
+      async handler() {
+        return { applied: await (this.applier as Applier).sweep(0) };
       },
-    },
-  },
-  methods: {
-    async applyAll(numbers: string[]): Promise<void> {
-      const queue = [...numbers];
-      const worker = async () => {
-        for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
-          await this.applyTransaction(n).catch((err: unknown) => this.logger.warn(`apply of ${n} deferred to the sweep:`, err));
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(4, queue.length) }, worker));
-    },
-    async applyTransaction(number: string): Promise<void> {
-      // One apply per transaction at a time in this process; across processes, a projection
-      // written from fewer events than exist is redone (see saveProjection).
-      await serialized(`transaction:${number}`, async () => {
-        for (let round = 0; round < 5; round++) {
-          const events = await loadEvents(number);
-          const pending = events.filter((e) => !e.applied);
-          const state = project(number, events);
-          await saveProjection(state);
-          if (pending.length) {
-            const messages = pending.flatMap((e) => plannedMessages(e, state));
-            await enqueueMessages(messages);
-            if (messages.length) this.broker.broadcast("sms.queued");
-            await syncPendingReplies(state, configOf(this.broker).defaultReplyPeriodDays);
-            await markApplied(pending.map((e) => e.id));
-            this.broker.emit("transaction.updated", { number, status: state.status });
-            for (const e of pending) this.broker.metrics.increment("taqib.events.applied", { type: e.type });
-          }
-          if ((await countEvents(number)) <= state.eventCount) return;
-        }
-      });
     },
   },
   created() {
     registerMetrics(this.broker);
+    // Concurrent requests share one read and one insert.
+    this.store = new Batcher<StoreRequest, StoreResult>((requests) => storeEventRequests(requests), { maxBatch: 64 });
+    this.applier = new Applier({
+      defaultReplyPeriodDays: configOf(this.broker).defaultReplyPeriodDays,
+      onApplied: (applied) => {
+        for (const a of applied) {
+          this.broker.emit("transaction.updated", { number: a.state.number, status: a.state.status });
+          for (const e of a.events) this.broker.metrics.increment("taqib.events.applied", { type: e.type });
+        }
+      },
+    });
+  },
+  started() {
+    forwardQueuedToBroker(this.broker);
   },
 };
 

@@ -2,9 +2,12 @@ import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../core/config.ts";
 import { databaseMixin } from "../core/mixins.ts";
 import { getAgenda, startProcessing, stopProcessing } from "../core/jobs.ts";
-import { HolidayModel, JOB_FOLLOWUP, JOB_FOLLOWUP_SWEEP, PendingReplyModel, processNotice, retimeDepartment, sweepNotices } from "../core/followup.ts";
+import { HolidayModel, JOB_FOLLOWUP, type NoticeResult, JOB_FOLLOWUP_SWEEP, PendingReplyModel, processNotice, retimeDepartment, sweepNotices } from "../core/followup.ts";
 import { DepartmentModel } from "../core/models.ts";
 import { clientError } from "../core/errors.ts";
+import { directory } from "../core/directory-cache.ts";
+import { announceDirectoryChange, directoryCacheMixin } from "../core/directory-events.ts";
+import { forwardQueuedToBroker } from "../core/notifications.ts";
 
 const DATE_KEY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -17,9 +20,10 @@ export default function followupService(config: Config): ServiceSchema {
   const period = config.defaultReplyPeriodDays;
   return {
     name: "followup",
-    mixins: [databaseMixin()],
+    mixins: [databaseMixin(), directoryCacheMixin()],
     events: {
       async "department.changed"(ctx: Context<{ code: string }>) {
+        directory.invalidate({ kind: "department", id: ctx.params.code });
         const n = await retimeDepartment(ctx.params.code, period);
         this.logger.info(`department ${ctx.params.code}: ${n} pending item(s) re-timed`);
       },
@@ -27,9 +31,9 @@ export default function followupService(config: Config): ServiceSchema {
     actions: {
       /** Sends the notice due for one outgoing item (called by the scheduler's job). */
       notice: {
-        params: { outgoingNumber: "string" },
-        async handler(ctx: Context<{ outgoingNumber: string }>) {
-          return { outcome: await processNotice(ctx.params.outgoingNumber, period) };
+        params: { outgoingNumber: "string", fromJob: { type: "boolean", optional: true } },
+        async handler(ctx: Context<{ outgoingNumber: string; fromJob?: boolean }>) {
+          return processNotice(ctx.params.outgoingNumber, period, new Date(), { fromJob: ctx.params.fromJob });
         },
       },
       /** Runs the safety sweep now: `{ due, sent }`. */
@@ -65,6 +69,7 @@ export default function followupService(config: Config): ServiceSchema {
             throw clientError(400, "INVALID_BODY", "name must be a string of at most 200 characters", { details: [{ field: "name", message: "must be a string" }] });
           }
           await HolidayModel.updateOne({ _id: date }, { $set: { name: name ?? "" } }, { upsert: true });
+          await announceDirectoryChange(this.broker, { kind: "holiday" });
           await this.retimeWorkingDepartments();
           return { date, name: name ?? "" };
         },
@@ -74,6 +79,7 @@ export default function followupService(config: Config): ServiceSchema {
           const date = ctx.params.params?.date;
           const r = await HolidayModel.deleteOne({ _id: date });
           if (!r.deletedCount) throw clientError(404, "HOLIDAY_NOT_FOUND", `No holiday on ${date}`);
+          await announceDirectoryChange(this.broker, { kind: "holiday" });
           await this.retimeWorkingDepartments();
           return { date, deleted: true };
         },
@@ -85,9 +91,13 @@ export default function followupService(config: Config): ServiceSchema {
       },
     },
     async started() {
-      const agenda = await getAgenda();
+      forwardQueuedToBroker(this.broker);
+      const agenda = await getAgenda({ lockLifetimeMs: config.jobLockLifetimeMs });
       agenda.define(JOB_FOLLOWUP, async (job) => {
-        await this.broker.call("followup.notice", job.attrs.data as { outgoingNumber: string });
+        const { outgoingNumber } = job.attrs.data as { outgoingNumber: string };
+        const r = await this.broker.call<NoticeResult, { outgoingNumber: string; fromJob: boolean }>("followup.notice", { outgoingNumber, fromJob: true });
+        // The job is the item's: it moves to the next notice, and is removed only when there is none.
+        job.attrs.nextRunAt = r.nextAt ? new Date(r.nextAt) : null;
       }, { removeOnComplete: true, concurrency: 5, lockLimit: 5 });
       agenda.define(JOB_FOLLOWUP_SWEEP, async () => {
         const r = await sweepNotices(period);

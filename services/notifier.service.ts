@@ -2,32 +2,41 @@ import path from "node:path";
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../core/config.ts";
 import { databaseMixin } from "../core/mixins.ts";
-import { sendMessage, type SendDeps, type SendOutcome, type SubmitResult } from "../core/sms-pipeline.ts";
+import { claimDueMessages, submitMessages, type PrepareDeps, type ReadyMessage, type SendOutcome, type SubmitResult } from "../core/sms-pipeline.ts";
 import { createTemplateEngine } from "../core/templates.ts";
 import { analyseSms } from "../core/sms/encoding.ts";
 import { Dispatcher } from "../core/dispatcher.ts";
 import { registerMetrics } from "../core/metrics.ts";
+import { directoryCacheMixin } from "../core/directory-events.ts";
+
+/** Messages per share handed to one worker. */
+const SHARE = 50;
 
 /**
- * The SMS workers: every notifier node renders and sends the messages handed to it, and
- * one of them at a time (by lease) also dispatches the due messages of the log to all.
+ * The SMS workers: every notifier node submits the shares of messages handed to it, and one
+ * of them at a time (by lease) also dispatches: it claims the due messages of the queue in
+ * batches, renders them and hands them out.
  */
 export default function notifierService(config: Config): ServiceSchema {
+  // Enough in flight to keep every bind's window full, and about two seconds of the rate.
+  const window = Math.max(config.smppWindow * config.smppBinds * 2, Math.min(1000, Math.ceil(config.smppRatePerSecond)), SHARE);
   return {
     name: "notifier",
-    mixins: [databaseMixin()],
+    mixins: [databaseMixin(), directoryCacheMixin()],
     events: {
-      // New messages were queued: no need to wait for the next poll.
+      // New messages were queued: no need to wait.
       "sms.queued"() {
         (this.dispatcher as Dispatcher | undefined)?.wake();
       },
     },
     actions: {
-      /** Sends one queued message; `{ outcome }`. */
+      /** Submits a share of prepared messages; `{ outcomes }`, one per message. */
       send: {
-        params: { messageId: "string" },
-        async handler(ctx: Context<{ messageId: string }>): Promise<{ outcome: SendOutcome }> {
-          return { outcome: await sendMessage(ctx.params.messageId, this.deps as SendDeps) };
+        params: { items: { type: "array", items: { type: "object", props: { messageId: "string", attempt: "number", to: "string", text: "string" } } } },
+        async handler(ctx: Context<{ items: ReadyMessage[] }>): Promise<{ outcomes: SendOutcome[] }> {
+          const submit = (req: { messageId: string; to: string; text: string }) =>
+            this.broker.call<SubmitResult, typeof req>("smpp.submit", req, { timeout: config.smppResponseTimeoutMs * 3 });
+          return { outcomes: await submitMessages(ctx.params.items, submit) };
         },
       },
     },
@@ -36,22 +45,13 @@ export default function notifierService(config: Config): ServiceSchema {
     },
     async started() {
       const templates = createTemplateEngine({ dir: path.join(config.templatesDir, "sms") });
-      const deps: SendDeps = {
-        render: templates,
-        analyse: analyseSms,
-        maxParts: config.smsMaxParts,
-        staleSendingMs: config.staleSendingMs,
-        submit: (req) => this.broker.call<SubmitResult, typeof req>("smpp.submit", req, { timeout: config.smppResponseTimeoutMs * 3 }),
-        log: this.logger,
-      };
-      this.deps = deps;
+      const deps: PrepareDeps = { render: templates, analyse: analyseSms, maxParts: config.smsMaxParts, staleSendingMs: config.staleSendingMs };
       const dispatcher = new Dispatcher({
-        send: async (messageId) =>
-          (await this.broker.call<{ outcome: SendOutcome }, { messageId: string }>("notifier.send", { messageId }, { timeout: config.smppResponseTimeoutMs * 4 }))
-            .outcome,
-        window: config.smppWindow * config.smppBinds * 2,
-        pollMs: 250,
-        staleSendingMs: config.staleSendingMs,
+        claim: (limit, inFlight) => claimDueMessages(limit, deps, { inFlight }),
+        send: async (items) =>
+          (await this.broker.call<{ outcomes: SendOutcome[] }, { items: ReadyMessage[] }>("notifier.send", { items }, { timeout: config.smppResponseTimeoutMs * 4 })).outcomes,
+        window,
+        share: SHARE,
         leaseMs: config.schedulerLeaseMs,
         log: this.logger,
       });

@@ -18,7 +18,7 @@ export default function smppService(config: Config): ServiceSchema {
     mixins: [
       databaseMixin(),
       // Receipts that came before their submit was recorded, whose message a crash left unsettled.
-      periodic("pending receipts", () => config.sweepIntervalMs, async (svc) => void (await settlePendingReceipts(200, (s) => svc.observeSettled(s)))),
+      periodic("pending receipts", () => config.sweepIntervalMs, async (svc) => void (await settlePendingReceipts(500, (s) => svc.observeSettled(s)))),
     ],
     actions: {
       /**

@@ -1,0 +1,86 @@
+// Applying stored events: re-derive their transactions, queue the SMS they cause, bring the
+// follow-up records in line, mark them applied. The heart of the product, in batches: the
+// events stored while a batch is being applied make up the next one.
+import { Batcher } from "./batcher.ts";
+import { markApplied, pendingEvents, projectTransactions, type AppliedTransaction } from "./ingest.ts";
+import type { LifecycleEvent } from "./lifecycle.ts";
+import { enqueueMessages, plannedMessages } from "./notifications.ts";
+import { syncPendingReplies } from "./followup.ts";
+
+export interface ApplierOptions {
+  defaultReplyPeriodDays: number;
+  /** Called after each batch (metrics, `transaction.updated`). */
+  onApplied?: (applied: AppliedTransaction[]) => void;
+  /** Events per batch at most. */
+  maxBatch?: number;
+}
+
+/**
+ * Applies one batch of events: a read and a write of their projections, two inserts for
+ * their SMS, the follow-up records of those with outgoing items, and the applied marks.
+ * Safe to repeat: message ids come from the events, projections skip what they hold.
+ *
+ * @example
+ *   await applyEvents(events, { defaultReplyPeriodDays: 10 });
+ */
+export async function applyEvents(events: LifecycleEvent[], opts: ApplierOptions): Promise<AppliedTransaction[]> {
+  if (!events.length) return [];
+  const applied = await projectTransactions(events);
+  await enqueueMessages(applied.flatMap((a) => a.events.flatMap((e) => plannedMessages(e, a.state))));
+  await syncPendingReplies(applied.map((a) => a.state), opts.defaultReplyPeriodDays);
+  await markApplied(applied.flatMap((a) => a.events.map((e) => e.id)));
+  opts.onApplied?.(applied);
+  return applied;
+}
+
+/**
+ * The process's applier: events handed to it are applied in batches, one batch at a time;
+ * those it holds are skipped by the sweep, so a slow batch is never applied twice here.
+ *
+ * @example
+ *   const applier = new Applier({ defaultReplyPeriodDays: 10 });
+ *   await applier.apply(stored.toApply);
+ *   await applier.sweep(); // what a crash or a failure left unapplied
+ */
+export class Applier {
+  private readonly held = new Set<string>();
+  private readonly batcher: Batcher<LifecycleEvent, void>;
+
+  constructor(private readonly opts: ApplierOptions) {
+    this.batcher = new Batcher(
+      async (events) => {
+        // The same event twice in one batch (handed over by a request and by the sweep) is applied once.
+        const unique = [...new Map(events.map((e) => [e.id, e])).values()];
+        await applyEvents(unique, opts);
+        return events.map((): void => undefined);
+      },
+      { maxBatch: opts.maxBatch ?? 2000 },
+    );
+  }
+
+  /** Applies the events (with whatever else is waiting); rejects when their batch failed. */
+  async apply(events: LifecycleEvent[]): Promise<void> {
+    const mine = events.filter((e) => !this.held.has(e.id));
+    mine.forEach((e) => this.held.add(e.id));
+    try {
+      await Promise.all(mine.map((e) => this.batcher.add(e)));
+    } finally {
+      mine.forEach((e) => this.held.delete(e.id));
+    }
+  }
+
+  /** Events waiting for their batch or in it. */
+  get backlog(): number {
+    return this.held.size;
+  }
+
+  /**
+   * Applies what the outbox holds and no applier here holds: events whose apply failed, or
+   * whose process died. `olderThanMs` leaves other processes' fresh events to them.
+   */
+  async sweep(olderThanMs: number, limit = 2000): Promise<number> {
+    const events = (await pendingEvents(limit, olderThanMs)).filter((e) => !this.held.has(e.id));
+    if (events.length) await this.apply(events);
+    return events.length;
+  }
+}

@@ -481,22 +481,15 @@ async function applyReceiptBatch(receipts: Receipt[]): Promise<Array<Settled | u
   if (orphans.length) {
     await pendingReceipts().bulkWrite(orphans.map((k) => ({ updateOne: { filter: { _id: k as any }, update: { $setOnInsert: { at: now } }, upsert: true } })), { ordered: false });
   }
-  // The messages these receipts may complete, and those their parts showed final already.
+  // The messages these receipts may complete: those with a part that was not final before
+  // (a repeated receipt changes nothing, and settles nor counts anything again).
   const siblingsOf = new Map<string, string[]>();
-  const finalBefore = new Map<string, boolean>();
-  for (const p of partOf) {
+  partOf.forEach((p, i) => {
     const part = p ? known.get(p) : undefined;
-    if (!part?.messageId) continue;
+    if (!part?.messageId || part.final || !receipts[i]!.final) return;
     siblingsOf.set(part.messageId, part.siblings ?? [p!]);
-  }
-  for (const [messageId, siblings] of siblingsOf) {
-    const pre = siblings.map((id) => known.get(id)?.status as ReceiptStatus | undefined);
-    // Parts not read here had no receipt in this batch: their status is unknown, so not final before.
-    finalBefore.set(messageId, siblings.every((id) => known.has(id)) && aggregatePartStatuses(pre).final);
-  }
-  const settled = siblingsOf.size
-    ? await settleMessages(siblingsOf, new Set([...finalBefore].filter(([, f]) => f).map(([id]) => id)))
-    : new Map<string, Settled>();
+  });
+  const settled = siblingsOf.size ? await settleMessages(siblingsOf) : new Map<string, Settled>();
   const reported = new Set<string>();
   return partOf.map((p) => {
     const id = p ? known.get(p)?.messageId : undefined;

@@ -34,7 +34,8 @@
  *
  * @module
  */
-import { AgencyModel, DepartmentModel, TransactionModel } from "./models.ts";
+import { TransactionModel } from "./models.ts";
+import { directory } from "./directory-cache.ts";
 import { findTransactionNumber, latinDigits, normalizeSaudiMobile, normalizeTransactionNumber } from "./normalize.ts";
 
 // ------------------------------------------------------------------ types
@@ -318,11 +319,12 @@ export const mongoInquiryStore: InquiryStore = {
     const t = await TransactionModel.findById(number).lean();
     return (t as StoredTransaction | null) ?? undefined;
   },
+  // The directory comes from the process's cache: an inquiry costs one read, the transaction's.
   async department(code) {
-    return (await DepartmentModel.findById(code, { name: 1 }).lean()) ?? undefined;
+    return (await directory.departments.get(code)) ?? undefined;
   },
   async agency(code) {
-    return (await AgencyModel.findById(code, { name: 1 }).lean()) ?? undefined;
+    return (await directory.agencies.get(code)) ?? undefined;
   },
 };
 

@@ -2,6 +2,8 @@ import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../core/config.ts";
 import { clientError } from "../core/errors.ts";
 import { databaseMixin } from "../core/mixins.ts";
+import { directoryCacheMixin } from "../core/directory-events.ts";
+import { forwardQueuedToBroker } from "../core/notifications.ts";
 import { registerMetrics } from "../core/metrics.ts";
 import { maskMobile } from "../core/normalize.ts";
 import type { ChannelContext, ChannelRequest, MobileOriginated } from "../channels/contract.ts";
@@ -43,7 +45,7 @@ function channelService({ plugin, config: sliceOf }: ChannelEntry, config: Confi
   }
   return {
     name: serviceName(plugin),
-    mixins: [databaseMixin()],
+    mixins: [databaseMixin(), directoryCacheMixin()],
     metadata: { channel: plugin.name, description: plugin.description },
     actions: {
       /** `{ route: index in plugin.routes, request: ChannelRequest }` → ChannelResponse (from the gateway). */
@@ -65,6 +67,8 @@ function channelService({ plugin, config: sliceOf }: ChannelEntry, config: Confi
       this.channel = createContext(plugin, slice, config, { owner: this.broker, logger: this.logger });
     },
     async started(this: any) {
+      // Inquiry answers by SMS are queued here: the dispatcher hears of them at once.
+      forwardQueuedToBroker(this.broker);
       await plugin.started?.(this.channel);
       this.logger.info(`channel ${plugin.name} up: ${plugin.description}`);
     },

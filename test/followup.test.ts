@@ -156,3 +156,36 @@ test("a reply stops all further reminders", async () => {
   await new Promise((r) => setTimeout(r, 1000));
   assert.equal((await overdueOf("5001")).length, 1);
 });
+
+test("ten items noticed by their jobs keep ten pending jobs, each moved to its reminder", async () => {
+  const { MongoClient } = await import("mongodb");
+  const mongo = new MongoClient(db.url);
+  await mongo.connect();
+  try {
+    await api(node.url, "PUT", "/api/v1/departments/TEN", { name: { ar: "إدارة", en: "Dept" }, manager: { name: "مدير", mobile: "0559990005" }, replyPeriodDays: 10, reminderEveryDays: 30 });
+    // Due a few seconds from now: the scheduler's own jobs send the overdue notices (not a sweep).
+    const outgoingAt = new Date(Date.now() - 10 * DAY + 3000).toISOString();
+    const numbers = Array.from({ length: 10 }, (_, i) => `60${String(i).padStart(2, "0")}`);
+    await api(node.url, "POST", "/api/v1/events", numbers.flatMap((n) => [
+      { id: `${n}-r`, type: "registered", transactionNumber: n, occurredAt: outgoingAt, data: { citizen: { name: "x", mobile: "0551234567" }, departmentCode: "TEN" } },
+      { id: `${n}-i`, type: "issued", transactionNumber: n, occurredAt: outgoingAt, data: { outgoingNumber: `9${n}`, outgoingDate: outgoingAt, destination: { agencyCode: "MOI" }, requiresReply: true } },
+    ]));
+    const jobs = () => mongo.db().collection("agendaJobs").find({ name: "followup.due", "data.outgoingNumber": { $in: numbers.map((n) => `9${n}`) } }).toArray();
+    await eventually(async () => (await jobs()).length === 10, 10_000, "ten jobs scheduled");
+    await eventually(async () => {
+      const sent = await Promise.all(numbers.map(async (n) => (await overdueOf(n)).length));
+      return sent.every((c) => c === 1);
+    }, 40_000, "ten overdue notices");
+    // Each job was re-timed to its item's reminder (the department reminds every 30 days), none removed.
+    const left = await eventually(async () => {
+      const js = await jobs();
+      return js.length === 10 && js.every((j) => !j.lockedAt && j.nextRunAt && j.nextRunAt.getTime() > Date.now() + 20 * DAY) && js;
+    }, 15_000, "ten jobs moved to their reminders");
+    assert.equal(left.length, 10);
+    const pending = await mongo.db().collection("pending_replies").find({ _id: { $in: numbers.map((n) => `9${n}`) as any[] } }).toArray();
+    assert.equal(pending.length, 10);
+    for (const p of pending) assert.equal(p.stage, 1, "the overdue notice sent, the first reminder next");
+  } finally {
+    await mongo.close();
+  }
+});

@@ -1,35 +1,37 @@
-// bench:ingest — events accepted per second by POST /api/v1/events (single events at
-// concurrency 1 and 8, batches of 100 and 1,000), against raw insertOne / insertMany of the
-// same documents with the MongoDB driver into the same FerretDB, measured in the same run.
+// bench:ingest — sustained events per second APPLIED by Taqib (posted to POST /api/v1/events
+// until the outbox, `events_pending`, is empty again: stored, projected, SMS queued, follow-up
+// records written, marked applied), against raw insertOne / insertMany of the same events'
+// stored form with the MongoDB driver into the same FerretDB, measured in the same run:
 //
-// One FerretDB for the whole run. Each measurement gets a database of its own and a fresh
-// Taqib in a child process (SERVICES=api,events,directory: acceptance, then in the
-// background the projection, the follow-up records and the queueing of SMS — no sending),
-// so every measurement starts from the same empty collections. The load comes from this
-// process (fetch, keep-alive). The raw baseline writes the stored form of the same events
-// (core/ingest.ts) into its own collection, indexed like Taqib's events, at the same
-// concurrency, while no Taqib runs.
+//   a. single events, 8 concurrent clients (one event per request)
+//   b. batches of 1,000 events, one request at a time
 //
-// One more measurement repeats the single events (30 of them) with 5,000 events already
-// stored, since on FerretDB v1 (SQLite) every query scans its collection: what acceptance
-// and the projection cost grows with the history kept.
+// Each at two history sizes (bench/history.ts): an empty database, and one holding
+// 1,000,000 transactions (with their events) and 3,000,000 messages (with their part
+// records) — times BENCH_SCALE — written with the driver in Taqib's own document shapes,
+// after Taqib created its indexes. The ratio history/empty of every figure is printed.
+//
+// One FerretDB for the whole run, a database per history size. Per size: Taqib creates its
+// indexes, the history is seeded, the raw baseline runs (no Taqib running) into that
+// database's own `events` collection (its inserts are removed afterwards), then Taqib runs in
+// a child process (SERVICES=api,events,directory: acceptance and the apply; SMS stay queued)
+// and the load comes from this process (fetch, keep-alive). Taqib's database round-trips per
+// event are read from its /metrics (`taqib_db_commands`) before and after each measurement.
+import { MongoClient } from "mongodb";
 import os from "node:os";
 import path from "node:path";
 import fs from "node:fs";
-import { MongoClient, type Db } from "mongodb";
 import { testDatabase, seedDirectory, sampleLifecycle } from "../test/support/harness.ts";
 import { spawnTaqib } from "../test/support/processes.ts";
 import { eventHash, validateEvent, type IncomingEvent } from "../core/event-contract.ts";
-import { EventModel } from "../core/models.ts";
-import { banner, fmt, fmtInt, main, percentile, pool, postEvents, progress, ratio, scaled, table, loadLine, until } from "./common.ts";
+import { banner, cpuMeter, fmt, fmtInt, loadLine, main, now, percentile, pool, postEvents, progress, ratio, scaled, table, until } from "./common.ts";
+import { createTaqibIndexes, dbRoundTrips, describeHistory, firstScrape, HISTORY_SIZES, seedHistory } from "./history.ts";
 
-const SINGLES = scaled(200);
-const BATCHED_100 = scaled(1000);
-const BATCHED_1000 = scaled(2000);
-const PREFILL = scaled(5_000);
-/** With history stored every event costs seconds (scans): fewer of them there. */
-const PREFILL_SINGLES = scaled(20);
-const APPLY_WATCH_MS = 10_000;
+const SINGLES = scaled(5_000);
+const SINGLE_CONCURRENCY = 8;
+const BATCHED = scaled(20_000);
+const BATCH = 1000;
+const SERVICES = "api,events,directory";
 
 type RawEvent = ReturnType<typeof sampleLifecycle>[number];
 
@@ -37,48 +39,45 @@ type RawEvent = ReturnType<typeof sampleLifecycle>[number];
 function makeEvents(tag: number, count: number): RawEvent[] {
   const out: RawEvent[] = [];
   for (let t = 0; out.length < count; t++) {
-    const number = `14${tag}${String(t).padStart(6, "0")}`;
+    const number = `14${String(tag).padStart(2, "0")}${String(t).padStart(6, "0")}`;
     const mobile = `05${String(tag * 1_000_000 + t).padStart(8, "0").slice(-8)}`;
     out.push(...sampleLifecycle(number, { prefix: `b${tag}-${t}`, mobile }));
   }
   return out.slice(0, count);
 }
 
-/** The document Taqib stores for an event (core/ingest.ts), for the raw baseline. */
-function storedForm(raw: RawEvent, applied = false) {
+/** The document Taqib stores for an event (core/ingest.ts storeEventRequests), for the raw baseline. */
+function storedForm(raw: RawEvent) {
   const e: IncomingEvent | undefined = validateEvent(raw).event;
   if (!e) throw new Error(`invalid bench event ${raw.id}`);
-  return {
-    _id: e.id,
-    type: e.type,
-    transactionNumber: e.transactionNumber,
-    occurredAt: e.occurredAt,
-    receivedAt: new Date(),
-    data: e.data,
-    hash: eventHash(e),
-    source: "correspondence",
-    applied,
-  };
+  return { _id: e.id, type: e.type, transactionNumber: e.transactionNumber, occurredAt: e.occurredAt, receivedAt: new Date(), data: e.data, hash: eventHash(e), source: "correspondence", applied: false };
 }
 
-async function createEventIndexes(db: Db, name: string) {
-  const c = db.collection<any>(name);
-  for (const [keys, options] of EventModel.schema.indexes()) await c.createIndex(keys as Record<string, 1>, options as object);
-  await c.createIndex({ transactionNumber: 1 });
-  return c;
+interface Figures {
+  events: number;
+  /** Raw driver documents per second. */
+  raw: number;
+  /** Events answered 202 per second (over the posting). */
+  accepted: number;
+  /** Events applied per second (first post -> outbox empty). */
+  applied: number;
+  p50: number;
+  p99: number;
+  /** Taqib's database round-trips per event. */
+  roundTrips: number;
+  cpu: string;
 }
 
-async function insertInBatches(db: Db, name: string, docs: object[]) {
-  const c = db.collection<any>(name);
-  for (let i = 0; i < docs.length; i += 1000) await c.insertMany(docs.slice(i, i + 1000), { ordered: false });
-}
+const pct = (history: number, empty: number) => (empty > 0 && Number.isFinite(history) ? `${fmt((100 * history) / empty, 0)} %` : "-");
 
 main(async (cleanup) => {
   banner("ingest", [
-    `${fmtInt(SINGLES)} single events, ${fmtInt(BATCHED_100)} in batches of 100, ${fmtInt(BATCHED_1000)} in batches of 1,000`,
-    "Taqib in a child process per measurement (SERVICES=api,events,directory), its own database each",
-    "load from this process (fetch, keep-alive)",
+    `a. ${fmtInt(SINGLES)} single events from ${SINGLE_CONCURRENCY} concurrent clients; b. ${fmtInt(BATCHED)} events in batches of ${fmtInt(BATCH)}, one at a time`,
+    `history sizes: ${HISTORY_SIZES.map(describeHistory).join("; then ")}`,
+    "applied/s = events posted / (first post -> events_pending empty again); raw = insertOne/insertMany of the stored form into the same server's events collection",
+    `Taqib in a child process (SERVICES=${SERVICES}); load from this process (fetch, keep-alive)`,
   ]);
+  progress(loadLine());
 
   const server = await testDatabase();
   cleanup.add(() => server.remove());
@@ -87,94 +86,136 @@ main(async (cleanup) => {
   cleanup.add(() => client.close());
   const base = server.url.replace(/\/[^/]*$/, "");
 
-  interface Row {
-    what: string;
-    events: number;
-    raw: number;
-    taqib: number;
-    p50: number;
-    p99: number;
-    appliedAtLast202: number;
-    appliedAfter: number;
-  }
-  const rows: Row[] = [];
+  const results = new Map<string, Map<string, Figures>>();
+  const firstScrapes = new Map<string, number>();
   let tag = 10;
 
-  const measure = async (what: string, count: number, unit: number, concurrency: number, prefill = 0) => {
-    const requests = Math.ceil(count / unit);
-    const dbName = `bench_ingest_${tag}`;
-    const taqibDb = client.db(dbName);
-    const rawDb = client.db(`${dbName}_raw`);
+  for (const size of HISTORY_SIZES) {
+    const dbName = `bench_ingest_${size.label}`;
+    const url = `${base}/${dbName}`;
+    const db = client.db(dbName);
+    cleanup.add(() => db.dropDatabase().then(() => undefined).catch(() => undefined));
+    const figures = new Map<string, Figures>();
+    results.set(size.label, figures);
+    progress(`== ${size.label}: ${describeHistory(size)}`);
+    await createTaqibIndexes(url, { SERVICES });
+    await seedHistory(db, size);
 
-    // Optional history already stored (applied), in both databases alike.
-    if (prefill) {
-      const old = makeEvents(tag++, prefill).map((e) => storedForm(e, true));
-      await createEventIndexes(taqibDb, "events");
-      await createEventIndexes(rawDb, "events");
-      await insertInBatches(taqibDb, "events", old);
-      await insertInBatches(rawDb, "events", old);
-    }
+    // ---- raw baselines, while no Taqib runs
+    const rawRate = async (count: number, unit: number, concurrency: number) => {
+      const docs = makeEvents(tag++, count).map((e) => ({ ...storedForm(e), _id: `raw-${e.id}` }));
+      const events = db.collection<any>("events");
+      const run = await pool(Math.ceil(count / unit), concurrency, async (i) => {
+        const slice = docs.slice(i * unit, (i + 1) * unit);
+        if (unit === 1) await events.insertOne(slice[0]!);
+        else await events.insertMany(slice, { ordered: false });
+      });
+      // Taqib's measurement finds the collection as it was.
+      for (let i = 0; i < docs.length; i += 1000) await events.deleteMany({ _id: { $in: docs.slice(i, i + 1000).map((d) => d._id) } });
+      return count / (run.wallMs / 1000);
+    };
+    const rawSingle = await rawRate(SINGLES, 1, SINGLE_CONCURRENCY);
+    const rawBatched = await rawRate(BATCHED, BATCH, 1);
+    progress(`${size.label}: raw insertOne x${SINGLE_CONCURRENCY} ${fmt(rawSingle)} docs/s, insertMany of ${BATCH} ${fmt(rawBatched)} docs/s`);
 
-    // Baseline: the stored form of the same number of events, straight into the same server.
-    const rawDocs = makeEvents(tag++, count).map((e) => storedForm(e));
-    const coll = await createEventIndexes(rawDb, "events");
-    const rawRun = await pool(requests, concurrency, async (i) => {
-      const docs = rawDocs.slice(i * unit, (i + 1) * unit);
-      if (unit === 1) await coll.insertOne(docs[0]!);
-      else await coll.insertMany(docs, { ordered: false });
-    });
-    const rawRate = count / (rawRun.wallMs / 1000);
-    progress(`${what}: raw ${fmt(rawRate)} docs/s`);
-
-    // Taqib, fresh, on its own database of the same server.
+    // ---- Taqib
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "taqib-bench-data-"));
     cleanup.add(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-    const taqib = await spawnTaqib(`bench-ingest-${tag}`, { MONGO_URL: `${base}/${dbName}`, SERVICES: "api,events,directory", DATA_DIR: dataDir });
+    const taqib = await spawnTaqib(`bench-ingest-${size.label}`, { MONGO_URL: url, SERVICES, DATA_DIR: dataDir });
     cleanup.add(async () => void (await taqib.terminate()));
     try {
+      firstScrapes.set(size.label, await firstScrape(taqib.url));
       await seedDirectory(taqib.url);
+      const pending = db.collection("events_pending");
+      const outboxEmpty = async () => (await pending.countDocuments({})) === 0;
       const post = (body: unknown) => postEvents(taqib.url, body);
-      // Warm-up: one transaction's events (connections, JIT), not counted.
-      await post(makeEvents(9, 6).map((e) => ({ ...e, id: `warm-${tag}-${e.id}`, transactionNumber: `9${tag}0000` })));
-      await until(async () => (await taqibDb.collection("events").countDocuments({ applied: false })) === 0, 60_000, "the warm-up applied", 200);
+      // Warm-up: one transaction's events (connections, JIT, caches), not counted.
+      await post(makeEvents(tag++, 6));
+      await until(outboxEmpty, 60_000, "the warm-up applied", 50);
+      // What a /metrics scrape costs in round-trips (subtracted: one per measurement).
+      const s0 = await dbRoundTrips(taqib.url);
+      const scrapeCost = (await dbRoundTrips(taqib.url)) - s0;
 
-      const appliedBefore = await taqibDb.collection("events").countDocuments({ applied: true });
-      const events = makeEvents(tag++, count);
-      const run = await pool(requests, concurrency, async (i) => {
-        const slice = events.slice(i * unit, (i + 1) * unit);
-        await post(unit === 1 ? slice[0] : slice);
-      });
-      const rate = count / (run.wallMs / 1000);
-      const applied = async () => (await taqibDb.collection("events").countDocuments({ applied: true })) - appliedBefore;
-      // Counting scans the collection: time it, so the apply rate is over the real interval.
-      const a0 = await applied();
-      await new Promise((r) => setTimeout(r, APPLY_WATCH_MS));
-      const a1 = await applied();
-      progress(`${what}: Taqib ${fmt(rate)} events/s accepted; applied ${a0} by the last 202, ${a1} ${APPLY_WATCH_MS / 1000} s later`);
-      rows.push({ what, events: count, raw: rawRate, taqib: rate, p50: percentile(run.durations, 50), p99: percentile(run.durations, 99), appliedAtLast202: a0, appliedAfter: a1 });
+      const measure = async (what: string, count: number, unit: number, concurrency: number, raw: number) => {
+        const events = makeEvents(tag++, count);
+        const requests = Math.ceil(count / unit);
+        const cpu = cpuMeter({ ferretdb: server.process.pid, taqib: taqib.child.pid, "bench (load)": process.pid });
+        const rt0 = await dbRoundTrips(taqib.url);
+        cpu.start();
+        const t0 = now();
+        const run = await pool(requests, concurrency, async (i) => {
+          const slice = events.slice(i * unit, (i + 1) * unit);
+          await post(unit === 1 ? slice[0] : slice);
+        });
+        const acceptedMs = now() - t0;
+        let lastReport = now();
+        await until(async () => {
+          if (now() - lastReport > 2000) {
+            lastReport = now();
+            progress(`${size.label}, ${what}: +${fmt((now() - t0) / 1000, 0)} s, ${fmtInt(await pending.countDocuments({}))} events in the outbox`);
+          }
+          return outboxEmpty();
+        }, 1_800_000, `${what}: the outbox empty`, 50);
+        const appliedMs = now() - t0;
+        const used = cpu.stop();
+        const rt1 = await dbRoundTrips(taqib.url);
+        const f: Figures = {
+          events: count,
+          raw,
+          accepted: count / (acceptedMs / 1000),
+          applied: count / (appliedMs / 1000),
+          p50: percentile(run.durations, 50),
+          p99: percentile(run.durations, 99),
+          roundTrips: (rt1 - rt0 - scrapeCost) / count,
+          cpu: used,
+        };
+        figures.set(what, f);
+        progress(`${size.label}, ${what}: ${fmt(f.applied)} events/s applied (${fmt(f.accepted)}/s accepted), ${fmt(f.roundTrips, 2)} round-trips/event; ${used}`);
+      };
+      await measure(`a. single events, ${SINGLE_CONCURRENCY} concurrent`, SINGLES, 1, SINGLE_CONCURRENCY, rawSingle);
+      await measure(`b. batches of ${fmtInt(BATCH)}`, BATCHED, BATCH, 1, rawBatched);
     } finally {
-      await taqib.terminate();
+      const code = await taqib.terminate();
+      if (code !== 0 && code !== null) progress(`Taqib exited ${code}: ${taqib.output.slice(-10).join("\n")}`);
       fs.rmSync(dataDir, { recursive: true, force: true });
-      await taqibDb.dropDatabase().catch(() => undefined);
-      await rawDb.dropDatabase().catch(() => undefined);
+      await db.dropDatabase().catch(() => undefined);
     }
-  };
-
-  progress(loadLine());
-  await measure("single events, 1 concurrent", SINGLES, 1, 1);
-  await measure("single events, 8 concurrent", SINGLES, 1, 8);
-  await measure("batches of 100, 1 at a time", BATCHED_100, 100, 1);
-  await measure("batches of 1000, 1 at a time", BATCHED_1000, 1000, 1);
-  await measure(`single, 1 concurrent, ${fmtInt(PREFILL)} stored`, PREFILL_SINGLES, 1, 1, PREFILL);
+  }
 
   console.log("");
+  const rows: Array<Array<string>> = [];
+  for (const size of HISTORY_SIZES) {
+    for (const [what, f] of results.get(size.label)!) {
+      rows.push([
+        `${size.label}: ${what}`,
+        fmtInt(f.events),
+        fmt(f.raw),
+        fmt(f.accepted),
+        fmt(f.applied),
+        ratio(f.applied, f.raw),
+        fmt(f.p50),
+        fmt(f.p99),
+        fmt(f.roundTrips, 2),
+      ]);
+    }
+  }
+  table(["measurement", "events", "raw driver docs/s", "Taqib accepted/s", "Taqib applied/s", "Taqib applied/raw", "req p50 ms", "req p99 ms", "round-trips/event"], rows);
+  console.log("");
+  const [empty, history] = HISTORY_SIZES.map((s) => results.get(s.label)!);
   table(
-    ["measurement", "events", "raw driver docs/s", "Taqib accepted/s", "Taqib/raw", "req p50 ms", "req p99 ms", "applied at last 202", `applied ${APPLY_WATCH_MS / 1000} s later`],
-    rows.map((r) => [r.what, fmtInt(r.events), fmt(r.raw), fmt(r.taqib), ratio(r.taqib, r.raw), fmt(r.p50), fmt(r.p99), fmtInt(r.appliedAtLast202), fmtInt(r.appliedAfter)]),
+    ["history/empty (target >= 80 %)", "raw driver docs/s", "Taqib accepted/s", "Taqib applied/s", "Taqib applied/raw", "round-trips/event (empty -> history)"],
+    [...empty!.keys()].map((what) => {
+      const e = empty!.get(what)!;
+      const h = history!.get(what)!;
+      return [what, pct(h.raw, e.raw), pct(h.accepted, e.accepted), pct(h.applied, e.applied), pct(h.applied / h.raw, e.applied / e.raw), `${fmt(e.roundTrips, 2)} -> ${fmt(h.roundTrips, 2)}`];
+    }),
   );
   console.log("");
-  console.log("raw = insertOne (single) / insertMany (batches) of the stored form of the same events, same concurrency, same FerretDB, indexed like Taqib's events.");
-  console.log("Taqib accepted/s = events answered 202 (stored durably) per second, with the background apply running as in production;");
-  console.log(`applied = events whose effects (projection, follow-up records, SMS queued) were recorded when the last 202 came back, and ${APPLY_WATCH_MS / 1000} s later.`);
+  for (const size of HISTORY_SIZES) for (const [what, f] of results.get(size.label)!) console.log(`${size.label}, ${what}: ${f.cpu}`);
+  console.log(
+    `first /metrics scrape of each Taqib process (it counts the message log by status): ${HISTORY_SIZES.map((s) => `${s.label} ${fmt(firstScrapes.get(s.label)! / 1000, 2)} s`).join(", ")}`,
+  );
+  console.log("raw = insertOne (8 concurrent) / insertMany (batches of 1,000) of the stored form of the same events into the events collection of the same database (indexed by Taqib), no Taqib running.");
+  console.log("Taqib applied/s = events posted / (first post -> outbox empty: every event stored, projected, its SMS queued, marked applied); round-trips = Taqib's taqib_db_commands over the same interval.");
   console.log(loadLine());
 });

@@ -185,6 +185,22 @@ export async function claimDueMessages(
   const due = queue.filter((q) => (q.dueAt as Date) <= now).slice(0, limit);
   const nextDueAt = due.length ? undefined : (queue[0]?.dueAt as Date | undefined);
   if (!due.length) return { ready: [], failed: 0, nextDueAt };
+  return claimAndPrepare(due, deps, now);
+}
+
+/**
+ * Claims and prepares the given queued messages whatever their due time (an operator's
+ * "send now", and tests that drive one message step by step).
+ *
+ * @example
+ *   const { ready } = await claimMessages(["e1:registered:citizen"], deps);
+ */
+export async function claimMessages(ids: string[], deps: PrepareDeps): Promise<{ ready: ReadyMessage[]; failed: number }> {
+  const entries = await SmsQueueModel.find({ _id: { $in: ids } }).lean();
+  return entries.length ? claimAndPrepare(entries, deps, new Date()) : { ready: [], failed: 0 };
+}
+
+async function claimAndPrepare(due: Array<{ _id: unknown; attempts?: number | null }>, deps: PrepareDeps, now: Date): Promise<{ ready: ReadyMessage[]; failed: number }> {
 
   // One sender per attempt: a unique insert, exclusive on any server.
   const claims = due.map((q) => ({ _id: `send:${q._id}:${(q.attempts ?? 0) + 1}`, at: now, by: `${process.pid}` }));
@@ -258,7 +274,7 @@ export async function claimDueMessages(
  * Claims that are taken but whose queue entry was never moved on (the claimer died between
  * the two writes): past the stale time, the entry moves to the next attempt.
  */
-async function skipDeadClaims(entries: Array<{ _id: unknown; attempts?: number }>, now: Date, staleMs: number): Promise<void> {
+async function skipDeadClaims(entries: Array<{ _id: unknown; attempts?: number | null }>, now: Date, staleMs: number): Promise<void> {
   const keys = entries.map((q) => `send:${q._id}:${(q.attempts ?? 0) + 1}`);
   const dead = (await ClaimModel.collection.find({ _id: { $in: keys as any[] }, at: { $lt: new Date(now.getTime() - staleMs) } }, { projection: { _id: 1 } }).toArray())
     .map((c) => String(c._id).replace(/^send:/, "").replace(/:\d+$/, ""));
@@ -481,20 +497,23 @@ async function applyReceiptBatch(receipts: Receipt[]): Promise<Array<Settled | u
   if (orphans.length) {
     await pendingReceipts().bulkWrite(orphans.map((k) => ({ updateOne: { filter: { _id: k as any }, update: { $setOnInsert: { at: now } }, upsert: true } })), { ordered: false });
   }
-  // The messages these receipts may complete: those with a part that was not final before
-  // (a repeated receipt changes nothing, and settles nor counts anything again).
+  // The messages these receipts may complete. A repeated receipt settles again (the write is
+  // idempotent, and a first delivery whose settling failed halfway needs it) but is not
+  // reported again: only a part that turns final here counts its message for the metrics.
   const siblingsOf = new Map<string, string[]>();
+  const turnedFinal = new Set<string>();
   partOf.forEach((p, i) => {
     const part = p ? known.get(p) : undefined;
-    if (!part?.messageId || part.final || !receipts[i]!.final) return;
+    if (!part?.messageId || !receipts[i]!.final) return;
     siblingsOf.set(part.messageId, part.siblings ?? [p!]);
+    if (!part.final) turnedFinal.add(part.messageId);
   });
   const settled = siblingsOf.size ? await settleMessages(siblingsOf) : new Map<string, Settled>();
   const reported = new Set<string>();
   return partOf.map((p) => {
     const id = p ? known.get(p)?.messageId : undefined;
     // One answer per settled message (the metrics observe each message once).
-    if (!id || reported.has(id) || !settled.has(id)) return undefined;
+    if (!id || reported.has(id) || !settled.has(id) || !turnedFinal.has(id)) return undefined;
     reported.add(id);
     return settled.get(id);
   });

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../core/config.ts";
 import { databaseMixin } from "../core/mixins.ts";
-import { claimDueMessages, submitMessages, type PrepareDeps, type ReadyMessage, type SendOutcome, type SubmitResult } from "../core/sms-pipeline.ts";
+import { claimDueMessages, claimMessages, submitMessages, type PrepareDeps, type ReadyMessage, type SendOutcome, type SubmitResult } from "../core/sms-pipeline.ts";
 import { createTemplateEngine } from "../core/templates.ts";
 import { analyseSms } from "../core/sms/encoding.ts";
 import { Dispatcher } from "../core/dispatcher.ts";
@@ -39,6 +39,15 @@ export default function notifierService(config: Config): ServiceSchema {
           return { outcomes: await submitMessages(ctx.params.items, submit) };
         },
       },
+      /** Sends the given queued messages now, whatever their due time: `{ outcomes }` (for operators and tests). */
+      sendNow: {
+        params: { messageIds: { type: "array", items: "string", min: 1, max: 1000 } },
+        async handler(ctx: Context<{ messageIds: string[] }>): Promise<{ outcomes: SendOutcome[]; failed: number }> {
+          const { ready, failed } = await claimMessages(ctx.params.messageIds, this.deps as PrepareDeps);
+          const { outcomes } = await this.actions.send({ items: ready }, { parentCtx: ctx });
+          return { outcomes, failed };
+        },
+      },
     },
     created() {
       registerMetrics(this.broker);
@@ -46,6 +55,7 @@ export default function notifierService(config: Config): ServiceSchema {
     async started() {
       const templates = createTemplateEngine({ dir: path.join(config.templatesDir, "sms") });
       const deps: PrepareDeps = { render: templates, analyse: analyseSms, maxParts: config.smsMaxParts, staleSendingMs: config.staleSendingMs };
+      this.deps = deps;
       const dispatcher = new Dispatcher({
         claim: (limit, inFlight) => claimDueMessages(limit, deps, { inFlight }),
         send: async (items) =>

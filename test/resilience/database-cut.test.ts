@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { smsNode, eventually, api, http } from "../support/harness.ts";
 import { startDbProxy } from "../support/db-proxy.ts";
-import { MessageModel } from "../../core/models.ts";
+import { MessageModel, SmsQueueModel } from "../../core/models.ts";
 import { MONITOR_SILENCE_MS } from "../../core/db.ts";
 import { registration, sleep, type Load } from "./support.ts";
 
@@ -18,8 +18,8 @@ const world = smsNode({
 });
 
 const send = (messageId: string) =>
-  world.node.broker.call<{ outcome: string }, { messageId: string }>("notifier.send", { messageId }, { timeout: 120_000 }).then(
-    (r) => r.outcome,
+  world.node.broker.call<{ outcomes: string[] }, { messageIds: string[] }>("notifier.sendNow", { messageIds: [messageId] }, { timeout: 120_000 }).then(
+    (r) => r.outcomes.join(",") || "nothing",
     (err: Error) => `error ${err.name}`,
   );
 
@@ -36,8 +36,9 @@ test("the database lost while a message's data is read: the message stays queued
   const now = new Date();
   await MessageModel.create({
     _id: id, transactionNumber: event.transactionNumber, template: "registered", role: "citizen", to: "+966523000000", vars: {},
-    status: "queued", nextAttemptAt: new Date("2100-01-01"), statusHistory: [{ status: "queued", at: now }], attempts: 0, smscIds: [], createdAt: now, updatedAt: now,
+    status: "queued", nextAttemptAt: new Date("2100-01-01"), statusHistory: [{ status: "queued", at: now }], attempts: 0, createdAt: now, updatedAt: now,
   });
+  await SmsQueueModel.create({ _id: id, dueAt: new Date("2100-01-01"), attempts: 0, queuedAt: now });
 
   // The database goes away exactly when the send reads the transaction (after the message).
   const cut = proxy.cutOn("transactions", event.transactionNumber);
@@ -70,7 +71,7 @@ test("a driver monitor whose check never ends (seen after such cuts) is restarte
     server.monitor.connection.command = () => new Promise(() => undefined);
   }
   await sleep(2500); // the monitor's next check starts, and never ends
-  await proxy.cutOn("find"); // the dispatcher looks for due messages every 250 ms
+  await proxy.cutOn("find"); // the apply sweep looks at the outbox every SWEEP_INTERVAL_MS (500 ms here)
   await sleep(2000);
   proxy.restore();
   const restoredAt = Date.now();

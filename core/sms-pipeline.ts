@@ -159,8 +159,8 @@ function retryOps(messageId: string, attempt: number, code: string, message: str
   };
 }
 
-async function bulk(model: mongoose.Model<any>, ops: any[]): Promise<void> {
-  if (ops.length) await retryTransient(() => model.collection.bulkWrite(ops, { ordered: false }));
+async function bulk(model: mongoose.Model<any>, ops: any[], attempts?: number): Promise<void> {
+  if (ops.length) await retryTransient(() => model.collection.bulkWrite(ops, { ordered: false }), attempts);
 }
 
 /**
@@ -491,7 +491,7 @@ async function applyReceiptBatch(receipts: Receipt[]): Promise<Array<Settled | u
     if (r.final) ops.push({ updateOne: { filter: { _id: key }, update: { $set: fields }, upsert: true } });
     else if (existing && !existing.final) ops.push({ updateOne: { filter: { _id: key, final: { $ne: true } }, update: { $set: fields } } });
   });
-  await writeUpserts(ops);
+  await writeUpserts(ops, RECEIPT_ATTEMPTS);
   // Final receipts whose submit is not recorded yet: the record settles them, or the sweep does.
   const orphans = receipts.map((r, i) => (r.final && !partOf[i] ? canonicalPartId(r.messageId) : undefined)).filter((k): k is string => !!k);
   if (orphans.length) {
@@ -508,7 +508,7 @@ async function applyReceiptBatch(receipts: Receipt[]): Promise<Array<Settled | u
     siblingsOf.set(part.messageId, part.siblings ?? [p!]);
     if (!part.final) turnedFinal.add(part.messageId);
   });
-  const settled = siblingsOf.size ? await settleMessages(siblingsOf) : new Map<string, Settled>();
+  const settled = siblingsOf.size ? await settleMessages(siblingsOf, new Set(), RECEIPT_ATTEMPTS) : new Map<string, Settled>();
   const reported = new Set<string>();
   return partOf.map((p) => {
     const id = p ? known.get(p)?.messageId : undefined;
@@ -520,17 +520,24 @@ async function applyReceiptBatch(receipts: Receipt[]): Promise<Array<Settled | u
 }
 
 /** Upserts by _id that two writers may race on: a lost race is an update the second time. */
-async function writeUpserts(ops: any[]): Promise<void> {
+async function writeUpserts(ops: any[], attempts?: number): Promise<void> {
   if (!ops.length) return;
   try {
-    await retryTransient(() => SmsPartModel.collection.bulkWrite(ops, { ordered: false }));
+    await retryTransient(() => SmsPartModel.collection.bulkWrite(ops, { ordered: false }), attempts);
   } catch (err) {
     if (!onlyDuplicateKeys(err) && !isDuplicateKey(err)) throw err;
-    await retryTransient(() => SmsPartModel.collection.bulkWrite(ops, { ordered: false }));
+    await retryTransient(() => SmsPartModel.collection.bulkWrite(ops, { ordered: false }), attempts);
   }
 }
 
 const receipts = new Batcher(applyReceiptBatch, { maxBatch: 500 });
+
+/**
+ * Tries of each write of a receipt batch: a few, about a third of a second. A receipt whose
+ * write fails is refused, and the SMSC delivers it again later: better than holding the SMSC's
+ * deliver_sm past its own time-out (then it may keep the receipt until it binds again).
+ */
+const RECEIPT_ATTEMPTS = 4;
 
 /**
  * Records a delivery receipt and applies it to its message, with whatever other receipts are
@@ -547,7 +554,7 @@ export function applyReceipt(r: Receipt): Promise<Settled | undefined> {
  * `settledBefore` are messages already final before this batch (a repeated receipt): not
  * written or reported again.
  */
-async function settleMessages(siblingsOf: Map<string, string[]>, settledBefore: Set<string> = new Set()): Promise<Map<string, Settled>> {
+async function settleMessages(siblingsOf: Map<string, string[]>, settledBefore: Set<string> = new Set(), attempts?: number): Promise<Map<string, Settled>> {
   const ids = [...new Set([...siblingsOf.values()].flat())];
   const parts = new Map<string, any>();
   for (const p of await SmsPartModel.collection.find({ _id: { $in: ids as any[] } }).toArray()) parts.set(String(p._id), p);
@@ -568,7 +575,7 @@ async function settleMessages(siblingsOf: Map<string, string[]>, settledBefore: 
     });
     settled.set(messageId, { status, latencyMs: Math.max(0, Date.now() - submittedAt.getTime()) });
   }
-  await bulk(MessageModel, ops);
+  await bulk(MessageModel, ops, attempts);
   return settled;
 }
 

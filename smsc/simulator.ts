@@ -644,7 +644,15 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
           this.timers.add(t);
         }
       },
-      () => this.pendingReceipts.push(receipt),
+      () => {
+        // No answer in time (the ESME is slow, or its link died): try again a little later
+        // while a receiver is bound, else when one binds, as SMSCs do.
+        const t = setTimeout(() => {
+          this.timers.delete(t);
+          this.deliverReceipt(receipt);
+        }, 1000);
+        this.timers.add(t);
+      },
     );
   }
 

@@ -66,3 +66,23 @@ test("three processes over NATS: gateway, SMPP and two workers; a SIGKILLed work
     return r.body.messages.length >= total;
   }, 60000, "all delivered in the log");
 });
+
+test("a directory change on one node reaches the others' caches: the next SMS goes to the employee's new mobile", async () => {
+  const { smsc } = cluster;
+  const common = { CHANNELS: "web", SWEEP_INTERVAL_MS: "500" };
+  const gateway = await cluster.spawn("dir-gateway", { ...common, SERVICES: "api,events,directory,smpp" });
+  await cluster.spawn("dir-worker", { ...common, SERVICES: "notifier" });
+  await seedDirectory(gateway.url);
+  const assigned = (n: string) => [
+    { id: `dir-${n}-r`, type: "registered", transactionNumber: n, occurredAt: "2026-11-01T08:00:00Z", data: { citizen: { name: "مواطن", mobile: "0561234500" } } },
+    { id: `dir-${n}-a`, type: "assigned", transactionNumber: n, occurredAt: "2026-11-01T09:00:00Z", data: { employeeId: "E100" } },
+  ];
+  // The worker renders the first assignment with E100 as seeded, and keeps E100 in its cache.
+  assert.equal((await api(gateway.url, "POST", "/api/v1/events", assigned("9900001"))).status, 202);
+  await eventually(async () => smsc.received.some((m) => m.to === "966559990002"), 30_000, "the SMS to the seeded mobile");
+  // The gateway changes E100's mobile; the worker hears it over NATS.
+  assert.equal((await api(gateway.url, "PUT", "/api/v1/employees/E100", { name: "خالد العتيبي", mobile: "0559990099", departmentCode: "LEGAL" })).status, 200);
+  assert.equal((await api(gateway.url, "POST", "/api/v1/events", assigned("9900002"))).status, 202);
+  await eventually(async () => smsc.received.some((m) => m.to === "966559990099"), 30_000, "the SMS to the new mobile");
+  assert.equal(smsc.received.filter((m) => m.to === "966559990002").length, 1, "the old mobile got the first SMS only");
+});

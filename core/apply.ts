@@ -2,6 +2,7 @@
 // follow-up records in line, mark them applied. The heart of the product, in batches: the
 // events stored while a batch is being applied make up the next one.
 import { Batcher } from "./batcher.ts";
+import { IN_LIMIT } from "./db.ts";
 import { markApplied, pendingEvents, projectTransactions, type AppliedTransaction } from "./ingest.ts";
 import type { LifecycleEvent } from "./lifecycle.ts";
 import { enqueueMessages, plannedMessages } from "./notifications.ts";
@@ -54,7 +55,8 @@ export class Applier {
         await applyEvents(unique, opts);
         return events.map((): void => undefined);
       },
-      { maxBatch: opts.maxBatch ?? 2000 },
+      // Their ids and transaction numbers stay within one indexed $in (see IN_LIMIT).
+      { maxBatch: opts.maxBatch ?? IN_LIMIT },
     );
   }
 
@@ -78,7 +80,7 @@ export class Applier {
    * Applies what the outbox holds and no applier here holds: events whose apply failed, or
    * whose process died. `olderThanMs` leaves other processes' fresh events to them.
    */
-  async sweep(olderThanMs: number, limit = 2000): Promise<number> {
+  async sweep(olderThanMs: number, limit = IN_LIMIT): Promise<number> {
     const events = (await pendingEvents(limit, olderThanMs)).filter((e) => !this.held.has(e.id));
     if (events.length) await this.apply(events);
     return events.length;

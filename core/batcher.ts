@@ -18,7 +18,14 @@ export class Batcher<I, R> {
   constructor(
     /** Handles a batch; answers one result per item, in order. */
     private readonly flush: (items: I[]) => Promise<R[]>,
-    private readonly opts: { maxBatch?: number; concurrency?: number } = {},
+    private readonly opts: {
+      /** Items per batch at most. */
+      maxBatch?: number;
+      /** With `weight`: the most weight a batch holds (an item heavier than that goes alone). */
+      maxWeight?: number;
+      weight?: (item: I) => number;
+      concurrency?: number;
+    } = {},
   ) {}
 
   add(item: I): Promise<R> {
@@ -43,9 +50,21 @@ export class Batcher<I, R> {
     });
   }
 
+  /** How many of the waiting items make the next batch. */
+  private batchSize(): number {
+    const max = Math.min(this.opts.maxBatch ?? 1000, this.waiting.length);
+    if (!this.opts.weight || this.opts.maxWeight === undefined) return max;
+    let n = 0;
+    for (let total = 0; n < max; n++) {
+      total += this.opts.weight(this.waiting[n]!.item);
+      if (total > this.opts.maxWeight && n > 0) break;
+    }
+    return n;
+  }
+
   private drain(): void {
     while (this.waiting.length && this.running < (this.opts.concurrency ?? 1)) {
-      const batch = this.waiting.splice(0, this.opts.maxBatch ?? 1000);
+      const batch = this.waiting.splice(0, this.batchSize());
       this.running++;
       Promise.resolve()
         .then(() => this.flush(batch.map((b) => b.item)))

@@ -126,3 +126,21 @@ export function onlyDuplicateKeys(err: unknown): boolean {
   if (writeErrors?.length) return writeErrors.every((e) => (e.code ?? e.err?.code) === 11000);
   return isDuplicateKey(err);
 }
+
+/**
+ * The most values an `$in` may hold and still be answered through an index by the embedded
+ * database (its pushdown's limit); batches are sized to stay under it, and findByIds splits.
+ */
+export const IN_LIMIT = 1000;
+
+/**
+ * The documents with these _ids, read in chunks of IN_LIMIT (one round-trip each).
+ *
+ * @example
+ *   const parts = await findByIds(SmsPartModel.collection, ids);
+ */
+export async function findByIds(collection: { find(filter: object, options?: object): { toArray(): Promise<any[]> } }, ids: readonly unknown[], options?: object): Promise<any[]> {
+  const out: any[] = [];
+  for (let i = 0; i < ids.length; i += IN_LIMIT) out.push(...(await collection.find({ _id: { $in: ids.slice(i, i + IN_LIMIT) } }, options).toArray()));
+  return out;
+}

@@ -4,7 +4,7 @@
 // the message's status or a unique insert, so a retried step, a second worker or a late
 // receipt cannot send a message twice or move it backwards. Round-trips are per batch.
 import { Batcher } from "./batcher.ts";
-import { isDuplicateKey, onlyDuplicateKeys } from "./db.ts";
+import { findByIds, isDuplicateKey, onlyDuplicateKeys } from "./db.ts";
 import { directory } from "./directory-cache.ts";
 import { aggregatePartStatuses, messageIdAliases, type MessageStatus as ReceiptStatus } from "./smpp/dlr.ts";
 import { retryTransient } from "./retry.ts";
@@ -478,7 +478,7 @@ const pendingReceipts = () => mongoose.connection.collection("receipts_pending")
 async function applyReceiptBatch(receipts: Receipt[]): Promise<Array<Settled | undefined>> {
   const keysOf = receipts.map((r) => receiptKeys(r.messageId));
   const known = new Map<string, any>();
-  for (const p of await SmsPartModel.collection.find({ _id: { $in: [...new Set(keysOf.flat())] as any[] } }).toArray()) known.set(String(p._id), p);
+  for (const p of await findByIds(SmsPartModel.collection, [...new Set(keysOf.flat())])) known.set(String(p._id), p);
   const now = new Date();
   const ops: any[] = [];
   const partOf: Array<string | undefined> = [];
@@ -530,7 +530,7 @@ async function writeUpserts(ops: any[], attempts?: number): Promise<void> {
   }
 }
 
-const receipts = new Batcher(applyReceiptBatch, { maxBatch: 500 });
+const receipts = new Batcher(applyReceiptBatch, { maxBatch: 250 });
 
 /**
  * Tries of each write of a receipt batch: a few, about a third of a second. A receipt whose
@@ -557,7 +557,7 @@ export function applyReceipt(r: Receipt): Promise<Settled | undefined> {
 async function settleMessages(siblingsOf: Map<string, string[]>, settledBefore: Set<string> = new Set(), attempts?: number): Promise<Map<string, Settled>> {
   const ids = [...new Set([...siblingsOf.values()].flat())];
   const parts = new Map<string, any>();
-  for (const p of await SmsPartModel.collection.find({ _id: { $in: ids as any[] } }).toArray()) parts.set(String(p._id), p);
+  for (const p of await findByIds(SmsPartModel.collection, ids)) parts.set(String(p._id), p);
   const settled = new Map<string, Settled>();
   const ops: any[] = [];
   for (const [messageId, siblings] of siblingsOf) {

@@ -4,6 +4,7 @@ import { validateEvent, type FieldError, type IncomingEvent } from "../core/even
 import { storeEventRequests, type StoreOutcome, type StoreRequest, type StoreResult } from "../core/ingest.ts";
 import { Applier } from "../core/apply.ts";
 import { Batcher } from "../core/batcher.ts";
+import { IN_LIMIT } from "../core/db.ts";
 import { registerMetrics } from "../core/metrics.ts";
 import { clientError } from "../core/errors.ts";
 import { configOf } from "../core/broker.ts";
@@ -32,7 +33,7 @@ const EventsService: ServiceSchema = {
     databaseMixin(),
     directoryCacheMixin(),
     periodic("apply sweep", (svc) => configOf(svc.broker).sweepIntervalMs, async (svc) => {
-      await (svc.applier as Applier).sweep(SWEEP_AGE_MS);
+      await (svc.applier as Applier).sweep(SWEEP_AGE_MS, IN_LIMIT);
     }),
   ],
   actions: {
@@ -85,8 +86,8 @@ const EventsService: ServiceSchema = {
   },
   created() {
     registerMetrics(this.broker);
-    // Concurrent requests share one read and one insert.
-    this.store = new Batcher<StoreRequest, StoreResult>((requests) => storeEventRequests(requests), { maxBatch: 64 });
+    // Concurrent requests share one read and one insert (up to a thousand events together).
+    this.store = new Batcher<StoreRequest, StoreResult>((requests) => storeEventRequests(requests), { maxBatch: 64, weight: (r) => r.events.length, maxWeight: IN_LIMIT });
     this.applier = new Applier({
       defaultReplyPeriodDays: configOf(this.broker).defaultReplyPeriodDays,
       onApplied: (applied) => {

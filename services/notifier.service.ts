@@ -8,6 +8,7 @@ import { analyseSms } from "../core/sms/encoding.ts";
 import { Dispatcher } from "../core/dispatcher.ts";
 import { registerMetrics } from "../core/metrics.ts";
 import { directoryCacheMixin } from "../core/directory-events.ts";
+import { IN_LIMIT } from "../core/db.ts";
 
 /** Messages per share handed to one worker. */
 const SHARE = 50;
@@ -19,7 +20,7 @@ const SHARE = 50;
  */
 export default function notifierService(config: Config): ServiceSchema {
   // Enough in flight to keep every bind's window full, and about two seconds of the rate.
-  const window = Math.max(config.smppWindow * config.smppBinds * 2, Math.min(1000, Math.ceil(config.smppRatePerSecond)), SHARE);
+  const window = Math.min(IN_LIMIT, Math.max(config.smppWindow * config.smppBinds * 2, Math.ceil(config.smppRatePerSecond), SHARE));
   return {
     name: "notifier",
     mixins: [databaseMixin(), directoryCacheMixin()],

@@ -94,7 +94,7 @@ function eventAndTransaction(t: number) {
   const e = validateEvent(rawEvent(t)).event;
   if (!e) throw new Error(`invalid history event ${t}`);
   const receivedAt = new Date(e.occurredAt.getTime() + 2_000);
-  const event = { _id: e.id, type: e.type, transactionNumber: e.transactionNumber, occurredAt: e.occurredAt, receivedAt, data: e.data, hash: eventHash(e), source: "correspondence", applied: true };
+  const event = { _id: e.id, type: e.type, transactionNumber: e.transactionNumber, occurredAt: e.occurredAt, receivedAt, data: e.data, hash: eventHash(e), source: "correspondence" };
   const lifecycle: LifecycleEvent = { id: e.id, type: e.type, transactionNumber: e.transactionNumber, occurredAt: e.occurredAt, receivedAt, data: e.data as Record<string, any> };
   const state = project(e.transactionNumber, [lifecycle]);
   // core/ingest.ts storedForm: no undefined fields, the apply's token kept.

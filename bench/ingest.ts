@@ -50,7 +50,7 @@ function makeEvents(tag: number, count: number): RawEvent[] {
 function storedForm(raw: RawEvent) {
   const e: IncomingEvent | undefined = validateEvent(raw).event;
   if (!e) throw new Error(`invalid bench event ${raw.id}`);
-  return { _id: e.id, type: e.type, transactionNumber: e.transactionNumber, occurredAt: e.occurredAt, receivedAt: new Date(), data: e.data, hash: eventHash(e), source: "correspondence", applied: false };
+  return { _id: e.id, type: e.type, transactionNumber: e.transactionNumber, occurredAt: e.occurredAt, receivedAt: new Date(), data: e.data, hash: eventHash(e), source: "correspondence" };
 }
 
 interface Figures {

@@ -1,9 +1,9 @@
 // Applying stored events: re-derive their transactions, queue the SMS they cause, bring the
-// follow-up records in line, mark them applied. The heart of the product, in batches: the
+// follow-up records in line, forget their outbox entry. The heart of the product, in batches: the
 // events stored while a batch is being applied make up the next one.
 import { Batcher } from "./batcher.ts";
 import { IN_LIMIT } from "./db.ts";
-import { markApplied, pendingEvents, projectTransactions, type AppliedTransaction } from "./ingest.ts";
+import { forgetOutbox, pendingEvents, projectTransactions, type AppliedTransaction } from "./ingest.ts";
 import type { LifecycleEvent } from "./lifecycle.ts";
 import { enqueueMessages, plannedMessages } from "./notifications.ts";
 import { syncPendingReplies } from "./followup.ts";
@@ -18,8 +18,8 @@ export interface ApplierOptions {
 
 /**
  * Applies one batch of events: a read and a write of their projections, two inserts for
- * their SMS, the follow-up records of those with outgoing items, and the applied marks.
- * Safe to repeat: message ids come from the events, projections skip what they hold.
+ * their SMS, and the follow-up records of those with outgoing items. Safe to repeat: message
+ * ids come from the events, projections skip what they hold.
  *
  * @example
  *   await applyEvents(events, { defaultReplyPeriodDays: 10 });
@@ -29,7 +29,6 @@ export async function applyEvents(events: LifecycleEvent[], opts: ApplierOptions
   const applied = await projectTransactions(events);
   await enqueueMessages(applied.flatMap((a) => a.events.flatMap((e) => plannedMessages(e, a.state))));
   await syncPendingReplies(applied.map((a) => a.state), opts.defaultReplyPeriodDays);
-  await markApplied(applied.flatMap((a) => a.events.map((e) => e.id)));
   opts.onApplied?.(applied);
   return applied;
 }
@@ -71,18 +70,34 @@ export class Applier {
     }
   }
 
+  /** Applies a request's stored events, then forgets its outbox entry (with others being forgotten). */
+  async applyStored(events: LifecycleEvent[], outboxId: string | undefined): Promise<void> {
+    await this.apply(events);
+    if (outboxId) await this.forget.add(outboxId);
+  }
+
+  private readonly forget = new Batcher<string, void>(async (ids) => {
+    await forgetOutbox(ids);
+    return ids.map((): void => undefined);
+  });
+
   /** Events waiting for their batch or in it. */
   get backlog(): number {
     return this.held.size;
   }
 
   /**
-   * Applies what the outbox holds and no applier here holds: events whose apply failed, or
-   * whose process died. `olderThanMs` leaves other processes' fresh events to them.
+   * Applies what the outbox still lists and no applier here holds: events whose apply failed,
+   * or whose process died. `olderThanMs` leaves other processes' fresh entries to them.
+   * Answers the count of events applied.
    */
   async sweep(olderThanMs: number, limit = IN_LIMIT): Promise<number> {
-    const events = (await pendingEvents(limit, olderThanMs)).filter((e) => !this.held.has(e.id));
-    if (events.length) await this.apply(events);
-    return events.length;
+    const { entries, events } = await pendingEvents(limit, olderThanMs);
+    // An entry with an event held here belongs to a request still being applied: it forgets it.
+    const mine = entries.filter((e) => !e.eventIds.some((id) => this.held.has(id)));
+    const toApply = mine.flatMap((e) => e.eventIds.map((id) => events.get(id)).filter((x): x is LifecycleEvent => !!x));
+    if (toApply.length) await this.apply(toApply);
+    await forgetOutbox(mine.map((e) => e.outboxId));
+    return toApply.length;
   }
 }

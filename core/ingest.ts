@@ -4,7 +4,7 @@
 // the events stored meanwhile are applied together, a few round-trips per batch.
 import { randomUUID } from "node:crypto";
 import { EventModel, PendingEventModel, TransactionModel } from "./models.ts";
-import { onlyDuplicateKeys } from "./db.ts";
+import { findByIds, onlyDuplicateKeys } from "./db.ts";
 import { eventHash, type IncomingEvent } from "./event-contract.ts";
 import { project, type LifecycleEvent, type TransactionState } from "./lifecycle.ts";
 
@@ -20,8 +20,10 @@ export interface StoreResult {
   outcomes: StoreOutcome[];
   /** Ids reused with other content: the request stored nothing. */
   conflicts: string[];
-  /** The events to apply now: those stored by this call, and known ones never applied. */
+  /** The events to apply now: those this call stored. */
   toApply: LifecycleEvent[];
+  /** The outbox entry that holds them until they are applied (forget it then: see forgetOutbox). */
+  outboxId?: string;
 }
 
 const asLifecycle = (d: { _id: string; type: string; transactionNumber: string; occurredAt: Date; receivedAt: Date; data?: unknown }): LifecycleEvent => ({
@@ -36,8 +38,10 @@ const asLifecycle = (d: { _id: string; type: string; transactionNumber: string; 
 /**
  * Stores the events of several requests at once (three round-trips in all), each request
  * on its own terms: an id already stored with the same content is a duplicate, with other
- * content a conflict, and a request with a conflict stores nothing. Every stored event is
- * in the outbox (`events_pending`) until it is applied.
+ * content a conflict, and a request with a conflict stores nothing. Each request's new events
+ * are listed in one outbox entry (`events_pending`), written before the events themselves, so
+ * that no stored event can be left unapplied unseen: the entry is forgotten once they are
+ * applied, and the sweep applies what an entry still lists after a crash.
  *
  * @example
  *   const [r] = await storeEventRequests([{ events: [event], source: "correspondence" }]);
@@ -46,10 +50,8 @@ const asLifecycle = (d: { _id: string; type: string; transactionNumber: string; 
 export async function storeEventRequests(requests: StoreRequest[]): Promise<StoreResult[]> {
   const hashes = requests.map((r) => r.events.map(eventHash));
   const allIds = [...new Set(requests.flatMap((r) => r.events.map((e) => e.id)))];
-  const known = new Map<string, { hash: string; applied: boolean; doc?: LifecycleEvent }>();
-  for (const d of await EventModel.collection.find({ _id: { $in: allIds as any[] } }).toArray()) {
-    known.set(String(d._id), { hash: d.hash, applied: d.applied !== false, doc: asLifecycle(d as any) });
-  }
+  const known = new Map<string, string>();
+  for (const d of await findByIds(EventModel.collection, allIds, { projection: { hash: 1 } })) known.set(String(d._id), d.hash);
 
   const now = new Date();
   const results: StoreResult[] = [];
@@ -58,7 +60,7 @@ export async function storeEventRequests(requests: StoreRequest[]): Promise<Stor
   const fresh: Array<{ doc: Record<string, unknown>; request: number; index: number }> = [];
   requests.forEach((req, r) => {
     const outcomes: StoreOutcome[] = req.events.map((e, i) => {
-      const hash = known.get(e.id)?.hash ?? taken.get(e.id);
+      const hash = known.get(e.id) ?? taken.get(e.id);
       if (hash === undefined) return "accepted";
       return hash === hashes[r]![i] ? "duplicate" : "conflict";
     });
@@ -71,57 +73,44 @@ export async function storeEventRequests(requests: StoreRequest[]): Promise<Stor
       fresh.push({
         request: r,
         index: i,
-        doc: { _id: e.id, type: e.type, transactionNumber: e.transactionNumber, occurredAt: e.occurredAt, receivedAt: now, data: e.data, hash: hashes[r]![i], source: req.source, applied: false },
+        doc: { _id: e.id, type: e.type, transactionNumber: e.transactionNumber, occurredAt: e.occurredAt, receivedAt: now, data: e.data, hash: hashes[r]![i], source: req.source },
       });
     });
   });
+  if (!fresh.length) return results;
+
+  // The outbox first: a crash before the events leaves ids without events, which the sweep drops.
+  const outbox = requests
+    .map((_, r) => ({ r, ids: fresh.filter((f) => f.request === r).map((f) => f.doc._id as string) }))
+    .filter((o) => o.ids.length)
+    .map((o) => ({ _id: randomUUID(), eventIds: o.ids, receivedAt: now, request: o.r }));
+  await PendingEventModel.collection.insertMany(outbox.map(({ request, ...doc }) => doc) as any[]);
+  for (const o of outbox) results[o.request]!.outboxId = o._id;
 
   let inserted = new Set(fresh.map((f) => f.doc._id as string));
-  if (fresh.length) {
-    try {
-      await EventModel.collection.insertMany(fresh.map((f) => f.doc) as any[], { ordered: false });
-    } catch (err) {
-      // Another process stored some of the same ids between our read and our insert:
-      // read back what is stored and classify each against it.
-      if (!onlyDuplicateKeys(err)) throw err;
-      const ids = fresh.map((f) => f.doc._id as string);
-      const stored = new Map<string, { hash: string; receivedAt: Date }>();
-      for (const d of await EventModel.collection.find({ _id: { $in: ids as any[] } }, { projection: { hash: 1, receivedAt: 1 } }).toArray()) {
-        stored.set(String(d._id), d as any);
-      }
-      inserted = new Set();
-      for (const f of fresh) {
-        const d = stored.get(f.doc._id as string);
-        if (!d) throw err; // neither stored nor a duplicate: a real failure
-        const res = results[f.request]!;
-        if (d.hash !== f.doc.hash) {
-          res.outcomes[f.index] = "conflict";
-          res.conflicts.push(f.doc._id as string);
-        } else if (d.receivedAt.getTime() !== now.getTime()) res.outcomes[f.index] = "duplicate";
-        else inserted.add(f.doc._id as string);
-      }
+  try {
+    await EventModel.collection.insertMany(fresh.map((f) => f.doc) as any[], { ordered: false });
+  } catch (err) {
+    // Another process stored some of the same ids between our read and our insert:
+    // read back what is stored and classify each against it.
+    if (!onlyDuplicateKeys(err)) throw err;
+    const stored = new Map<string, { hash: string; receivedAt: Date }>();
+    for (const d of await findByIds(EventModel.collection, fresh.map((f) => f.doc._id), { projection: { hash: 1, receivedAt: 1 } })) stored.set(String(d._id), d);
+    inserted = new Set();
+    for (const f of fresh) {
+      const d = stored.get(f.doc._id as string);
+      if (!d) throw err; // neither stored nor a duplicate: a real failure
+      const res = results[f.request]!;
+      if (d.hash !== f.doc.hash) {
+        res.outcomes[f.index] = "conflict";
+        res.conflicts.push(f.doc._id as string);
+      } else if (d.receivedAt.getTime() !== now.getTime()) res.outcomes[f.index] = "duplicate";
+      else inserted.add(f.doc._id as string);
     }
   }
-
-  // What to apply: ours, and duplicates of events stored but never applied (a request that
-  // died between its store and its outbox entry, retried by its client).
-  const seen = new Set<string>();
-  requests.forEach((req, r) => {
-    const res = results[r]!;
-    req.events.forEach((e, i) => {
-      if (seen.has(e.id)) return;
-      const mine = inserted.has(e.id) && res.outcomes[i] === "accepted";
-      const unapplied = res.outcomes[i] === "duplicate" && known.get(e.id)?.applied === false;
-      if (!mine && !unapplied) return;
-      seen.add(e.id);
-      res.toApply.push(mine ? { ...e, receivedAt: now } : known.get(e.id)!.doc!);
-    });
-  });
-  const outbox = results.flatMap((r) => r.toApply).map((e) => ({ _id: e.id, transactionNumber: e.transactionNumber, receivedAt: e.receivedAt }));
-  if (outbox.length) {
-    await PendingEventModel.collection.insertMany(outbox as any[], { ordered: false }).catch((err) => {
-      if (!onlyDuplicateKeys(err)) throw err;
-    });
+  // Applied now: the events this call stored. (Those another process stored are in its outbox entry.)
+  for (const f of fresh) {
+    if (inserted.has(f.doc._id as string)) results[f.request]!.toApply.push(asLifecycle(f.doc as any));
   }
   return results;
 }
@@ -131,21 +120,37 @@ export async function storeEvents(events: IncomingEvent[], source: string): Prom
   return (await storeEventRequests([{ events, source }]))[0]!;
 }
 
-/** The events of the outbox stored at least `olderThanMs` ago (after a crash, or a failed apply). */
-export async function pendingEvents(limit = 1000, olderThanMs = 0): Promise<LifecycleEvent[]> {
+/** An outbox entry still listed: its id and its events' ids. */
+export interface OutboxEntry {
+  outboxId: string;
+  eventIds: string[];
+}
+
+/**
+ * What the outbox still lists: entries written at least `olderThanMs` ago (up to about
+ * `limit` events), and their stored events. Ids without an event are of a request that failed
+ * before its events were written: nothing to apply.
+ */
+export async function pendingEvents(limit = 1000, olderThanMs = 0): Promise<{ entries: OutboxEntry[]; events: Map<string, LifecycleEvent> }> {
   const before = Date.now() - olderThanMs;
   // (Through the model: a sweep that runs while the connection is down waits for it.)
-  const pending = (await PendingEventModel.find({}).limit(limit * 4).lean())
-    .filter((p) => p.receivedAt.getTime() <= before)
-    .slice(0, limit);
-  if (!pending.length) return [];
-  const ids = pending.map((p) => String(p._id));
-  const docs = await EventModel.collection.find({ _id: { $in: ids as any[] } }).toArray();
-  const found = new Set(docs.map((d) => String(d._id)));
-  // An outbox entry whose event is not stored: its request failed before the event was written.
-  const orphans = ids.filter((id) => !found.has(id));
-  if (orphans.length) await PendingEventModel.collection.deleteMany({ _id: { $in: orphans as any[] } });
-  return docs.map((d) => asLifecycle(d as any));
+  const all = (await PendingEventModel.find({}).limit(200).lean()).filter((p) => p.receivedAt.getTime() <= before);
+  const entries: OutboxEntry[] = [];
+  let count = 0;
+  for (const e of all) {
+    if (entries.length && count + e.eventIds.length > limit) break;
+    entries.push({ outboxId: e._id, eventIds: e.eventIds });
+    count += e.eventIds.length;
+  }
+  const ids = entries.flatMap((e) => e.eventIds);
+  const events = new Map<string, LifecycleEvent>();
+  for (const d of await findByIds(EventModel.collection, ids)) events.set(String(d._id), asLifecycle(d));
+  return { entries, events };
+}
+
+/** Forgets outbox entries whose events are all applied. */
+export async function forgetOutbox(outboxIds: string[]): Promise<void> {
+  if (outboxIds.length) await PendingEventModel.collection.deleteMany({ _id: { $in: outboxIds as any[] } });
 }
 
 /** One transaction's new state and the events of this batch that led to it. */
@@ -193,7 +198,7 @@ export async function projectTransactions(events: LifecycleEvent[], maxRounds = 
   for (let round = 0; todo.length; round++) {
     if (round >= maxRounds) throw new Error(`apply of ${todo.length} transaction(s) kept losing to concurrent applies`);
     const stored = new Map<string, any>();
-    for (const d of await TransactionModel.collection.find({ _id: { $in: todo as any[] } }).toArray()) stored.set(String(d._id), d);
+    for (const d of await findByIds(TransactionModel.collection, todo)) stored.set(String(d._id), d);
     const token = randomUUID();
     const ops: any[] = [];
     const states = new Map<string, TransactionState>();
@@ -233,9 +238,3 @@ export async function projectTransactions(events: LifecycleEvent[], maxRounds = 
   return done;
 }
 
-/** Marks events applied once all their effects are recorded, and empties their outbox entries. */
-export async function markApplied(ids: string[]): Promise<void> {
-  if (!ids.length) return;
-  await EventModel.collection.updateMany({ _id: { $in: ids as any[] } }, { $set: { applied: true } });
-  await PendingEventModel.collection.deleteMany({ _id: { $in: ids as any[] } });
-}

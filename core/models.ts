@@ -21,8 +21,6 @@ const eventSchema = new Schema(
     /** sha256 of the canonical content: tells a duplicate from a reused id. */
     hash: { type: String, required: true },
     source: { type: String, required: true },
-    /** false until the event's effects (projection, notifications) are recorded: the outbox flag. */
-    applied: { type: Boolean, default: false },
   },
   { versionKey: false, minimize: false },
 );
@@ -216,11 +214,14 @@ const smsPartSchema = new Schema(
   { versionKey: false },
 );
 
-/** An event stored but not yet applied: the outbox the apply sweep reads after a crash. */
+/**
+ * Events stored and not yet applied: one entry per request, listing its events, written
+ * before them and removed once they are applied. What the apply sweep reads after a crash.
+ */
 const pendingEventSchema = new Schema(
   {
     _id: { type: String, required: true },
-    transactionNumber: { type: String, required: true },
+    eventIds: { type: [String], required: true },
     receivedAt: { type: Date, required: true },
   },
   { versionKey: false },

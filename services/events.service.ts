@@ -67,7 +67,7 @@ const EventsService: ServiceSchema = {
           });
         }
         // Applied after the answer, with whatever else is waiting.
-        (this.applier as Applier).apply(stored.toApply).catch((err: unknown) => this.logger.warn(`apply of ${stored.toApply.length} event(s) deferred to the sweep:`, err));
+        (this.applier as Applier).applyStored(stored.toApply, stored.outboxId).catch((err: unknown) => this.logger.warn(`apply of ${stored.toApply.length} event(s) deferred to the sweep:`, err));
         const results = events.map((e, i) => ({ id: e.id, outcome: stored.outcomes[i]! }));
         events.forEach((e, i) => this.broker.metrics.increment("taqib.events.ingested", { type: e.type, outcome: stored.outcomes[i] }));
         const accepted = results.filter((r) => r.outcome === "accepted").length;

@@ -171,16 +171,16 @@ test("ten items noticed by their jobs keep ten pending jobs, each moved to its r
       { id: `${n}-i`, type: "issued", transactionNumber: n, occurredAt: outgoingAt, data: { outgoingNumber: `9${n}`, outgoingDate: outgoingAt, destination: { agencyCode: "MOI" }, requiresReply: true } },
     ]));
     const jobs = () => mongo.db().collection("agendaJobs").find({ name: "followup.due", "data.outgoingNumber": { $in: numbers.map((n) => `9${n}`) } }).toArray();
-    await eventually(async () => (await jobs()).length === 10, 10_000, "ten jobs scheduled");
+    await eventually(async () => (await jobs()).length === 10, 30_000, "ten jobs scheduled");
     await eventually(async () => {
       const sent = await Promise.all(numbers.map(async (n) => (await overdueOf(n)).length));
       return sent.every((c) => c === 1);
-    }, 40_000, "ten overdue notices");
+    }, 90_000, "ten overdue notices");
     // Each job was re-timed to its item's reminder (the department reminds every 30 days), none removed.
     const left = await eventually(async () => {
       const js = await jobs();
       return js.length === 10 && js.every((j) => !j.lockedAt && j.nextRunAt && j.nextRunAt.getTime() > Date.now() + 20 * DAY) && js;
-    }, 15_000, "ten jobs moved to their reminders");
+    }, 30_000, "ten jobs moved to their reminders");
     assert.equal(left.length, 10);
     const pending = await mongo.db().collection("pending_replies").find({ _id: { $in: numbers.map((n) => `9${n}`) as any[] } }).toArray();
     assert.equal(pending.length, 10);

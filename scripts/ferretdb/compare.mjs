@@ -327,6 +327,19 @@ async function timing(db, label) {
   return res;
 }
 
+/** A bulk update of `n` statements (one command): its counts, or "no answer" within 20 s. */
+async function bulkUpdate(db, n) {
+  const c = db.collection("bulk");
+  await c.deleteMany({});
+  await c.insertMany(Array.from({ length: n }, (_, i) => ({ _id: `b${i}`, status: "queued" })));
+  const write = c.bulkWrite(
+    Array.from({ length: n }, (_, i) => ({ updateOne: { filter: { _id: `b${i}`, status: "queued" }, update: { $set: { status: "sending" } } } })),
+    { ordered: false },
+  );
+  const r = await Promise.race([write, new Promise((resolve) => setTimeout(() => resolve(undefined), 20_000))]);
+  return r ? { matched: r.matchedCount, modified: r.modifiedCount } : "no answer";
+}
+
 // ---------- main ----------
 const origBin = buildUnpatched();
 const patchedBin = process.env.FERRETDB_PATCHED_BIN ?? path.join(ROOT, ".tools/bin/ferretdb");
@@ -368,6 +381,12 @@ const c1 = await concurrency(orig2.db, "unpatched");
 const c2 = await concurrency(patched.db, "patched  ");
 const isolated = c2.winners.every((w) => w === 1) && c2.fam.every((w) => w === 1) && c2.del.every((d) => d === 10);
 
+log("3b. one bulk update of many statements (the unpatched server with fewer than its 100 connections)");
+const b1 = await bulkUpdate(orig2.db, 90);
+const b2 = await bulkUpdate(patched.db, 1000);
+log(`  unpatched, 90 statements: ${JSON.stringify(b1)}; patched, 1,000 statements: ${JSON.stringify(b2)}`);
+const bulkOk = b2 !== "no answer" && b2.matched === 1000 && b2.modified === 1000;
+
 let t1, t2;
 if (!quick) {
   log(`4. timing at ${N} documents (mean of 5 runs, ms)`);
@@ -379,5 +398,5 @@ await orig2.stop();
 await patched.stop();
 
 for (const d of diffs.slice(0, 10)) log("DIFF", d.what, "\n  unpatched:", show(d.unpatched).slice(0, 400), "\n  patched:  ", show(d.patched).slice(0, 400));
-log(diffs.length === 0 && isolated ? "OK: identical results, isolated updates" : `FAILED: ${diffs.length} differences, isolated=${isolated}`);
-process.exitCode = diffs.length === 0 && isolated ? 0 : 1;
+log(diffs.length === 0 && isolated && bulkOk ? "OK: identical results, isolated updates, bulk updates answered" : `FAILED: ${diffs.length} differences, isolated=${isolated}, bulk=${bulkOk}`);
+process.exitCode = diffs.length === 0 && isolated && bulkOk ? 0 : 1;

@@ -107,10 +107,11 @@ export class Dispatcher {
       // Full: the next share that is done wakes us.
       if (free < Math.min(this.opts.share, this.opts.window)) return;
       this.counts.rounds++;
-      const { ready, failed, nextDueAt } = await this.opts.claim(free, this.inFlight);
+      // Claimed in slices of a few shares: the first go out while the next are being prepared.
+      const { ready, failed, nextDueAt } = await this.opts.claim(Math.min(free, this.opts.share * 4), this.inFlight);
       this.counts.failed += failed;
       for (let i = 0; i < ready.length; i += this.opts.share) this.dispatch(ready.slice(i, i + this.opts.share));
-      if (ready.length >= free * 0.9) this.again = true; // more may be due
+      if (ready.length >= Math.min(free, this.opts.share * 4) * 0.9) this.again = true; // more may be due
       else this.sleep(nextDueAt ? Math.min(nextDueAt.getTime() - Date.now() + 5, idle) : idle);
     } catch (err) {
       this.counts.errors++;

@@ -193,8 +193,7 @@ smsQueueSchema.index({ queuedAt: 1 });
 
 /**
  * One document per SMSC message id (each part of each SMS), written at submit: the receipt for
- * a part finds its message here by _id, and keeps its own status here until the message settles.
- * A receipt that beats the record creates the document; the record completes it.
+ * a part finds its message here by _id.
  */
 const smsPartSchema = new Schema(
   {
@@ -204,8 +203,19 @@ const smsPartSchema = new Schema(
     /** Every part of the same message (canonical ids), to settle it when all are final. */
     siblings: { type: [String], default: undefined },
     submittedAt: Date,
+  },
+  { versionKey: false },
+);
+
+/**
+ * The final delivery receipt of a part (by the part's key), kept when its message is not
+ * settled by the batch it came in: its other parts' receipts come later, or its submit was
+ * not recorded yet.
+ */
+const receiptSchema = new Schema(
+  {
+    _id: { type: String, required: true },
     status: String,
-    final: Boolean,
     stat: String,
     err: String,
     doneAt: Date,
@@ -235,6 +245,7 @@ export const AgencyModel = mongoose.model("Agency", agencySchema, "agencies");
 export const MessageModel = mongoose.model("Message", messageSchema, "messages");
 export const SmsQueueModel = mongoose.model("SmsQueue", smsQueueSchema, "sms_queue");
 export const SmsPartModel = mongoose.model("SmsPart", smsPartSchema, "sms_parts");
+export const ReceiptModel = mongoose.model("Receipt", receiptSchema, "receipts");
 export const PendingEventModel = mongoose.model("PendingEvent", pendingEventSchema, "events_pending");
 
 export type EventDoc = InferSchemaType<typeof eventSchema>;

@@ -1,15 +1,16 @@
 // The life of SMS after they are queued, in batches: the dispatcher claims the due ones and
-// prepares them (read, render, mark "sending"), workers submit them, the SMPP node records
-// the submits and the delivery receipts that follow. Every step is a write conditional on
-// the message's status or a unique insert, so a retried step, a second worker or a late
-// receipt cannot send a message twice or move it backwards. Round-trips are per batch.
+// prepares them (read, render), workers submit them, the SMPP node records the submits and
+// the delivery receipts that follow. Every step is a unique insert or a write conditional on
+// the message's status, so a retried step, a second worker or a late receipt cannot send a
+// message twice or move it backwards. Round-trips are per batch, and the embedded database's
+// dear operation, an update, is kept to two per SMS (its record and its final status).
 import { Batcher } from "./batcher.ts";
 import { findByIds, isDuplicateKey, onlyDuplicateKeys } from "./db.ts";
 import { directory } from "./directory-cache.ts";
 import { aggregatePartStatuses, messageIdAliases, type MessageStatus as ReceiptStatus } from "./smpp/dlr.ts";
 import { retryTransient } from "./retry.ts";
 import { ClaimModel } from "./exclusive.ts";
-import { FINAL_MESSAGE_STATUSES, MessageModel, SmsPartModel, SmsQueueModel, TransactionModel, type MessageStatus } from "./models.ts";
+import { FINAL_MESSAGE_STATUSES, MessageModel, ReceiptModel, SmsPartModel, SmsQueueModel, TransactionModel, type MessageStatus } from "./models.ts";
 import mongoose from "mongoose";
 
 /** What the SMSC answered for an accepted submit (all parts). */
@@ -24,7 +25,7 @@ export interface SubmitResult {
  * records the submit on the message (see recordSubmitted) on the node that talked to the
  * SMSC, so a worker that dies after asking cannot cause a second send.
  */
-export type Submit = (req: { messageId: string; to: string; text: string }) => Promise<SubmitResult>;
+export type Submit = (req: { messageId: string } & SubmitRecord) => Promise<SubmitResult>;
 
 /** What the dispatcher needs from the templates. */
 export interface Renderer {
@@ -42,13 +43,23 @@ export interface PrepareDeps {
   staleSendingMs: number;
 }
 
-/** A message ready to submit: its attempt claimed, rendered and marked "sending". */
+/**
+ * A message ready to submit: its attempt claimed and rendered. Nothing is written to it until
+ * the SMSC has taken it: the record writes the text, the attempt and "sending" and "submitted"
+ * in one update (the claim holds it meanwhile).
+ */
 export interface ReadyMessage {
   messageId: string;
   attempt: number;
   to: string;
   text: string;
+  lang: "ar" | "en";
+  /** When the attempt was claimed (ms since the epoch): the "sending" entry of its history. */
+  claimedAt: number;
 }
+
+/** What the SMPP node records of a submit besides the SMSC's answer. */
+export type SubmitRecord = Pick<ReadyMessage, "to" | "text" | "lang" | "attempt" | "claimedAt">;
 
 export type SendOutcome = "submitted" | "skipped" | "failed" | "retry";
 
@@ -141,17 +152,17 @@ function failOp(messageId: string, status: MessageStatus, code: string, message:
 }
 
 /** The updates that put a message back in the queue for attempt number `attempt` + 1 after `delayMs`. */
-function retryOps(messageId: string, attempt: number, code: string, message: string, delayMs: number, fromStatus: MessageStatus) {
+function retryOps(messageId: string, attempt: number, code: string, message: string, delayMs: number, history?: "retrying") {
   const now = new Date();
   const nextAttemptAt = new Date(now.getTime() + delayMs);
   return {
     message: {
       updateOne: {
-        filter: { _id: messageId, status: fromStatus },
+        filter: { _id: messageId, status: { $in: ["queued", "sending"] } },
         update: {
-          $set: { status: "queued", nextAttemptAt, error: { code, message }, updatedAt: now },
+          $set: { status: "queued", nextAttemptAt, error: { code, message }, updatedAt: now, attempts: attempt },
           $unset: { sendingSince: 1 },
-          ...(fromStatus === "sending" ? { $push: { statusHistory: historyEntry("retrying", code) } } : {}),
+          ...(history ? { $push: { statusHistory: historyEntry(history, code) } } : {}),
         },
       },
     },
@@ -165,9 +176,8 @@ async function bulk(model: mongoose.Model<any>, ops: any[], attempts?: number): 
 
 /**
  * Claims up to `limit` due messages and prepares them: claim each attempt (a unique insert),
- * hide them from the next rounds while a worker holds them, read them and their transactions,
- * render, and mark them "sending" (or failed, or back in the queue for missing data). About
- * six round-trips whatever the batch's size. Answers the messages ready to submit, and when
+ * read them and their transactions, render them (or fail them, or put them back in the queue
+ * for missing data). Three or four round-trips whatever the batch's size. Answers the messages ready to submit, and when
  * the next message is due if none is now.
  *
  * @example
@@ -200,7 +210,7 @@ export async function claimMessages(ids: string[], deps: PrepareDeps): Promise<{
   return entries.length ? claimAndPrepare(entries, deps, new Date()) : { ready: [], failed: 0 };
 }
 
-async function claimAndPrepare(due: Array<{ _id: unknown; attempts?: number | null }>, deps: PrepareDeps, now: Date): Promise<{ ready: ReadyMessage[]; failed: number }> {
+async function claimAndPrepare(due: Array<{ _id: unknown; attempts?: number | null }>, deps: PrepareDeps, now: Date): Promise<{ ready: ReadyMessage[]; failed: number; nextDueAt?: Date }> {
 
   // One sender per attempt: a unique insert, exclusive on any server.
   const claims = due.map((q) => ({ _id: `send:${q._id}:${(q.attempts ?? 0) + 1}`, at: now, by: `${process.pid}` }));
@@ -211,13 +221,25 @@ async function claimAndPrepare(due: Array<{ _id: unknown; attempts?: number | nu
     if (!onlyDuplicateKeys(err)) throw err;
     for (const e of (err as { writeErrors?: Array<{ index: number }> }).writeErrors ?? []) lost.add(e.index);
   }
-  if (lost.size) await skipDeadClaims(due.filter((_, i) => lost.has(i)), now, deps.staleSendingMs);
+  // A message is held by its claim: the next round tries the same attempt and loses, until the
+  // claim is older than the stale time (its holder is dead) and the attempt after it is claimed.
+  const heldUntil = lost.size ? await skipDeadClaims(due.filter((_, i) => lost.has(i)), now, deps.staleSendingMs) : undefined;
   const claimed = due.filter((_, i) => !lost.has(i));
-  if (!claimed.length) return { ready: [], failed: 0 };
+  if (!claimed.length) return { ready: [], failed: 0, nextDueAt: heldUntil };
   const ids = claimed.map((q) => String(q._id));
   const attemptOf = new Map(claimed.map((q) => [String(q._id), (q.attempts ?? 0) + 1]));
-  // Held by its worker until then: past it, the worker counts as dead and the message is due again.
-  await SmsQueueModel.collection.updateMany({ _id: { $in: ids as any[] } }, { $inc: { attempts: 1 }, $set: { dueAt: new Date(now.getTime() + deps.staleSendingMs) } });
+  try {
+    return await prepareClaimed(ids, attemptOf, deps, now, heldUntil);
+  } catch (err) {
+    // The round decided nothing (the database gone mid-read): give the attempts back, so the
+    // messages are handed out again as soon as it returns rather than after the stale time.
+    const keys = ids.map((id) => `send:${id}:${attemptOf.get(id)}`);
+    await retryTransient(() => ClaimModel.collection.deleteMany({ _id: { $in: keys as any[] } })).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function prepareClaimed(ids: string[], attemptOf: Map<string, number>, deps: PrepareDeps, now: Date, heldUntil: Date | undefined): Promise<{ ready: ReadyMessage[]; failed: number; nextDueAt?: Date }> {
 
   const messages = await MessageModel.collection.find({ _id: { $in: ids as any[] } }).toArray();
   const numbers = [...new Set(messages.map((m) => m.transactionNumber).filter(Boolean))];
@@ -247,38 +269,35 @@ async function claimAndPrepare(due: Array<{ _id: unknown; attempts?: number | nu
       failed++;
     } else if (prepared.kind === "wait") {
       // The data may come with a later event: look again in a few seconds.
-      const r = retryOps(messageId, attempt, prepared.code, prepared.message, 5000, msg.status);
+      const r = retryOps(messageId, attempt, prepared.code, prepared.message, 5000);
       messageOps.push(r.message);
       queueOps.push(r.queue);
     } else if (prepared.kind === "ready") {
-      messageOps.push({
-        updateOne: {
-          filter: { _id: messageId, status: { $in: ["queued", "sending"] } },
-          update: {
-            $set: { status: "sending", sendingSince: now, updatedAt: now, attempts: attempt, to: prepared.to, lang: prepared.lang, text: prepared.text, encoding: prepared.encoding, parts: prepared.parts },
-            $unset: { error: 1 },
-            $push: { statusHistory: historyEntry("sending") },
-          },
-        },
-      });
-      ready.push({ messageId, attempt, to: prepared.to, text: prepared.text });
+      ready.push({ messageId, attempt, to: prepared.to, text: prepared.text, lang: prepared.lang, claimedAt: now.getTime() });
     }
   }
   await bulk(MessageModel, messageOps);
   if (drop.length) queueOps.push({ deleteMany: { filter: { _id: { $in: drop } } } });
   await bulk(SmsQueueModel, queueOps);
-  return { ready, failed };
+  return { ready, failed, nextDueAt: heldUntil };
 }
 
 /**
- * Claims that are taken but whose queue entry was never moved on (the claimer died between
- * the two writes): past the stale time, the entry moves to the next attempt.
+ * Claims of attempts that another holder has: past the stale time the holder counts as dead
+ * (it never recorded the attempt), and the queue entry moves to the next attempt. Answers when
+ * the earliest of the live ones turns stale (now, when one was dead).
  */
-async function skipDeadClaims(entries: Array<{ _id: unknown; attempts?: number | null }>, now: Date, staleMs: number): Promise<void> {
+async function skipDeadClaims(entries: Array<{ _id: unknown; attempts?: number | null }>, now: Date, staleMs: number): Promise<Date | undefined> {
   const keys = entries.map((q) => `send:${q._id}:${(q.attempts ?? 0) + 1}`);
-  const dead = (await ClaimModel.collection.find({ _id: { $in: keys as any[] }, at: { $lt: new Date(now.getTime() - staleMs) } }, { projection: { _id: 1 } }).toArray())
-    .map((c) => String(c._id).replace(/^send:/, "").replace(/:\d+$/, ""));
-  if (dead.length) await SmsQueueModel.collection.updateMany({ _id: { $in: dead as any[] } }, { $inc: { attempts: 1 } });
+  const claims = await findByIds(ClaimModel.collection, keys, { projection: { at: 1 } });
+  const staleBefore = now.getTime() - staleMs;
+  const dead = claims.filter((c) => !(c.at instanceof Date) || c.at.getTime() < staleBefore).map((c) => String(c._id).replace(/^send:/, "").replace(/:\d+$/, ""));
+  if (dead.length) {
+    await SmsQueueModel.collection.updateMany({ _id: { $in: dead as any[] } }, { $inc: { attempts: 1 } });
+    return now;
+  }
+  const earliest = Math.min(...claims.map((c) => (c.at as Date).getTime()));
+  return Number.isFinite(earliest) ? new Date(earliest + staleMs + 10) : undefined;
 }
 
 /** Reads the directory entries a batch of messages needs in one query per kind (when not cached). */
@@ -347,23 +366,23 @@ export async function submitMessages(items: ReadyMessage[], submit: Submit): Pro
   const outcomes = await Promise.all(
     items.map(async (item): Promise<SendOutcome> => {
       try {
-        await submit({ messageId: item.messageId, to: item.to, text: item.text });
+        await submit({ messageId: item.messageId, to: item.to, text: item.text, lang: item.lang, attempt: item.attempt, claimedAt: item.claimedAt });
         return "submitted";
       } catch (err) {
         const e = err as { name?: string; code?: string | number; message?: string; retryable?: boolean; data?: { code?: string; retryable?: boolean; result?: SubmitResult } };
         // No answer from the smpp service (our call timed out, or its node went away): it may
-        // still send the message and record it. It stays "sending": recorded as submitted when
-        // it went out, handed out again when its queue entry comes due when it never did.
+        // still send the message and record it. Its claim holds it: recorded as submitted when
+        // it went out, handed out again once the claim is stale when it never did.
         if (e.name === "RequestTimeoutError" || e.name === "RequestRejectedError") return "retry";
         // At the SMSC, but the smpp node could not record it: recorded here, never sent again.
         if (e.data?.code === "RECORD_FAILED" && e.data.result) {
-          await recordSubmitted(item.messageId, e.data.result);
+          await recordSubmitted(item.messageId, e.data.result, item);
           return "submitted";
         }
         const code = String(e.data?.code ?? e.code ?? "SUBMIT_FAILED");
         const retryable = e.data?.retryable ?? e.retryable ?? true;
         if (retryable && item.attempt < MAX_ATTEMPTS) {
-          const r = retryOps(item.messageId, item.attempt, code, e.message ?? code, retryDelayMs(item.attempt), "sending");
+          const r = retryOps(item.messageId, item.attempt, code, e.message ?? code, retryDelayMs(item.attempt), "retrying");
           messageOps.push(r.message);
           queueOps.push(r.queue);
           return "retry";
@@ -408,42 +427,61 @@ export interface Settled {
   latencyMs: number;
 }
 
+/** A final receipt of a part: what settling needs of it. */
+interface PartReceipt {
+  status: ReceiptStatus;
+  doneAt?: Date;
+}
+
 /**
- * Records accepted submits (status submitted, one part document per SMSC id), three writes
- * for the batch, and settles the messages whose receipts came first. The part documents come
- * first: a receipt finds its message through them, also when the node dies right after.
+ * Records accepted submits: one part document per SMSC id (inserts), the message's text, attempt
+ * and "submitted" (one update each), the queue entry removed; then settles the messages whose
+ * receipts came first. The part documents come first: a receipt finds its message through
+ * them, also when the node dies right after.
  */
-async function recordSubmittedBatch(items: Array<{ messageId: string; result: SubmitResult }>): Promise<Array<Settled | undefined>> {
+async function recordSubmittedBatch(items: Array<{ messageId: string; result: SubmitResult; sent?: SubmitRecord }>): Promise<Array<Settled | undefined>> {
   const now = new Date();
   const parts = items.flatMap(({ messageId, result }) => {
     const siblings = result.messageIds.map(canonicalPartId);
     return siblings.map((id) => ({ _id: id, messageId, siblings, submittedAt: now }));
   });
-  const early = new Map<string, string[]>();
-  try {
-    await retryTransient(() => SmsPartModel.collection.insertMany(parts as any[], { ordered: false }));
-  } catch (err) {
+  await retryTransient(() => SmsPartModel.collection.insertMany(parts as any[], { ordered: false })).catch((err) => {
+    // Written by an earlier try of this record (the same ids, the same message).
     if (!onlyDuplicateKeys(err)) throw err;
-    // A receipt came first and wrote its part: complete it.
-    const taken = ((err as { writeErrors?: Array<{ index: number }> }).writeErrors ?? []).map((e) => parts[e.index]!);
-    await bulk(SmsPartModel, taken.map((p) => ({ updateOne: { filter: { _id: p._id }, update: { $set: { messageId: p.messageId, siblings: p.siblings, submittedAt: now } } } })));
-    for (const p of taken) early.set(p.messageId, p.siblings);
-  }
+  });
   await bulk(
     MessageModel,
-    items.map(({ messageId, result }) => ({
+    items.map(({ messageId, result, sent }) => ({
       updateOne: {
-        filter: { _id: messageId, status: "sending" },
+        filter: { _id: messageId, status: { $in: ["queued", "sending"] } },
         update: {
-          $set: { status: "submitted", partIds: result.messageIds, submittedAt: now, updatedAt: now, encoding: result.encoding, parts: result.partCount },
-          $unset: { sendingSince: 1 },
-          $push: { statusHistory: historyEntry("submitted") },
+          $set: {
+            status: "submitted",
+            partIds: result.messageIds,
+            submittedAt: now,
+            updatedAt: now,
+            encoding: result.encoding,
+            parts: result.partCount,
+            ...(sent ? { to: sent.to, text: sent.text, lang: sent.lang, attempts: sent.attempt } : {}),
+          },
+          $unset: { sendingSince: 1, error: 1 },
+          $push: {
+            statusHistory: {
+              $each: [...(sent ? [{ status: "sending", at: new Date(sent.claimedAt) }] : []), historyEntry("submitted")],
+            },
+          },
         },
       },
     })),
   );
   await retryTransient(() => SmsQueueModel.collection.deleteMany({ _id: { $in: items.map((i) => i.messageId) as any[] } }));
-  const settled = early.size ? await settleMessages(early) : new Map<string, Settled>();
+  // Receipts that beat the record (kept by their part's key): settle what they complete.
+  const early = await findByIds(ReceiptModel.collection, parts.map((p) => p._id));
+  if (!early.length) return items.map(() => undefined);
+  const receipts = new Map<string, PartReceipt>(early.map((r) => [String(r._id), r as PartReceipt]));
+  const siblingsOf = new Map(items.map((i) => [i.messageId, i.result.messageIds.map(canonicalPartId)]));
+  for (const [id, sib] of siblingsOf) if (!sib.some((k) => receipts.has(k))) siblingsOf.delete(id);
+  const settled = await settleMessages(siblingsOf, receipts, now);
   return items.map((i) => settled.get(i.messageId));
 }
 
@@ -452,9 +490,10 @@ const submits = new Batcher(recordSubmittedBatch, { maxBatch: 500 });
 /**
  * Records an accepted submit on its message (with whatever other submits are being recorded)
  * and applies receipts that arrived before it: the message's final status when they settle it.
+ * `sent` is what the worker rendered (written with the record).
  */
-export function recordSubmitted(messageId: string, result: SubmitResult): Promise<Settled | undefined> {
-  return submits.add({ messageId, result });
+export function recordSubmitted(messageId: string, result: SubmitResult, sent?: SubmitRecord): Promise<Settled | undefined> {
+  return submits.add({ messageId, result, sent });
 }
 
 export interface Receipt {
@@ -466,71 +505,64 @@ export interface Receipt {
   doneAt?: Date;
 }
 
-/** Receipts whose part was not recorded yet when they came (the pending-receipts sweep's list). */
+/** Final receipts whose part was not recorded yet when they came (the pending-receipts sweep's list). */
 const pendingReceipts = () => mongoose.connection.collection("receipts_pending");
 
 /**
- * Records a batch of delivery receipts on their parts and settles the messages they complete:
- * a read of the parts, a write, a read of their siblings and a write of the messages. A
- * receipt that arrives twice, late (a non-final one after a final one) or before its submit
- * was recorded is applied correctly.
+ * Applies a batch of delivery receipts: a read of their parts, then, for the messages whose
+ * every part has its final receipt in the batch (the usual case: an SMSC reports the parts of
+ * an SMS together), one update that settles each. The receipts of the other messages are kept
+ * (inserts) and their siblings' read back, so that two batches holding parts of one message,
+ * here or on another node, cannot both miss that it is complete. Non-final receipts change
+ * nothing: only final ones decide. A receipt that arrives twice or late is harmless.
  */
-async function applyReceiptBatch(receipts: Receipt[]): Promise<Array<Settled | undefined>> {
-  const keysOf = receipts.map((r) => receiptKeys(r.messageId));
+async function applyReceiptBatch(batch: Receipt[]): Promise<Array<Settled | undefined>> {
+  const now = new Date();
+  const keysOf = batch.map((r) => receiptKeys(r.messageId));
   const known = new Map<string, any>();
   for (const p of await findByIds(SmsPartModel.collection, [...new Set(keysOf.flat())])) known.set(String(p._id), p);
-  const now = new Date();
-  const ops: any[] = [];
-  const partOf: Array<string | undefined> = [];
-  receipts.forEach((r, i) => {
-    const existing = keysOf[i]!.map((k) => known.get(k)).find(Boolean);
-    const key = existing ? String(existing._id) : canonicalPartId(r.messageId);
-    partOf.push(existing?.messageId ? key : undefined);
-    const fields = { status: r.status, final: r.final, stat: r.stat, err: r.err, doneAt: r.doneAt ?? now, receivedAt: now };
-    // A final receipt is kept whatever came before; a non-final one never overrides a final one.
-    if (r.final) ops.push({ updateOne: { filter: { _id: key }, update: { $set: fields }, upsert: true } });
-    else if (existing && !existing.final) ops.push({ updateOne: { filter: { _id: key, final: { $ne: true } }, update: { $set: fields } } });
+  // Each final receipt's part (its recorded key), and the message it belongs to.
+  const finals = new Map<string, PartReceipt & { key: string; messageId?: string; siblings?: string[]; stat?: string; err?: string }>();
+  batch.forEach((r, i) => {
+    if (!r.final) return;
+    const part = keysOf[i]!.map((k) => known.get(k)).find(Boolean);
+    const key = part ? String(part._id) : canonicalPartId(r.messageId);
+    finals.set(key, { key, status: r.status, doneAt: r.doneAt ?? now, stat: r.stat, err: r.err, messageId: part?.messageId, siblings: part?.siblings });
   });
-  await writeUpserts(ops, RECEIPT_ATTEMPTS);
-  // Final receipts whose submit is not recorded yet: the record settles them, or the sweep does.
-  const orphans = receipts.map((r, i) => (r.final && !partOf[i] ? canonicalPartId(r.messageId) : undefined)).filter((k): k is string => !!k);
-  if (orphans.length) {
-    await pendingReceipts().bulkWrite(orphans.map((k) => ({ updateOne: { filter: { _id: k as any }, update: { $setOnInsert: { at: now } }, upsert: true } })), { ordered: false });
+  const byMessage = new Map<string, string[]>();
+  for (const f of finals.values()) if (f.messageId) byMessage.set(f.messageId, f.siblings ?? [f.key]);
+  const complete = new Map([...byMessage].filter(([, sib]) => sib.every((k) => finals.has(k))));
+  // Kept: receipts of messages not complete here, and of parts not recorded yet.
+  const keep = [...finals.values()].filter((f) => !f.messageId || !complete.has(f.messageId));
+  if (keep.length) {
+    const docs = keep.map((f) => ({ _id: f.key, status: f.status, stat: f.stat, err: f.err, doneAt: f.doneAt, receivedAt: now }));
+    await retryTransient(() => ReceiptModel.collection.insertMany(docs as any[], { ordered: false }), RECEIPT_ATTEMPTS).catch((err) => {
+      if (!onlyDuplicateKeys(err)) throw err; // a repeated receipt: the first one stays
+    });
+    const orphans = keep.filter((f) => !f.messageId).map((f) => f.key);
+    if (orphans.length) {
+      await pendingReceipts().bulkWrite(orphans.map((k) => ({ updateOne: { filter: { _id: k as any }, update: { $setOnInsert: { at: now } }, upsert: true } })), { ordered: false });
+    }
   }
-  // The messages these receipts may complete. A repeated receipt settles again (the write is
-  // idempotent, and a first delivery whose settling failed halfway needs it) but is not
-  // reported again: only a part that turns final here counts its message for the metrics.
-  const siblingsOf = new Map<string, string[]>();
-  const turnedFinal = new Set<string>();
-  partOf.forEach((p, i) => {
-    const part = p ? known.get(p) : undefined;
-    if (!part?.messageId || !receipts[i]!.final) return;
-    siblingsOf.set(part.messageId, part.siblings ?? [p!]);
-    if (!part.final) turnedFinal.add(part.messageId);
-  });
-  const settled = siblingsOf.size ? await settleMessages(siblingsOf, new Set(), RECEIPT_ATTEMPTS) : new Map<string, Settled>();
+  // The incomplete ones: complete with what is kept of their other parts?
+  const partial = new Map([...byMessage].filter(([id]) => !complete.has(id)));
+  const receipts = new Map<string, PartReceipt>([...finals].map(([k, f]) => [k, f]));
+  if (partial.size) {
+    for (const r of await findByIds(ReceiptModel.collection, [...new Set([...partial.values()].flat())].filter((k) => !receipts.has(k)))) receipts.set(String(r._id), r as PartReceipt);
+  }
+  const settled = await settleMessages(new Map([...complete, ...partial]), receipts, now, RECEIPT_ATTEMPTS);
+  // One answer per message settled here (the metrics observe each message once).
   const reported = new Set<string>();
-  return partOf.map((p) => {
-    const id = p ? known.get(p)?.messageId : undefined;
-    // One answer per settled message (the metrics observe each message once).
-    if (!id || reported.has(id) || !settled.has(id) || !turnedFinal.has(id)) return undefined;
+  return batch.map((r, i) => {
+    const part = keysOf[i]!.map((k) => known.get(k)).find(Boolean);
+    const id = r.final ? part?.messageId : undefined;
+    if (!id || reported.has(id) || !settled.has(id)) return undefined;
     reported.add(id);
     return settled.get(id);
   });
 }
 
-/** Upserts by _id that two writers may race on: a lost race is an update the second time. */
-async function writeUpserts(ops: any[], attempts?: number): Promise<void> {
-  if (!ops.length) return;
-  try {
-    await retryTransient(() => SmsPartModel.collection.bulkWrite(ops, { ordered: false }), attempts);
-  } catch (err) {
-    if (!onlyDuplicateKeys(err) && !isDuplicateKey(err)) throw err;
-    await retryTransient(() => SmsPartModel.collection.bulkWrite(ops, { ordered: false }), attempts);
-  }
-}
-
-const receipts = new Batcher(applyReceiptBatch, { maxBatch: 250 });
+const receiptBatches = new Batcher(applyReceiptBatch, { maxBatch: 250 });
 
 /**
  * Tries of each write of a receipt batch: a few, about a third of a second. A receipt whose
@@ -544,38 +576,43 @@ const RECEIPT_ATTEMPTS = 4;
  * being recorded. Resolves once it is written: the SMSC may be told it was taken.
  */
 export function applyReceipt(r: Receipt): Promise<Settled | undefined> {
-  return receipts.add(r);
+  return receiptBatches.add(r);
 }
 
 /**
- * Sets the final status of messages whose parts all have a final receipt (or one failed): a
- * read of their parts by _id and one write. A message still "sending" is settled too: its
- * receipts prove it was submitted (the node died between the SMSC's answer and the record).
- * `settledBefore` are messages already final before this batch (a repeated receipt): not
- * written or reported again.
+ * Sets the final status of the messages whose parts all have a final receipt (or one failed),
+ * one conditional update each. A message not recorded as submitted yet is settled too: its
+ * receipts prove the SMSC took it (the node died between the SMSC's answer and the record).
+ * A message already final is left as it is, and not reported.
  */
-async function settleMessages(siblingsOf: Map<string, string[]>, settledBefore: Set<string> = new Set(), attempts?: number): Promise<Map<string, Settled>> {
-  const ids = [...new Set([...siblingsOf.values()].flat())];
-  const parts = new Map<string, any>();
-  for (const p of await findByIds(SmsPartModel.collection, ids)) parts.set(String(p._id), p);
+async function settleMessages(siblingsOf: Map<string, string[]>, receipts: Map<string, PartReceipt>, now: Date, attempts?: number): Promise<Map<string, Settled>> {
   const settled = new Map<string, Settled>();
   const ops: any[] = [];
   for (const [messageId, siblings] of siblingsOf) {
-    if (settledBefore.has(messageId)) continue;
-    const ps = siblings.map((id) => parts.get(id));
-    const { status, final } = aggregatePartStatuses(ps.map((p) => p?.status as ReceiptStatus | undefined));
+    const rs = siblings.map((k) => receipts.get(k));
+    const { status, final } = aggregatePartStatuses(rs.map((r) => r?.status));
     if (!final) continue;
-    const at = ps.reduce<Date | undefined>((max, p) => (p?.doneAt && (!max || p.doneAt > max) ? p.doneAt : max), undefined) ?? new Date();
-    const submittedAt: Date = ps.find((p) => p?.submittedAt)?.submittedAt ?? at;
+    const at = rs.reduce<Date | undefined>((max, r) => (r?.doneAt && (!max || r.doneAt > max) ? r.doneAt : max), undefined) ?? now;
     ops.push({
       updateOne: {
-        filter: { _id: messageId, status: { $in: ["submitted", "sending"] } },
-        update: { $set: { status, finalAt: at, updatedAt: new Date() }, $unset: { sendingSince: 1 }, $push: { statusHistory: historyEntry(status) } },
+        filter: { _id: messageId, status: { $in: ["queued", "sending", "submitted"] } },
+        update: { $set: { status, finalAt: at, updatedAt: now }, $unset: { sendingSince: 1 }, $push: { statusHistory: historyEntry(status) } },
       },
     });
-    settled.set(messageId, { status, latencyMs: Math.max(0, Date.now() - submittedAt.getTime()) });
+    settled.set(messageId, { status, latencyMs: 0 });
   }
-  await bulk(MessageModel, ops, attempts);
+  if (!ops.length) return settled;
+  // The submit times, for the latency, and which were still open (a repeated receipt settles nothing again).
+  const open = new Map<string, Date>();
+  for (const m of await findByIds(MessageModel.collection, [...settled.keys()], { projection: { status: 1, submittedAt: 1, createdAt: 1 } })) {
+    if (!FINAL_MESSAGE_STATUSES.includes(m.status)) open.set(String(m._id), m.submittedAt ?? m.createdAt ?? now);
+  }
+  await bulk(MessageModel, ops.filter((o) => open.has(o.updateOne.filter._id)), attempts);
+  for (const [id, s] of settled) {
+    const submittedAt = open.get(id);
+    if (!submittedAt) settled.delete(id);
+    else s.latencyMs = Math.max(0, now.getTime() - submittedAt.getTime());
+  }
   return settled;
 }
 
@@ -588,14 +625,12 @@ export async function settlePendingReceipts(limit = 500, onSettled?: (s: Settled
   if (mongoose.connection.readyState !== 1) return 0;
   const pending = await pendingReceipts().find({}).limit(limit).toArray();
   if (!pending.length) return 0;
-  const parts = await SmsPartModel.collection.find({ _id: { $in: pending.map((p) => p._id) as any[] } }).toArray();
+  const parts = await findByIds(SmsPartModel.collection, pending.map((p) => p._id));
   const siblingsOf = new Map<string, string[]>();
   for (const p of parts) if (p.messageId) siblingsOf.set(p.messageId, p.siblings ?? [String(p._id)]);
-  // Most were settled by their record already: those are not settled (nor counted) again.
-  const open = new Set(
-    (await MessageModel.collection.find({ _id: { $in: [...siblingsOf.keys()] as any[] }, status: { $in: ["submitted", "sending"] } }, { projection: { _id: 1 } }).toArray()).map((m) => String(m._id)),
-  );
-  const settled = siblingsOf.size ? await settleMessages(siblingsOf, new Set([...siblingsOf.keys()].filter((id) => !open.has(id)))) : new Map<string, Settled>();
+  const receipts = new Map<string, PartReceipt>();
+  for (const r of await findByIds(ReceiptModel.collection, [...new Set([...siblingsOf.values()].flat())])) receipts.set(String(r._id), r as PartReceipt);
+  const settled = siblingsOf.size ? await settleMessages(siblingsOf, receipts, new Date()) : new Map<string, Settled>();
   for (const s of settled.values()) onSettled?.(s);
   const recorded = new Set(parts.filter((p) => p.messageId).map((p) => String(p._id)));
   const dayAgo = Date.now() - 86_400_000;

@@ -3,7 +3,7 @@ import { Errors } from "moleculer";
 import type { Config } from "../core/config.ts";
 import { databaseMixin, periodic } from "../core/mixins.ts";
 import { smppAddress, maskMobile } from "../core/normalize.ts";
-import { applyReceipt, recordSubmitted, settlePendingReceipts, type Settled, type SubmitResult } from "../core/sms-pipeline.ts";
+import { applyReceipt, recordSubmitted, settlePendingReceipts, type Settled, type SubmitRecord, type SubmitResult } from "../core/sms-pipeline.ts";
 import type { DeliveryReceipt } from "../core/smpp/dlr.ts";
 import { registerMetrics } from "../core/metrics.ts";
 
@@ -26,8 +26,15 @@ export default function smppService(config: Config): ServiceSchema {
        * `data.retryable`. With a messageId the submit is recorded on the message here, before answering.
        */
       submit: {
-        params: { messageId: { type: "string", optional: true }, to: "string", text: "string" },
-        async handler(ctx: Context<{ messageId?: string; to: string; text: string }>) {
+        params: {
+          messageId: { type: "string", optional: true },
+          to: "string",
+          text: "string",
+          lang: { type: "string", optional: true },
+          attempt: { type: "number", optional: true },
+          claimedAt: { type: "number", optional: true },
+        },
+        async handler(ctx: Context<{ messageId?: string } & Partial<SubmitRecord> & { to: string; text: string }>) {
           const clients = this.clients as any[];
           const bound = clients.filter((c) => c.state === "bound");
           if (!bound.length) throw new Errors.MoleculerRetryableError("No SMPP bind is up", 503, "LINK_DOWN", { code: "LINK_DOWN", retryable: true });
@@ -43,7 +50,8 @@ export default function smppService(config: Config): ServiceSchema {
             });
             this.broker.metrics.increment("taqib.sms.submitted", { encoding: r.encoding }, 1);
             const result = { messageIds: r.messageIds, encoding: r.encoding, partCount: r.partCount };
-            if (ctx.params.messageId) await this.record(ctx.params.messageId, result);
+            const { messageId, to, text, lang, attempt, claimedAt } = ctx.params;
+            if (messageId) await this.record(messageId, result, lang && attempt && claimedAt ? { to, text, lang, attempt, claimedAt } : undefined);
             return result;
           } catch (err: any) {
             if (err?.recordFailed) throw err;
@@ -72,11 +80,11 @@ export default function smppService(config: Config): ServiceSchema {
         if (settled) this.broker.metrics.observe("taqib.sms.receipt_latency_seconds", settled.latencyMs / 1000, { status: settled.status });
       },
       /** The SMS is at the SMSC: its record must be written, even through a database restart. */
-      async record(messageId: string, result: SubmitResult) {
+      async record(messageId: string, result: SubmitResult, sent?: SubmitRecord) {
         for (let attempt = 1; ; attempt++) {
           try {
             // Receipts that beat the record settle the message here.
-            this.observeSettled(await recordSubmitted(messageId, result));
+            this.observeSettled(await recordSubmitted(messageId, result, sent));
             return;
           } catch (err) {
             if (attempt >= 30) {

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { smsNode, eventually } from "../support/harness.ts";
-import { MessageModel, SmsPartModel } from "../../core/models.ts";
+import { MessageModel, ReceiptModel, SmsPartModel } from "../../core/models.ts";
 import { applyReceipt, canonicalPartId, recordSubmitted } from "../../core/sms-pipeline.ts";
 import { report } from "./support.ts";
 
@@ -70,6 +70,6 @@ test("receipts name the parts in decimal when the submit answered in hex (and in
   assert.equal(await applyReceipt({ messageId: "1a2c", status: "delivered", final: true, stat: "DELIVRD", err: "000" }), undefined);
   // A late intermediate receipt does not move a final part back.
   await applyReceipt({ messageId: "6699", status: "submitted", final: false, stat: "ENROUTE" });
-  assert.equal((await SmsPartModel.findById("1a2b").lean())?.status, "delivered");
+  assert.equal((await ReceiptModel.findById("1a2b").lean())?.status, "delivered");
   assert.equal((await MessageModel.findById(id).lean())?.status, "delivered");
 });

@@ -1,10 +1,11 @@
 // Taqib killed with SIGKILL in the middle of sending, then started again: one process (the
 // gateway, the workers and the SMPP bind together) against FerretDB and the SMSC simulator
 // in this test process. Nothing is lost; what is sent twice is bounded by the messages that
-// were in flight ("sending") at the moment of the kill.
+// were in flight (claimed, not recorded as submitted) at the moment of the kill.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
+import { canonicalPartId } from "../../core/sms-pipeline.ts";
 import { testDatabase, testSmsc, seedDirectory, eventually, freePort } from "../support/harness.ts";
 import { spawnTaqib, type TaqibProcess } from "../support/processes.ts";
 import { timing, allDelivered, fmt, postAll, registration, report, settle, smscAddressOf, sleep, type Load } from "./support.ts";
@@ -17,8 +18,8 @@ let env: Record<string, string>;
 /** The simulator's account of binds and receipts, printed when a message is left unsettled. */
 const smscLog: string[] = [];
 
-/** The dispatcher's window: SMPP_WINDOW x SMPP_BINDS x 2 (defaults 10, 1). */
-const DISPATCH_WINDOW = 20;
+/** The dispatcher's window: the largest of SMPP_WINDOW x SMPP_BINDS x 2, SMPP_RATE and one share (defaults 10, 1, 50, 50). */
+const DISPATCH_WINDOW = 50;
 
 before(async () => {
   db = await testDatabase();
@@ -56,13 +57,14 @@ test("Taqib SIGKILLed mid-send and restarted: nothing lost, duplicates only amon
   await taqib!.kill();
   smscLog.push(`${new Date().toISOString()} --- taqib-1 killed`);
   const sentAtKill = mine();
-  // The log as the dead process left it: what it had claimed and not seen recorded.
-  const inFlight = await mongo
-    .db()
-    .collection("messages")
-    .find({ eventId: { $regex: "^kill-" }, status: "sending" }, { projection: { to: 1 } })
-    .toArray();
-  const inFlightTo = new Set(inFlight.map((m) => String(m.to).replace(/^\+/, "")));
+  // The log as the dead process left it: what it had claimed (an attempt's claim) and not seen recorded.
+  const claimed = new Set(
+    (await mongo.db().collection("claims").find({ _id: { $regex: "^send:kill-" } } as any, { projection: { _id: 1 } }).toArray()).map((c) => String(c._id).replace(/^send:/, "").replace(/:\d+$/, "")),
+  );
+  const unrecorded = await mongo.db().collection("messages").find({ eventId: { $regex: "^kill-" }, status: "queued" }, { projection: { transactionNumber: 1 } }).toArray();
+  const inFlight = unrecorded.filter((m) => claimed.has(String(m._id)));
+  const mobiles = await mongo.db().collection("transactions").find({ _id: { $in: inFlight.map((m) => m.transactionNumber) } } as any, { projection: { "citizen.mobile": 1 } }).toArray();
+  const inFlightTo = new Set(mobiles.map((t) => String(t.citizen.mobile).replace(/^\+/, "")));
   await sleep(1000);
   taqib = await spawnTaqib("taqib-2", env);
   smscLog.push(`${new Date().toISOString()} --- taqib-2 up`);
@@ -82,8 +84,10 @@ test("Taqib SIGKILLed mid-send and restarted: nothing lost, duplicates only amon
   if (log.get("delivered") !== load.total) {
     const stuck = await mongo.db().collection("messages").find({ eventId: { $regex: "^kill-" }, status: { $ne: "delivered" } }).toArray();
     for (const m of stuck) {
-      const receipts = await mongo.db().collection("receipts").find({ _id: { $in: m.smscIds } as any }).toArray();
-      console.log(JSON.stringify({ id: m._id, status: m.status, history: m.statusHistory, smscIds: m.smscIds, partIds: m.partIds, receipts }));
+      const keys = ((m.partIds ?? []) as string[]).map(canonicalPartId);
+      const parts = await mongo.db().collection("sms_parts").find({ _id: { $in: keys } as any }).toArray();
+      const receipts = await mongo.db().collection("receipts").find({ _id: { $in: keys } as any }).toArray();
+      console.log(JSON.stringify({ id: m._id, status: m.status, history: m.statusHistory, partIds: m.partIds, parts, receipts }));
       const atSmsc = smsc.received.filter((r) => r.to === String(m.to).replace(/^\+/, "")).map((r) => r.messageIds);
       console.log("at the SMSC:", JSON.stringify(atSmsc));
       for (const l of smscLog) if (/---|bound|closed|refused/.test(l) || (m.partIds as string[]).some((id) => l.includes(id))) console.log(l);

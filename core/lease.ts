@@ -2,7 +2,7 @@
 // holder of a slot is whoever inserted its unique key first. The holder inserts the next
 // slot's key halfway through its own, so it keeps the lead while it lives; when it dies,
 // the others race for the next slot and one wins within one slot.
-import { ClaimModel, claimOnce } from "./exclusive.ts";
+import { LeaseSlotModel, claimOnce } from "./exclusive.ts";
 
 export interface LeaseOptions {
   name: string;
@@ -54,7 +54,7 @@ export class Lease {
     }
     // Give the lead away at once: the next slots are free for the others.
     const mine = [...this.held].map((s) => this.key(s));
-    await ClaimModel.deleteMany({ _id: { $in: mine } }).catch(() => undefined);
+    await LeaseSlotModel.deleteMany({ _id: { $in: mine } }).catch(() => undefined);
   }
 
   private key(slot: number): string {
@@ -64,10 +64,10 @@ export class Lease {
   private async tick(): Promise<void> {
     const now = Date.now();
     const slot = Math.floor(now / this.opts.slotMs);
-    if (!this.held.has(slot) && (await claimOnce(this.key(slot)))) this.held.add(slot);
+    if (!this.held.has(slot) && (await claimOnce(this.key(slot), LeaseSlotModel))) this.held.add(slot);
     // Halfway through a held slot, take the next one too.
     if (this.held.has(slot) && now - slot * this.opts.slotMs > this.opts.slotMs / 2 && !this.held.has(slot + 1)) {
-      if (await claimOnce(this.key(slot + 1))) this.held.add(slot + 1);
+      if (await claimOnce(this.key(slot + 1), LeaseSlotModel)) this.held.add(slot + 1);
     }
     for (const s of this.held) if (s < slot) this.held.delete(s);
     const lead = this.held.has(slot);
@@ -82,7 +82,7 @@ export class Lease {
     }
     // Old slots' keys are of no use to anyone.
     if (slot % 20 === 0) {
-      await ClaimModel.deleteMany({ _id: { $regex: `^lease:${this.opts.name}:` }, at: { $lt: new Date(now - 10 * this.opts.slotMs) } }).catch(() => undefined);
+      await LeaseSlotModel.deleteMany({ _id: { $regex: `^lease:${this.opts.name}:` }, at: { $lt: new Date(now - 10 * this.opts.slotMs) } }).catch(() => undefined);
     }
   }
 }

@@ -177,8 +177,8 @@ async function bulk(model: mongoose.Model<any>, ops: any[], attempts?: number): 
 /**
  * Claims up to `limit` due messages and prepares them: claim each attempt (a unique insert),
  * read them and their transactions, render them (or fail them, or put them back in the queue
- * for missing data). Three or four round-trips whatever the batch's size. Answers the messages ready to submit, and when
- * the next message is due if none is now.
+ * for missing data). Four or five round-trips whatever the batch's size. Answers the
+ * messages ready to submit, and when to look again if none is due now.
  *
  * @example
  *   const { ready, nextDueAt } = await claimDueMessages(200, deps, { inFlight });
@@ -211,7 +211,6 @@ export async function claimMessages(ids: string[], deps: PrepareDeps): Promise<{
 }
 
 async function claimAndPrepare(due: Array<{ _id: unknown; attempts?: number | null }>, deps: PrepareDeps, now: Date): Promise<{ ready: ReadyMessage[]; failed: number; nextDueAt?: Date }> {
-
   // One sender per attempt: a unique insert, exclusive on any server.
   const claims = due.map((q) => ({ _id: `send:${q._id}:${(q.attempts ?? 0) + 1}`, at: now, by: `${process.pid}` }));
   const lost = new Set<number>();
@@ -240,7 +239,6 @@ async function claimAndPrepare(due: Array<{ _id: unknown; attempts?: number | nu
 }
 
 async function prepareClaimed(ids: string[], attemptOf: Map<string, number>, deps: PrepareDeps, now: Date, heldUntil: Date | undefined): Promise<{ ready: ReadyMessage[]; failed: number; nextDueAt?: Date }> {
-
   const messages = await MessageModel.collection.find({ _id: { $in: ids as any[] } }).toArray();
   const numbers = [...new Set(messages.map((m) => m.transactionNumber).filter(Boolean))];
   const transactions = new Map<string, any>();

@@ -1,9 +1,9 @@
 // Taqib's metrics, on Moleculer's registry (exported in Prometheus format at GET /metrics).
-// Counters and histograms are counted where things happen; the figures that live in the
-// database (queue depth, oldest queued SMS, SMS by status, overdue count) are read every
-// few seconds by the gateway.
+// Counters and histograms are counted where things happen; the figures that live in small
+// collections (queue depth, oldest queued SMS, pending and overdue replies) are read by the
+// gateway when it is scraped.
 import type { ServiceBroker } from "moleculer";
-import { MESSAGE_STATUSES, MessageModel, SmsQueueModel } from "./models.ts";
+import { SmsQueueModel } from "./models.ts";
 import { PendingReplyModel } from "./followup.ts";
 import { databaseCommands } from "./db.ts";
 
@@ -11,7 +11,7 @@ import { databaseCommands } from "./db.ts";
 export const METRICS = {
   "taqib.events.ingested": { type: "counter", labelNames: ["type", "outcome"], description: "Events received on the events API, by type and outcome (accepted, duplicate)" },
   "taqib.events.applied": { type: "counter", labelNames: ["type"], description: "Events applied to the transaction model, by type" },
-  "taqib.sms.status": { type: "gauge", labelNames: ["status"], description: "SMS in the message log, by status" },
+  "taqib.sms.finished": { type: "counter", labelNames: ["status"], description: "SMS that reached a final status on this node, by status (delivered, undeliverable, expired, rejected, failed)" },
   "taqib.sms.queue.depth": { type: "gauge", labelNames: [], description: "SMS in the queue: waiting to be sent or retried, or in a worker's hands" },
   "taqib.sms.queue.oldest_age_seconds": { type: "gauge", labelNames: [], description: "Age of the oldest queued SMS, in seconds" },
   "taqib.sms.submitted": { type: "counter", labelNames: ["encoding"], description: "SMS submitted to the SMSC (all parts accepted)" },
@@ -36,13 +36,11 @@ export function registerMetrics(broker: ServiceBroker): void {
   }
 }
 
-/** The count of the whole message log by status is a scan of the log: read at most this often. */
-const STATUS_COUNT_EVERY_MS = 5 * 60_000;
-let statusCounts: { at: number; running?: Promise<void> } = { at: 0 };
-
 /**
  * Reads the figures kept in the database into their gauges: the queue's from the queue (a
- * small collection), the log's by status at most every few minutes, in the background.
+ * small collection) and the follow-up's from the pending replies. Nothing here reads the
+ * message log, which grows with the history: SMS by final status are counted as they settle
+ * (`taqib.sms.finished`).
  */
 export async function collectDatabaseGauges(broker: ServiceBroker): Promise<void> {
   const m = broker.metrics;
@@ -54,26 +52,10 @@ export async function collectDatabaseGauges(broker: ServiceBroker): Promise<void
   m.set("taqib.sms.queue.depth", depth);
   const queuedAt = (oldest as { queuedAt?: Date } | null)?.queuedAt;
   m.set("taqib.sms.queue.oldest_age_seconds", queuedAt ? Math.round((Date.now() - queuedAt.getTime()) / 1000) : 0);
-  if (Date.now() - statusCounts.at > STATUS_COUNT_EVERY_MS && !statusCounts.running) {
-    const running = MessageModel.aggregate<{ _id: string; n: number }>([{ $group: { _id: "$status", n: { $sum: 1 } } }])
-      .then((counts) => {
-        for (const status of MESSAGE_STATUSES) m.set("taqib.sms.status", counts.find((c) => c._id === status)?.n ?? 0, { status });
-        statusCounts = { at: Date.now() };
-      })
-      .finally(() => (statusCounts.running = undefined));
-    statusCounts.running = running;
-    // The first scrape waits for it; later ones show the last figures while it runs.
-    if (!statusCounts.at) await running;
-  }
   const now = new Date();
   const [pending, overdue] = await Promise.all([PendingReplyModel.countDocuments({}), PendingReplyModel.countDocuments({ dueAt: { $lte: now } })]);
   m.set("taqib.followup.pending", pending);
   m.set("taqib.followup.overdue", overdue);
-}
-
-/** Forgets the last count by status (tests that look at the figures right after sending). */
-export function refreshStatusCounts(): void {
-  statusCounts = { at: 0 };
 }
 
 /** The Prometheus text of this node's registry (the reporter configured in moleculer.config.ts). */

@@ -37,7 +37,10 @@ export default function notifierService(config: Config): ServiceSchema {
         async handler(ctx: Context<{ items: ReadyMessage[] }>): Promise<{ outcomes: SendOutcome[] }> {
           const submit = (req: { messageId: string; to: string; text: string }) =>
             this.broker.call<SubmitResult, typeof req>("smpp.submit", req, { timeout: config.smppResponseTimeoutMs * 3 });
-          return { outcomes: await submitMessages(ctx.params.items, submit) };
+          const outcomes = await submitMessages(ctx.params.items, submit);
+          const failed = outcomes.filter((o) => o === "failed").length;
+          if (failed) this.broker.metrics.increment("taqib.sms.finished", { status: "failed" }, failed);
+          return { outcomes };
         },
       },
       /** Sends the given queued messages now, whatever their due time: `{ outcomes }` (for operators and tests). */
@@ -58,7 +61,11 @@ export default function notifierService(config: Config): ServiceSchema {
       const deps: PrepareDeps = { render: templates, analyse: analyseSms, maxParts: config.smsMaxParts, staleSendingMs: config.staleSendingMs };
       this.deps = deps;
       const dispatcher = new Dispatcher({
-        claim: (limit, inFlight) => claimDueMessages(limit, deps, { inFlight }),
+        claim: async (limit, inFlight) => {
+          const r = await claimDueMessages(limit, deps, { inFlight });
+          if (r.failed) this.broker.metrics.increment("taqib.sms.finished", { status: "failed" }, r.failed);
+          return r;
+        },
         send: async (items) =>
           (await this.broker.call<{ outcomes: SendOutcome[] }, { items: ReadyMessage[] }>("notifier.send", { items }, { timeout: config.smppResponseTimeoutMs * 4 })).outcomes,
         window,

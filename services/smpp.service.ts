@@ -77,7 +77,9 @@ export default function smppService(config: Config): ServiceSchema {
     methods: {
       /** A message reached its final status: how long after its submit (whichever path settled it). */
       observeSettled(settled: Settled | undefined) {
-        if (settled) this.broker.metrics.observe("taqib.sms.receipt_latency_seconds", settled.latencyMs / 1000, { status: settled.status });
+        if (!settled) return;
+        this.broker.metrics.observe("taqib.sms.receipt_latency_seconds", settled.latencyMs / 1000, { status: settled.status });
+        this.broker.metrics.increment("taqib.sms.finished", { status: settled.status }, 1);
       },
       /** The SMS is at the SMSC: its record must be written, even through a database restart. */
       async record(messageId: string, result: SubmitResult, sent?: SubmitRecord) {

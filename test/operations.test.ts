@@ -31,7 +31,7 @@ test("GET /metrics shows ingest, SMS, queue, SMPP, overdue and inquiry figures; 
     assert.match(m.headers.get("content-type") ?? "", /text\/plain/);
     const value = (re: RegExp) => Number(m.text.split("\n").find((l) => re.test(l))?.split(" ").pop());
     assert.equal(value(/^taqib_events_ingested\{.*type="registered".*outcome="accepted"/), 1);
-    assert.equal(value(/^taqib_sms_status\{.*status="delivered"/), 3);
+    assert.equal(value(/^taqib_sms_finished\{.*status="delivered"/), 3);
     assert.equal(value(/^taqib_sms_queue_depth\{/), 0);
     assert.equal(value(/^taqib_sms_queue_oldest_age_seconds\{/), 0);
     assert.equal(value(/^taqib_sms_submitted\{.*encoding="UCS2"/), 3);

@@ -136,51 +136,60 @@ export async function syncPendingReplies(states: TransactionState | TransactionS
   }
   if (!waiting.length) return;
   const existing = new Map((await PendingReplyModel.find({ _id: { $in: [...waitingNumbers] } }).lean()).map((p) => [p._id, p]));
-  const ops: any[] = [];
-  const jobs: Array<{ outgoingNumber: string; at: Date }> = [];
-  const cancelled: string[] = [];
+  const times = new NoticeTimes();
   for (const { state, o } of waiting) {
     const policy = await replyPolicy(state.departmentCode, defaultPeriod);
     const holidays = policy.replyPeriodKind === "working" ? await holidayKeys() : [];
     const dueAt = dueDate(o.date, policy, holidays);
     const prev = existing.get(o.number);
-    const stage = prev?.stage ?? 0;
-    const nextAt = noticeTime(dueAt, stage, policy);
+    const nextAt = noticeTime(dueAt, prev?.stage ?? 0, policy);
     const fields = { transactionNumber: state.number, departmentCode: state.departmentCode, agencyCode: o.destination.agencyCode, outgoingDate: o.date, dueAt };
     const same = prev && prev.dueAt?.getTime() === dueAt.getTime() && prev.nextAt?.getTime() === nextAt?.getTime() &&
       prev.departmentCode === state.departmentCode && prev.agencyCode === o.destination.agencyCode && prev.transactionNumber === state.number;
-    if (same) continue;
-    if (!prev) {
-      ops.push({ updateOne: { filter: { _id: o.number }, update: { $set: { ...fields, ...(nextAt ? { nextAt } : {}) }, $setOnInsert: { stage: 0, createdAt: new Date() } }, upsert: true } });
-    } else {
-      ops.push({ updateOne: { filter: { _id: o.number, stage }, update: nextAt ? { $set: { ...fields, nextAt } } : { $set: fields, $unset: { nextAt: 1 } } } });
-    }
-    if (nextAt) jobs.push({ outgoingNumber: o.number, at: nextAt });
-    else cancelled.push(o.number);
+    if (!same) times.set(o.number, prev?.stage, fields, nextAt);
   }
-  if (ops.length) await PendingReplyModel.bulkWrite(ops, { ordered: false });
-  await scheduleNotices(jobs);
-  await cancelNotices(cancelled);
+  await times.write();
 }
 
-/** Recomputes an item's due date and next notice from the policy, and moves its job. */
-async function retime(outgoingNumber: string, policy: ReplyPolicy, holidays?: string[]): Promise<void> {
-  const p = await PendingReplyModel.findById(outgoingNumber).lean();
-  if (!p) return;
-  const dueAt = holidays ? dueDate(p.outgoingDate, policy, holidays) : p.dueAt;
-  const nextAt = noticeTime(dueAt, p.stage, policy);
-  await PendingReplyModel.updateOne({ _id: outgoingNumber, stage: p.stage }, nextAt ? { $set: { dueAt, nextAt } } : { $set: { dueAt }, $unset: { nextAt: 1 } });
-  if (nextAt) await scheduleNotice(outgoingNumber, nextAt);
-  else await cancelNotices([outgoingNumber]);
-}
-
-/** A department's policy changed: re-time everything of it still pending. */
+/** A department's policy changed: re-time everything of it still pending (a read, a write and the jobs' write). */
 export async function retimeDepartment(departmentCode: string, defaultPeriod: number): Promise<number> {
   const policy = await replyPolicy(departmentCode, defaultPeriod);
   const holidays = policy.replyPeriodKind === "working" ? await holidayKeys() : [];
-  const items = await PendingReplyModel.find({ departmentCode }, { _id: 1 }).lean();
-  for (const p of items) await retime(p._id, policy, holidays);
+  const items = await PendingReplyModel.find({ departmentCode }, { outgoingDate: 1, stage: 1 }).lean();
+  const times = new NoticeTimes();
+  for (const p of items) {
+    const dueAt = dueDate(p.outgoingDate, policy, holidays);
+    times.set(p._id, p.stage, { dueAt }, noticeTime(dueAt, p.stage, policy));
+  }
+  await times.write();
   return items.length;
+}
+
+/**
+ * New notice times of pending items, written together: the records (each only if its stage is
+ * still the one read, so a notice sent meanwhile is not undone) and their jobs.
+ */
+class NoticeTimes {
+  private readonly ops: any[] = [];
+  private readonly jobs: Array<{ outgoingNumber: string; at: Date }> = [];
+  private readonly cancelled: string[] = [];
+
+  /** An item's fields and next notice (none: its sequence is over); `stage` undefined for a new item. */
+  set(outgoingNumber: string, stage: number | undefined, fields: Record<string, unknown>, nextAt: Date | undefined): void {
+    if (stage === undefined) {
+      this.ops.push({ updateOne: { filter: { _id: outgoingNumber }, update: { $set: { ...fields, ...(nextAt ? { nextAt } : {}) }, $setOnInsert: { stage: 0, createdAt: new Date() } }, upsert: true } });
+    } else {
+      this.ops.push({ updateOne: { filter: { _id: outgoingNumber, stage }, update: nextAt ? { $set: { ...fields, nextAt } } : { $set: fields, $unset: { nextAt: 1 } } } });
+    }
+    if (nextAt) this.jobs.push({ outgoingNumber, at: nextAt });
+    else this.cancelled.push(outgoingNumber);
+  }
+
+  async write(): Promise<void> {
+    if (this.ops.length) await PendingReplyModel.bulkWrite(this.ops, { ordered: false });
+    await scheduleNotices(this.jobs);
+    await cancelNotices(this.cancelled);
+  }
 }
 
 /** What processNotice did, and when the item's next notice is due (none: the sequence is over). */

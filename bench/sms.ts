@@ -240,6 +240,18 @@ main(async (cleanup) => {
   const burstTexts: Array<{ from: string; to: string; text: string }> = [];
   const limitTexts: Array<{ from: string; to: string; text: string }> = [];
 
+  /** A few events end to end (bind, JIT, caches), not counted. */
+  const warmUp = async (taqib: TaqibProcess, tag: number) => {
+    const warm = Array.from({ length: 5 }, (_, i) => registered(tag, i));
+    await postEvents(taqib.url, warm.map((w) => w.event));
+    await until(async () => completed(warm.map((w) => w.to)) === warm.length, 120_000, "the warm-up SMS");
+  };
+  /** The texts the SMSC received for these items (the bare client sends the same). */
+  const textsOf = (items: Array<{ to: string }>) => {
+    const tos = new Set(items.map((i) => i.to));
+    return smsc.received.filter((m) => tos.has(m.to)).map((m) => ({ from: m.from, to: m.to, text: m.text }));
+  };
+
   for (const [s, size] of HISTORY_SIZES.entries()) {
     const dbName = `bench_sms_${size.label}`;
     const url = `${base}/${dbName}`;
@@ -255,18 +267,12 @@ main(async (cleanup) => {
     try {
       firstScrapes.set(size.label, await within(firstScrape(taqib.url), 1_800_000, "the first GET /metrics"));
       await seedDirectory(taqib.url);
-      // Warm-up: a few events end to end (bind, JIT, caches), not counted.
-      const warm = Array.from({ length: 5 }, (_, i) => registered(tag + 1, i));
-      await postEvents(taqib.url, warm.map((w) => w.event));
-      await until(async () => completed(warm.map((w) => w.to)) === warm.length, 120_000, "the warm-up SMS");
+      await warmUp(taqib, tag + 1);
       const items = Array.from({ length: BURST }, (_, i) => registered(tag + 2, i));
       const b = await runBurst(`${size.label} burst`, taqib, db, items, true);
       bursts.set(size.label, b);
       progress(`${size.label} burst: ${fmt(b.smsPerSecond)} SMS/s, ${fmt(b.partsPerSecond)} parts/s, ${fmt(b.roundTrips, 2)} round-trips/SMS; ${b.cpu}`);
-      if (s === 0) {
-        const tos = new Set(items.map((i) => i.to));
-        for (const m of smsc.received) if (tos.has(m.to)) burstTexts.push({ from: m.from, to: m.to, text: m.text });
-      }
+      if (s === 0) burstTexts.push(...textsOf(items));
     } finally {
       await stopTaqib(taqib);
     }
@@ -274,17 +280,12 @@ main(async (cleanup) => {
     // ---- 2. limit: SMPP_RATE is the limit
     taqib = await startTaqib(`bench-sms-limit-${size.label}`, url, LIMIT_RATE);
     try {
-      const warm = Array.from({ length: 5 }, (_, i) => registered(tag + 3, i));
-      await postEvents(taqib.url, warm.map((w) => w.event));
-      await until(async () => completed(warm.map((w) => w.to)) === warm.length, 120_000, "the warm-up SMS");
+      await warmUp(taqib, tag + 3);
       const items = Array.from({ length: LIMIT_BURST }, (_, i) => registered(tag + 4, i));
       const l = await runBurst(`${size.label} limit`, taqib, db, items, false);
       limits.set(size.label, l);
       progress(`${size.label} limit: ${fmt(l.sendingPartsPerSecond)} parts/s while sending = ${fmt((100 * l.sendingPartsPerSecond) / LIMIT_RATE, 1)} % of SMPP_RATE ${LIMIT_RATE}`);
-      if (s === 0) {
-        const tos = new Set(items.map((i) => i.to));
-        for (const m of smsc.received) if (tos.has(m.to)) limitTexts.push({ from: m.from, to: m.to, text: m.text });
-      }
+      if (s === 0) limitTexts.push(...textsOf(items));
     } finally {
       await stopTaqib(taqib);
       await within(db.dropDatabase(), 600_000, "dropDatabase").catch(() => undefined);

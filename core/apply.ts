@@ -81,11 +81,6 @@ export class Applier {
     return ids.map((): void => undefined);
   });
 
-  /** Events waiting for their batch or in it. */
-  get backlog(): number {
-    return this.held.size;
-  }
-
   /**
    * Applies what the outbox still lists and no applier here holds: events whose apply failed,
    * or whose process died. `olderThanMs` leaves other processes' fresh entries to them.

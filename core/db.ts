@@ -12,12 +12,6 @@ let connecting: Promise<typeof mongoose> | undefined;
  */
 export const databaseCommands = new Map<string, number>();
 
-/** The total of databaseCommands. */
-export function databaseRoundTrips(): number {
-  let n = 0;
-  for (const v of databaseCommands.values()) n += v;
-  return n;
-}
 let watchdog: NodeJS.Timeout | undefined;
 
 const HEARTBEAT_MS = 2000;

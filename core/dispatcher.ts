@@ -33,7 +33,7 @@ export class Dispatcher {
   private active = false;
   private readonly lease: Lease;
   /** Counters for metrics. */
-  readonly counts = { dispatched: 0, submitted: 0, retried: 0, failed: 0, skipped: 0, errors: 0, rounds: 0 };
+  readonly counts = { dispatched: 0, submitted: 0, retried: 0, failed: 0, skipped: 0, errors: 0 };
 
   constructor(private readonly opts: DispatcherOptions) {
     this.lease = new Lease({
@@ -106,7 +106,6 @@ export class Dispatcher {
       const free = this.opts.window - this.inFlight.size;
       // Full: the next share that is done wakes us.
       if (free < Math.min(this.opts.share, this.opts.window)) return;
-      this.counts.rounds++;
       // Claimed in slices of a few shares: the first go out while the next are being prepared.
       const { ready, failed, nextDueAt } = await this.opts.claim(Math.min(free, this.opts.share * 4), this.inFlight);
       this.counts.failed += failed;

@@ -1,7 +1,6 @@
-// Exclusivity that holds on every MongoDB-wire server we run on. FerretDB applies an update
-// as read-modify-write without isolation, so two conditional updates can both "win"; an
-// insert of a unique _id cannot. Claims are therefore inserts; and updates of one document
-// from one process are serialised in that process.
+// Exclusivity that holds on every MongoDB-wire server we run on. Unpatched FerretDB applies
+// an update as read-modify-write without isolation, so two conditional updates can both
+// "win"; an insert of a unique _id cannot. Claims are therefore inserts.
 import mongoose, { Schema } from "mongoose";
 import { isDuplicateKey } from "./db.ts";
 
@@ -24,25 +23,5 @@ export async function claimOnce(key: string, model: mongoose.Model<any> = ClaimM
   } catch (err) {
     if (isDuplicateKey(err)) return false;
     throw err;
-  }
-}
-
-const tails = new Map<string, Promise<unknown>>();
-
-/**
- * Runs `fn` after every earlier call with the same key in this process has finished.
- *
- * @example
- *   await serialized(`message:${id}`, () => updateMessage(id));
- */
-export async function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const prev = tails.get(key) ?? Promise.resolve();
-  const run = prev.then(fn, fn);
-  const tail = run.catch(() => undefined);
-  tails.set(key, tail);
-  try {
-    return await run;
-  } finally {
-    if (tails.get(key) === tail) tails.delete(key);
   }
 }

@@ -162,14 +162,7 @@ export interface AppliedTransaction {
 
 /** The history kept in a projection, as the events the fold takes. */
 function historyEvents(number: string, doc: { history?: Array<{ eventId: string; type: string; occurredAt: Date; receivedAt: Date; data?: unknown }> } | null): LifecycleEvent[] {
-  return (doc?.history ?? []).map((h) => ({
-    id: h.eventId,
-    type: h.type as LifecycleEvent["type"],
-    transactionNumber: number,
-    occurredAt: h.occurredAt,
-    receivedAt: h.receivedAt,
-    data: (h.data ?? {}) as Record<string, any>,
-  }));
+  return (doc?.history ?? []).map((h) => asLifecycle({ ...h, _id: h.eventId, transactionNumber: number }));
 }
 
 /** A state as stored: no undefined fields (the driver would write them as null). */

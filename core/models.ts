@@ -254,7 +254,6 @@ export type DepartmentDoc = InferSchemaType<typeof departmentSchema>;
 export type EmployeeDoc = InferSchemaType<typeof employeeSchema>;
 export type AgencyDoc = InferSchemaType<typeof agencySchema>;
 export type MessageDoc = InferSchemaType<typeof messageSchema>;
-export type SmsPartDoc = InferSchemaType<typeof smsPartSchema>;
 
 /**
  * Creates every index the product's lookups use (idempotent): those of every model the

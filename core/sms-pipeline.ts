@@ -5,7 +5,7 @@
 // message twice or move it backwards. Round-trips are per batch, and the embedded database's
 // dear operation, an update, is kept to two per SMS (its record and its final status).
 import { Batcher } from "./batcher.ts";
-import { findByIds, isDuplicateKey, onlyDuplicateKeys } from "./db.ts";
+import { findByIds, onlyDuplicateKeys } from "./db.ts";
 import { directory } from "./directory-cache.ts";
 import { aggregatePartStatuses, messageIdAliases, type MessageStatus as ReceiptStatus } from "./smpp/dlr.ts";
 import { retryTransient } from "./retry.ts";

@@ -14,6 +14,7 @@ import {
   hijriDateInWordsAr,
   hijriMonthName,
   hijriParts,
+  isCalendarDate,
   isWorkingDay,
   numberToWordsAr,
   ordinalDayAr,
@@ -252,4 +253,11 @@ test("addWorkingDays skips the Friday-Saturday weekend and holidays", () => {
   assert.equal(isWorkingDay(thu), true);
   assert.equal(isWorkingDay(thu, { holidays: ["2026-11-26"] }), false);
   assert.throws(() => addWorkingDays(thu, 1, { weekend: [0, 1, 2, 3, 4, 5, 6] }), RangeError);
+});
+
+test("isCalendarDate: real Gregorian days only", () => {
+  for (const ok of ["2026-02-28", "2028-02-29", "2000-02-29", "2026-12-31", "2026-04-30"]) assert.equal(isCalendarDate(ok), true, ok);
+  for (const bad of ["2026-02-30", "2026-02-29", "1900-02-29", "2026-04-31", "2026-13-01", "2026-00-10", "2026-01-00", "2026-1-01", "2026-01-01T00:00", "١٤٤٧-٠١-٠١", "", 20260101, null]) {
+    assert.equal(isCalendarDate(bad), false, String(bad));
+  }
 });

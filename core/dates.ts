@@ -384,6 +384,22 @@ export function riyadhDateKey(d: Date): string {
   return `${String(year).padStart(4, "0")}-${pad2(month)}-${pad2(day)}`;
 }
 
+/**
+ * Whether a text is a real Gregorian calendar date `YYYY-MM-DD` (years 1900 to 2200):
+ * the month has that day, February 29 only in leap years.
+ *
+ * @example
+ * isCalendarDate("2028-02-29") // true
+ * isCalendarDate("2026-02-30") // false (Date.parse would take it as March 2)
+ */
+export function isCalendarDate(s: unknown): s is string {
+  const m = typeof s === "string" ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(s) : null;
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (year < 1900 || year > 2200 || month < 1 || month > 12 || day < 1) return false;
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 /** Days since 1970-01-01 of the Riyadh calendar date of `d`. */
 function riyadhDayNumber(d: Date): number {
   const { year, month, day } = gregorianParts(d);

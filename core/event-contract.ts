@@ -2,7 +2,7 @@
 // field, normalisation, and the canonical hash that tells a duplicate from a reused id.
 import { createHash } from "node:crypto";
 import { EVENT_TYPES, type EventType } from "./models.ts";
-import { normalizeSaudiMobile, normalizeTransactionNumber } from "./normalize.ts";
+import { NOT_A_DIGIT_STRING, normalizeSaudiMobile, normalizeTransactionNumber } from "./normalize.ts";
 
 export interface FieldError {
   field: string;
@@ -55,8 +55,8 @@ class Checker {
   number(o: Obj, key: string, path: string, required: boolean): string | undefined {
     const v = o[key];
     if (v === undefined || v === null) return required ? this.fail(path, "is required") : undefined;
-    const n = normalizeTransactionNumber(v);
-    return n ?? this.fail(path, "must be a number of 1 to 20 digits (separators allowed)");
+    if (typeof v !== "string") return this.fail(path, NOT_A_DIGIT_STRING);
+    return normalizeTransactionNumber(v) ?? this.fail(path, "must be a string of 1 to 20 digits (separators allowed)");
   }
   date(o: Obj, key: string, path: string, required: boolean): string | undefined {
     const v = o[key];

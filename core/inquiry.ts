@@ -36,7 +36,7 @@
  */
 import { TransactionModel } from "./models.ts";
 import { directory } from "./directory-cache.ts";
-import { findTransactionNumber, latinDigits, normalizeSaudiMobile, normalizeTransactionNumber } from "./normalize.ts";
+import { findTransactionNumber, latinDigits, normalizeDigits, normalizeSaudiMobile, normalizeTransactionNumber } from "./normalize.ts";
 
 // ------------------------------------------------------------------ types
 
@@ -192,8 +192,9 @@ export function stageOf(status: string): InquiryStage {
 /** A verifier as typed → 4 Latin digits, `""` when not given, undefined when malformed. */
 export function normalizeVerifier(input: unknown): string | undefined {
   if (input === undefined || input === null) return "";
-  if (typeof input !== "string" && typeof input !== "number") return undefined;
-  const s = latinDigits(String(input)).replace(/[\s\-\u200c-\u200f]/g, "");
+  // Strings only, as every number Taqib reads: 0123 as a JSON number is 123.
+  if (typeof input !== "string") return undefined;
+  const s = normalizeDigits(input).replace(/[\s\-]/g, "");
   if (s === "") return "";
   return /^\d{4}$/.test(s) ? s : undefined;
 }
@@ -201,11 +202,10 @@ export function normalizeVerifier(input: unknown): string | undefined {
 /** A transaction number as typed → canonical digits, or why not. */
 export function parseNumber(input: unknown): { number: string } | { reason: "empty" | "malformed" } {
   if (input === undefined || input === null) return { reason: "empty" };
-  if (typeof input !== "string" && typeof input !== "number") return { reason: "malformed" };
-  const raw = String(input);
-  if (raw.trim() === "") return { reason: "empty" };
-  if (raw.length > MAX_INPUT_LENGTH) return { reason: "malformed" };
-  const number = normalizeTransactionNumber(raw);
+  if (typeof input !== "string") return { reason: "malformed" };
+  if (normalizeDigits(input).trim() === "") return { reason: "empty" };
+  if (input.length > MAX_INPUT_LENGTH) return { reason: "malformed" };
+  const number = normalizeTransactionNumber(input);
   return number ? { number } : { reason: "malformed" };
 }
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { normalizeTransactionNumber, normalizeSaudiMobile, findTransactionNumber, maskMobile } from "./normalize.ts";
+import { normalizeTransactionNumber, normalizeSaudiMobile, findTransactionNumber, maskMobile, normalizeDigits } from "./normalize.ts";
 
 test("transaction numbers in any digits and separators", () => {
   const cases: Array<[unknown, string | undefined]> = [
@@ -10,7 +10,17 @@ test("transaction numbers in any digits and separators", () => {
     ["1445 / 00123", "144500123"],
     ["1445-00-123", "144500123"],
     [" 1445\u200f/123 ", "1445123"],
-    [12345, "12345"],
+    ["1445\u200f00123", "144500123"],
+    ["\u202b١٤٤٥\u202c\u2066٠٠١٢٣\u2069\ufeff", "144500123"],
+    ["1445\u00ad00\u200b123\u061c", "144500123"],
+    ["1445 00123", "144500123"],
+    // JSON numbers have lost their meaning before we see them: refused, not repaired.
+    [12345, undefined],
+    [-5, undefined],
+    [1.5, undefined],
+    [12345678901234567891, undefined],
+    ["-5", undefined],
+    ["+5", undefined],
     ["abc", undefined],
     ["12a3", undefined],
     ["", undefined],
@@ -27,6 +37,9 @@ test("finds a number in free text", () => {
     ["رقم المعاملة ١٢٣-٤٥٦ لو سمحت", "123456"],
     ["status 1445/00123 please", "144500123"],
     ["7", "7"],
+    ["رقم 1445\u200f00123 لو سمحت", "144500123"],
+    ["رقم ١٤٤٥\u200f٠٠١٢٣", "144500123"],
+    ["1445 00123", "144500123"],
     ["مساعدة", undefined],
   ];
   for (const [input, expected] of cases) assert.equal(findTransactionNumber(input), expected, input);
@@ -41,6 +54,8 @@ test("Saudi mobiles to E.164", () => {
     ["00966551234567", "+966551234567"],
     ["٠٥٥١٢٣٤٥٦٧", "+966551234567"],
     ["055-123-4567", "+966551234567"],
+    ["\u200e+966 55 123 4567\u200f", "+966551234567"],
+    [551234567, undefined],
     ["0451234567", undefined],
     ["+971551234567", undefined],
     ["05512345", undefined],
@@ -50,7 +65,13 @@ test("Saudi mobiles to E.164", () => {
   for (const [input, expected] of cases) assert.equal(normalizeSaudiMobile(input), expected, String(input));
 });
 
-test("masks all but the last four digits", () => {
-  assert.equal(maskMobile("+966551234567"), "********4567");
+test("bidi and format characters go, digits become Latin, the rest stays", () => {
+  assert.equal(normalizeDigits("رقم \u202b١٢٣\u202c ok"), "رقم 123 ok");
+  assert.equal(normalizeDigits("۰۱۲۳۴۵۶۷۸۹"), "0123456789");
+});
+
+test("a mobile shows only 05 and its last two digits, whatever its form", () => {
+  for (const form of ["+966551234567", "966551234567", "0551234567", "055 123 4567", "٠٥٥١٢٣٤٥٦٧"]) assert.equal(maskMobile(form), "05••••••67", form);
+  assert.equal(maskMobile("+12025550123"), "•••••••••23");
   assert.equal(maskMobile(undefined), "");
 });

@@ -8,8 +8,14 @@ import { clientError } from "../core/errors.ts";
 import { directory } from "../core/directory-cache.ts";
 import { announceDirectoryChange, directoryCacheMixin } from "../core/directory-events.ts";
 import { forwardQueuedToBroker } from "../core/notifications.ts";
+import { isCalendarDate } from "../core/dates.ts";
 
-const DATE_KEY = /^\d{4}-\d{2}-\d{2}$/;
+/** The route's holiday date; a day the calendar does not have (2026-02-30) is a 400. */
+function holidayDate(ctx: Context<any>): string {
+  const date = ctx.params.params?.date;
+  if (!isCalendarDate(date)) throw clientError(400, "INVALID_DATE", "The holiday date must be a real Gregorian calendar date, YYYY-MM-DD (not retryable as is)");
+  return date;
+}
 
 /**
  * Follow-up of outgoing transactions waiting for a reply: Agenda jobs at each notice's
@@ -60,11 +66,8 @@ export default function followupService(config: Config): ServiceSchema {
       },
       putHoliday: {
         async handler(ctx: Context<any>) {
-          const date = ctx.params.params?.date;
+          const date = holidayDate(ctx);
           const name = ctx.params.body?.name;
-          if (typeof date !== "string" || !DATE_KEY.test(date) || Number.isNaN(Date.parse(date))) {
-            throw clientError(400, "INVALID_DATE", "The holiday date must be YYYY-MM-DD");
-          }
           if (name !== undefined && (typeof name !== "string" || name.length > 200)) {
             throw clientError(400, "INVALID_BODY", "name must be a string of at most 200 characters", { details: [{ field: "name", message: "must be a string" }] });
           }
@@ -76,7 +79,7 @@ export default function followupService(config: Config): ServiceSchema {
       },
       deleteHoliday: {
         async handler(ctx: Context<any>) {
-          const date = ctx.params.params?.date;
+          const date = holidayDate(ctx);
           const r = await HolidayModel.deleteOne({ _id: date });
           if (!r.deletedCount) throw clientError(404, "HOLIDAY_NOT_FOUND", `No holiday on ${date}`);
           await announceDirectoryChange(this.broker, { kind: "holiday" });

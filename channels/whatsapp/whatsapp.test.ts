@@ -31,6 +31,7 @@ test("intent and language", () => {
   const table: Array<[string | undefined, object, string]> = [
     ["رقم المعاملة ١٤٤٥-٠٠١٢٣", { kind: "inquiry", raw: "1445-00123" }, "ar"],
     ["144500123", { kind: "inquiry", raw: "144500123" }, "ar"],
+    ["رقم 1445\u200f00123", { kind: "inquiry", raw: "144500123" }, "ar"],
     ["status 1445 00123", { kind: "inquiry", raw: "1445 00123" }, "en"],
     ["مساعدة", { kind: "help" }, "ar"],
     ["Help!", { kind: "help" }, "en"],

@@ -37,6 +37,8 @@ export interface Config {
   smscDlrDelayMs: number;
   smscFailureShare: number;
   smscMaxPerSecond: number;
+  /** The embedded simulator prints message texts (local debugging only). */
+  smscShowText: boolean;
   services: ServiceGroup[];
   channels: string[];
   defaultReplyPeriodDays: number;
@@ -160,6 +162,7 @@ export function loadConfig(env: Env = process.env): Config {
     smscDlrDelayMs: int(env, "SMSC_DLR_DELAY_MS", 500, 0, 3600000),
     smscFailureShare: num(env, "SMSC_FAILURE_SHARE", 0, 0, 1),
     smscMaxPerSecond: int(env, "SMSC_MAX_PER_SECOND", 200, 1, 100000),
+    smscShowText: oneOf(env, "SMSC_SHOW_TEXT", ["0", "1"] as const, "0") === "1",
     services: list(env, "SERVICES", KNOWN_SERVICES, KNOWN_SERVICES),
     channels: list(env, "CHANNELS", KNOWN_CHANNELS, ["web", "sms", "ivr", "kiosk"]),
     defaultReplyPeriodDays: int(env, "DEFAULT_REPLY_PERIOD_DAYS", 10, 1, 365),

@@ -1,14 +1,49 @@
-// Structured logs: one JSON object per line, and Saudi mobile numbers masked to their last
-// four digits wherever they appear (citizens' names are never passed to the logger).
+// Structured logs: one JSON object per line, and nothing personal in them. The logger
+// itself masks every line (no call site can forget): Saudi mobiles in any written form,
+// and the values of personal query-string and JSON fields (numbers, verifiers, callers).
+// Citizens' names are never passed to the logger.
 import type { LoggerConfig } from "moleculer";
 import type { Config } from "./config.ts";
-import { latinDigits } from "./normalize.ts";
+import { maskMobile, normalizeDigits } from "./normalize.ts";
 
-const MOBILE = /(?:\+?966|0)?5\d{8}\b/g;
+// Up to two separators between digits: "055 123 4567", "05-5123-4567", "(055) 123-4567",
+// and the URL-encoded "055%20123%204567" or "055+123+4567".
+const SEP = String.raw`(?:[\s\-.()+]|%20){0,2}`;
+/** A Saudi mobile as people write it: +966 / 00966 / 966 / 0 / nothing, then 5 and eight digits. */
+const MOBILE_IN_TEXT = new RegExp(String.raw`(?<![\d+])(?:(?:\+|%2B|00)?966${SEP}|0)?5(?:${SEP}\d){8}(?!\d)`, "gi");
 
-/** Masks every Saudi mobile number in a text: "+966551234567" -> "*********4567". */
+/** Query-string, form and JSON fields whose values say who asked about what. */
+const PERSONAL_FIELDS = ["number", "verifier", "mobile", "msisdn", "phone", "from", "to", "caller", "called", "digits", "pin"];
+const FIELDS = PERSONAL_FIELDS.join("|");
+const QUERY_VALUE = new RegExp(String.raw`(^|[?&;\s])(${FIELDS})=([^&;\s#"']+)`, "gi");
+const JSON_VALUE = new RegExp(String.raw`"(${FIELDS})"\s*:\s*(?:"(?:[^"\\]|\\.)*"|-?\d[\d.eE+\-]*)`, "gi");
+const HIDDEN = "•••";
+
+/**
+ * Masks every Saudi mobile in a text, whatever its form (`+966551234567`, `00966…`,
+ * `0551234567`, `551234567`, `055 123 4567`, `05-5123-4567`, `+966 55 123 4567`,
+ * Arabic-Indic digits, bidi marks inside) as `05••••••67`. Digits come out Latin.
+ *
+ * @example
+ *   maskMobiles("MO from ٠٥٥ ١٢٣ ٤٥٦٧") // "MO from 05••••••67"
+ */
 export function maskMobiles(text: string): string {
-  return latinDigits(text).replace(MOBILE, (m) => `${"*".repeat(m.length - 4)}${m.slice(-4)}`);
+  return normalizeDigits(text).replace(MOBILE_IN_TEXT, (m) => maskMobile(m.replace(/%20|%2B|\D/gi, "")));
+}
+
+/**
+ * A log line with nothing personal: mobiles masked, and the values of personal fields
+ * (`number`, `verifier`, `mobile`, `From`, `Caller`, `Digits`, `phone`, …) hidden in URLs,
+ * form bodies and JSON.
+ *
+ * @example
+ *   maskLogText("GET /api/v1/inquiry?number=144500123&verifier=4567 failed")
+ *   // "GET /api/v1/inquiry?number=•••&verifier=••• failed"
+ */
+export function maskLogText(text: string): string {
+  return maskMobiles(text)
+    .replace(QUERY_VALUE, (_m, lead: string, name: string) => `${lead}${name}=${HIDDEN}`)
+    .replace(JSON_VALUE, (_m, name: string) => `"${name}":"${HIDDEN}"`);
 }
 
 function stringify(arg: unknown): string {
@@ -28,7 +63,7 @@ export function formatLogLine(level: string, args: unknown[], bindings: { nodeID
     level,
     node: bindings.nodeID,
     mod: bindings.svc ?? bindings.mod,
-    msg: maskMobiles(args.map(stringify).join(" ")),
+    msg: maskLogText(args.map(stringify).join(" ")),
   });
 }
 
@@ -43,7 +78,7 @@ export function createLogger(config: Config): LoggerConfig {
         config.logFormat === "json"
           ? (level: string, args: unknown[], bindings: any) => [formatLogLine(level, args, bindings)]
           : (level: string, args: unknown[], bindings: any) => [
-              `[${new Date().toISOString()}] ${level.toUpperCase()} ${bindings.nodeID}/${bindings.svc ?? bindings.mod}: ${maskMobiles(args.map(stringify).join(" "))}`,
+              `[${new Date().toISOString()}] ${level.toUpperCase()} ${bindings.nodeID}/${bindings.svc ?? bindings.mod}: ${maskLogText(args.map(stringify).join(" "))}`,
             ],
     },
   } as LoggerConfig;

@@ -6,6 +6,7 @@ import { createBroker } from "./broker.ts";
 import { startFerretDB, type LocalServer } from "./servers.ts";
 import { disconnectDatabase } from "./db.ts";
 import { resetAgenda } from "./jobs.ts";
+import { maskLogText } from "./logging.ts";
 
 export interface RunningNode {
   broker: ServiceBroker;
@@ -26,7 +27,8 @@ export interface RunningNode {
  */
 export async function startTaqib(input: Config, opts: { log?: (line: string) => void } = {}): Promise<RunningNode> {
   const config = { ...input };
-  const log = opts.log ?? (() => undefined);
+  // What the node prints itself (embedded database and simulator) is masked as its logs are.
+  const log = (line: string) => opts.log?.(maskLogText(line));
   let database: LocalServer | undefined;
   let smsc: RunningNode["smsc"];
   try {
@@ -36,7 +38,7 @@ export async function startTaqib(input: Config, opts: { log?: (line: string) => 
       log(`embedded database: FerretDB on 127.0.0.1:${database.port}, data in ${path.join(config.dataDir, "ferretdb")}`);
     }
     if (!config.smppUrl && config.services.includes("smpp")) {
-      const { SmscSimulator } = await import("../smsc/simulator.ts");
+      const { SmscSimulator, SHOW_TEXT_WARNING } = await import("../smsc/simulator.ts");
       const sim = new SmscSimulator({
         port: config.smscPort,
         systemId: "taqib",
@@ -44,8 +46,10 @@ export async function startTaqib(input: Config, opts: { log?: (line: string) => 
         dlrDelayMs: config.smscDlrDelayMs,
         failureShare: config.smscFailureShare,
         maxPerSecond: config.smscMaxPerSecond,
+        showText: config.smscShowText,
         log,
       });
+      if (config.smscShowText) log(SHOW_TEXT_WARNING);
       const { port } = await sim.start();
       smsc = { port, stop: () => sim.stop() };
       config.smppUrl = `smpp://taqib:secret@127.0.0.1:${port}`;

@@ -2,11 +2,13 @@
 // SMPP link. Configuration from the environment:
 //   SMSC_PORT (2775)  SMSC_HOST (127.0.0.1)  SMSC_SYSTEM_ID (taqib)  SMSC_PASSWORD (secret)
 //   SMSC_DLR_DELAY_MS (500)  SMSC_FAILURE_SHARE (0)  SMSC_MAX_PER_SECOND (200)
+//   SMSC_SHOW_TEXT (0; 1 prints message texts, for local debugging only)
+// Mobiles are printed masked, and message texts only as their length unless SMSC_SHOW_TEXT=1.
 // Commands on standard input, one per line:
 //   mo <from> <to> <text...>     send a mobile-originated SMS, e.g. `mo 966500000001 74747 12345`
 //   throttle on|off | queuefull on|off | silent on|off | fail <share> | drop | status | help
 import { createInterface } from "node:readline";
-import { SmscSimulator } from "../smsc/simulator.ts";
+import { SHOW_TEXT_WARNING, SmscSimulator } from "../smsc/simulator.ts";
 
 function envNumber(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -32,8 +34,10 @@ const sim = new SmscSimulator({
   dlrDelayMs: envNumber("SMSC_DLR_DELAY_MS", 500, 0, 86_400_000),
   failureShare: envNumber("SMSC_FAILURE_SHARE", 0, 0, 1),
   maxPerSecond: envNumber("SMSC_MAX_PER_SECOND", 200, 1, 1_000_000),
+  showText: process.env.SMSC_SHOW_TEXT === "1",
   log: (line) => console.log(`${new Date().toISOString()} ${line}`),
 });
+if (process.env.SMSC_SHOW_TEXT === "1") console.warn(SHOW_TEXT_WARNING);
 
 const HELP = `commands:
   mo <from> <to> <text...>   send a mobile-originated SMS to the bound ESME

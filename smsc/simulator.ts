@@ -15,6 +15,7 @@ import type { Session, Server } from "smpp";
 import { encodeSms, type ConcatInfo, type DecodedAlphabet } from "../core/sms/encoding.ts";
 import { decodePduMessage, num, payloadOf, smpp, str, type Pdu } from "../core/smpp/pdu.ts";
 import { SMPP_STATUS } from "../core/smpp/status.ts";
+import { maskLogText } from "../core/logging.ts";
 
 export interface SmscSimulatorOptions {
   /** Default 127.0.0.1. */
@@ -29,8 +30,14 @@ export interface SmscSimulatorOptions {
   failureShare: number;
   /** submit_sm accepted per second (sliding window, all sessions); above: ESME_RTHROTTLED. */
   maxPerSecond: number;
-  /** One readable line per event (bind, message, MO...). */
+  /**
+   * One readable line per event (bind, message, MO...), with mobiles masked and, unless
+   * `showText`, a message's length and encoding instead of its text (SMS texts carry
+   * citizens' names and transaction details).
+   */
   log?: (line: string) => void;
+  /** Print message texts in the log, for local debugging only (`SMSC_SHOW_TEXT=1`). */
+  showText?: boolean;
   /** How long parts of a concatenated message wait for the rest. Default 60000. */
   reassemblyTimeoutMs?: number;
 }
@@ -146,6 +153,10 @@ function receiptDate(d: Date): string {
   return `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}`;
 }
 
+/** Printed when a simulator shows message texts: they carry citizens' names. */
+export const SHOW_TEXT_WARNING =
+  "WARNING: SMSC_SHOW_TEXT=1: the SMSC simulator prints every message text, with citizens' names and transaction details. Local debugging only; never with real numbers.";
+
 /**
  * SMSC simulator.
  *
@@ -215,7 +226,12 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
   }
 
   private log(line: string): void {
-    this.options.log?.(`[smsc] ${line}`);
+    this.options.log?.(`[smsc] ${maskLogText(line)}`);
+  }
+
+  /** A message's text for the log: only its length unless the texts were asked for. */
+  private shown(text: string): string {
+    return this.options.showText ? `TEXT SHOWN (SMSC_SHOW_TEXT): ${text.replace(/\r?\n/g, "⏎")}` : `${[...text].length} characters`;
   }
 
   /** Listens; resolves with the port. */
@@ -338,7 +354,7 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
       if (resp.command_status !== 0) throw new Error(`ESME answered deliver_sm with status 0x${resp.command_status.toString(16)}`);
     }
     this._stats.moSent++;
-    this.log(`MO ${from} -> ${mo.to} (${sms.encoding}, ${sms.partCount} part${sms.partCount > 1 ? "s" : ""}): ${mo.text}`);
+    this.log(`MO ${from} -> ${mo.to} (${sms.encoding}, ${sms.partCount} part${sms.partCount > 1 ? "s" : ""}): ${this.shown(mo.text)}`);
   }
 
   // ---------------------------------------------------------------- sessions
@@ -563,7 +579,7 @@ export class SmscSimulator extends EventEmitter<SmscSimulatorEvents> {
     if (incomplete) message.incomplete = true;
     this.received.push(message);
     this.log(
-      `${message.to} <- ${message.from} (${encoding}, ${total} part${total > 1 ? "s" : ""}${incomplete ? ", INCOMPLETE" : ""}): ${message.text.replace(/\r?\n/g, "⏎")}`,
+      `${message.to} <- ${message.from} (${encoding}, ${total} part${total > 1 ? "s" : ""}${incomplete ? ", INCOMPLETE" : ""}): ${this.shown(message.text)}`,
     );
     this.emit("message", message);
     this.scheduleReceipts(message, sessionId);

@@ -39,6 +39,7 @@ test("personal values in URLs, form bodies and JSON are hidden", () => {
     ["POST /channels/ivr/number?attempt=1 Digits=144500123&From=%2B966551234567&Caller=x", "POST /channels/ivr/number?attempt=1 Digits=•••&From=•••&Caller=•••"],
     ["/kiosk/answer?kiosk=K1&NUMBER=1&Verifier=٤٥٦٧", "/kiosk/answer?kiosk=K1&NUMBER=•••&Verifier=•••"],
     ['{"number":"144500123","verifier":4567,"mobile":"055 123 4567","lang":"ar"}', '{"number":"•••","verifier":"•••","mobile":"•••","lang":"ar"}'],
+    ['Params: {"citizen":{"name":"محمد","mobile":"0551234567"},"subject":"طلب \\"إفادة\\"","x":1}', 'Params: {"citizen":{"name":"•••","mobile":"•••"},"subject":"•••","x":1}'],
     ["/api/v1/messages?transactionNumber=144500123&status=sent", "/api/v1/messages?transactionNumber=144500123&status=sent"],
   ];
   for (const [input, expected] of cases) assert.equal(maskLogText(input), expected, input);
@@ -47,4 +48,9 @@ test("personal values in URLs, form bodies and JSON are hidden", () => {
 test("the log line itself is masked, errors included", () => {
   const line = JSON.parse(formatLogLine("error", ["GET /api/v1/inquiry?number=1&verifier=4567 failed:", new Error("no SMS to 055 123 4567")], { nodeID: "n1", svc: "api" }));
   assert.equal(line.msg, "GET /api/v1/inquiry?number=•••&verifier=••• failed: Error: no SMS to 05••••••67");
+});
+
+test("URL-encoded text is read as decoded, control characters stay encoded", () => {
+  assert.equal(maskLogText("GET /api/v1/transactions/%D9%A0%D9%A5%D9%A5%D9%A1%D9%A2%D9%A3%D9%A4%D9%A5%D9%A6%D9%A7"), "GET /api/v1/transactions/05••••••67");
+  assert.equal(maskLogText("GET /x?q=a%0Ab%2"), "GET /x?q=a%0Ab%2");
 });

@@ -13,7 +13,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { smsNode, api, http, eventually, sampleLifecycle, seedDirectory, testDatabase } from "../support/harness.ts";
 import { spawnTaqib, type TaqibProcess } from "../support/processes.ts";
-import { normalizeDigits } from "../../core/normalize.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const NUMBER = "1445000801";
@@ -101,6 +100,9 @@ const MOBILE_FORMS = ["+966551234567", "966551234567", "00966551234567", "055123
 const NAMES = ["محمد", "عبدالله", "سعد", "خالد"]; // the citizen, the manager, the employee of the sample
 const VERIFIER = "4567";
 
+/** Latin digits for Arabic-Indic and Persian ones (written out here, so the test does not trust the code it checks). */
+const latin = (s: string) => s.replace(/[\u0660-\u0669\u06f0-\u06f9]/g, (c) => String((c.codePointAt(0)! - 0x0660) % 0x90));
+
 /** Lines that show the mobile 0551234567 however it was written (separators, digits, encoding ignored). */
 function unmaskedMobiles(lines: string[]): string[] {
   return lines.filter((line) => {
@@ -110,7 +112,7 @@ function unmaskedMobiles(lines: string[]): string[] {
     } catch {
       /* not URL-encoded */
     }
-    return normalizeDigits(decoded).replace(/[^\d]/g, "").includes("551234567");
+    return latin(decoded).replace(/[^\d]/g, "").includes("551234567");
   });
 }
 
@@ -192,7 +194,7 @@ test("logs: a node and the SMSC simulator print no mobile, name, SMS text or inq
   }
   // A body the gateway cannot read, on an inquiry URL: an error on the way in.
   await http(proc.url, "POST", `/api/v1/inquiry?number=${number}&verifier=${VERIFIER}`, "xx", { "content-encoding": "gzip", "content-type": "application/json" });
-  await eventually(async () => logs.some((l) => l.includes("/api/v1/inquiry?number=•••&verifier=•••")), 10_000, "the inquiry URL in the debug log");
+  await eventually(async () => logs.some((l) => l.includes("POST /api/v1/inquiry?")), 10_000, "the inquiry URLs in the debug log");
 
   const all = [...logs, ...smsc.output];
   if (process.env.HYGIENE_DEBUG) console.log(all.join("\n"));
@@ -203,6 +205,7 @@ test("logs: a node and the SMSC simulator print no mobile, name, SMS text or inq
   assert.deepEqual(smsc.output.filter((l) => /[\u0600-\u06ff]/.test(l)), [], "SMS texts printed by the simulator");
   assert.ok(smsc.output.some((l) => /05••••••67 <- .*\d+ characters/.test(l)), smsc.output.join("\n"));
   assert.ok(smsc.output.some((l) => /MO 05••••••67 -> 74747 .*\d+ characters/.test(l)), smsc.output.join("\n"));
+  assert.ok(logs.some((l) => l.includes("/api/v1/inquiry?number=•••&verifier=•••&mobile=•••")), "the inquiry URLs are logged, masked");
 });
 
 test("logs: the embedded SMSC simulator of `npm start` prints masked mobiles and no texts", async () => {

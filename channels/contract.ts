@@ -133,7 +133,7 @@ export interface ChannelInquiry {
   findNumber(text: string): string | undefined;
   /** A Saudi mobile in E.164 (`+9665XXXXXXXX`) from any common form, or undefined. */
   normalizeMobile(input: string): string | undefined;
-  /** Latin digits for Arabic-Indic ones. */
+  /** Latin digits for Arabic-Indic ones, and bidi and format marks removed (they would split a number). */
   latinDigits(s: string): string;
 }
 

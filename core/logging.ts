@@ -1,7 +1,7 @@
 // Structured logs: one JSON object per line, and nothing personal in them. The logger
 // itself masks every line (no call site can forget): Saudi mobiles in any written form,
-// and the values of personal query-string and JSON fields (numbers, verifiers, callers).
-// Citizens' names are never passed to the logger.
+// and the values of personal query-string and JSON fields (numbers, verifiers, callers,
+// names). Code should still not pass personal data to the logger: this is the backstop.
 import type { LoggerConfig } from "moleculer";
 import type { Config } from "./config.ts";
 import { maskMobile, normalizeDigits } from "./normalize.ts";

@@ -2,6 +2,7 @@
 import { MetricReporters, type BrokerOptions } from "moleculer";
 import type { Config } from "./core/config.ts";
 import { createLogger } from "./core/logging.ts";
+import { EXPORTED_METRICS } from "./core/metrics.ts";
 
 /**
  * The broker options for a node.
@@ -25,7 +26,7 @@ export function brokerOptions(config: Config): BrokerOptions {
     heartbeatInterval: 2,
     heartbeatTimeout: 8,
     tracking: { enabled: true, shutdownTimeout: 10_000 },
-    metrics: { enabled: config.metricsEnabled, reporter: [prometheusReporter(config.metricsPort) as any] },
+    metrics: { enabled: config.metricsEnabled, reporter: [prometheusReporter(config.metricsPort, config.metricsHost) as any] },
     metadata: { config },
     skipProcessEventRegistration: true,
   };
@@ -33,10 +34,11 @@ export function brokerOptions(config: Config): BrokerOptions {
 
 /**
  * Moleculer's Prometheus reporter. It serves this node's metrics on `METRICS_PORT` when
- * set (each node of a cluster is scraped on its own), and always through the gateway's
- * GET /metrics.
+ * set (each node of a cluster is scraped on its own), bound to `METRICS_HOST` (a private
+ * address: no key is asked there), and always through the gateway's GET /metrics (with a
+ * `metrics:read` key).
  */
-function prometheusReporter(port: number | undefined) {
+function prometheusReporter(port: number | undefined, host: string) {
   const Base = MetricReporters.Prometheus as unknown as new (opts: object) => any;
   class GatewayPrometheus extends Base {
     init(registry: unknown) {
@@ -51,7 +53,7 @@ function prometheusReporter(port: number | undefined) {
       return port !== undefined ? super.stop() : Promise.resolve();
     }
   }
-  return new GatewayPrometheus({ port: port ?? 0, includes: ["taqib.**", "moleculer.request.**", "moleculer.transit.**", "os.**", "process.**"] });
+  return new GatewayPrometheus({ port: port ?? 0, host, includes: EXPORTED_METRICS });
 }
 
 export default brokerOptions;

@@ -24,6 +24,7 @@ import { project, type LifecycleEvent } from "../core/lifecycle.ts";
 import { createTemplateEngine, SAMPLE_DATA } from "../core/templates.ts";
 import { analyseSms } from "../core/sms/encoding.ts";
 import { spawnTaqib } from "../test/support/processes.ts";
+import { API_KEY } from "../test/support/harness.ts";
 import { envInt, fmt, fmtInt, now, progress, scaled } from "./common.ts";
 
 /** The history sizes every history benchmark measures at: none, and a long one. */
@@ -224,7 +225,7 @@ export async function createTaqibIndexes(mongoUrl: string, env: Record<string, s
  * `taqib_db_commands{command=…}` counters on GET /metrics (a scrape itself makes a few).
  */
 export async function dbRoundTrips(baseUrl: string): Promise<number> {
-  const res = await fetch(`${baseUrl}/metrics`);
+  const res = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}: ${text.slice(0, 200)}`);
   let sum = 0;

@@ -6,7 +6,7 @@
 import os from "node:os";
 import path from "node:path";
 import fs from "node:fs";
-import { testDatabase, seedDirectory, sampleLifecycle } from "../test/support/harness.ts";
+import { API_KEY, testDatabase, seedDirectory, sampleLifecycle } from "../test/support/harness.ts";
 import { spawnTaqib } from "../test/support/processes.ts";
 import { banner, cpuMeter, envInt, fmt, fmtInt, loadLine, main, postEvents, progress, table, until } from "./common.ts";
 
@@ -14,7 +14,7 @@ const WINDOW_S = envInt("BENCH_IDLE_SECONDS", 60);
 
 /** Taqib's database round-trips so far, by command, from its /metrics. */
 export async function roundTrips(baseUrl: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const text = await (await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${API_KEY}` } })).text();
   const out = new Map<string, number>();
   for (const line of text.split("\n")) {
     const m = /^taqib_db_commands\{[^}]*command="([^"]+)"[^}]*\}\s+(\d+(?:\.\d+)?)/.exec(line);

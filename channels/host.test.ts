@@ -19,6 +19,11 @@ test("clientAddress: the peer, or X-Forwarded-For only behind a trusted proxy", 
     ["10.0.0.9", "1.2.3.4, 10.0.0.8", ["10.0.0.9", "10.0.0.8"], "1.2.3.4"],
     ["10.0.0.9", undefined, ["10.0.0.9"], "10.0.0.9"],
     [undefined, undefined, [], ""],
+    // CIDR ranges and IPv6 proxies.
+    ["10.0.3.7", "1.2.3.4", ["10.0.3.0/24"], "1.2.3.4"],
+    ["10.0.4.7", "1.2.3.4", ["10.0.3.0/24"], "10.0.4.7"],
+    ["::ffff:10.0.3.7", "2001:db8::1, 10.0.3.8", ["10.0.3.0/24"], "2001:db8::1"],
+    ["fd00::5", "2001:db8::9", ["fd00::/64"], "2001:db8::9"],
   ];
   for (const [peer, xff, trusted, expected] of table) assert.equal(clientAddress(peer, xff, trusted), expected, `${peer} ${xff}`);
 });

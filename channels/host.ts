@@ -7,6 +7,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -49,10 +50,60 @@ const cores = new WeakMap<object, InquiryCore>();
 export function inquiryCoreFor(owner: object, config: Config, logger?: ChannelLogger): InquiryCore {
   let core = cores.get(owner);
   if (!core) {
-    core = createInquiryCore({ limit: config.inquiryRateLimit, windowMs: config.inquiryRateWindowMs, logger });
+    core = createInquiryCore({
+      limit: config.inquiryRateLimit,
+      windowMs: config.inquiryRateWindowMs,
+      logger,
+      failureBudget: { limit: config.verifyFailureBudget, windowMs: config.verifyFailureWindowMs },
+    });
     cores.set(owner, core);
   }
   return core;
+}
+
+/** How often a node announces its failed-verifier count to the others. */
+export const BUDGET_SHARE_MS = 5_000;
+const BUDGET_EVENT = "inquiry.verifyFailures";
+/** The one service per broker that announces and counts (a node runs several channel services). */
+const budgetSharers = new WeakMap<object, { service: object; reported: number; timer: NodeJS.Timeout }>();
+
+/**
+ * A mixin for the channel services: every {@link BUDGET_SHARE_MS} the node broadcasts its
+ * failed verifiers within the window, sums what the other nodes announce into its
+ * {@link FailureBudget}, and updates `taqib_verify_failures_total` and
+ * `taqib_verify_budget_exhausted`.
+ *
+ * @example
+ *   mixins: [failureBudgetMixin(config)]
+ */
+export function failureBudgetMixin(config: Config) {
+  return {
+    events: {
+      [BUDGET_EVENT](this: any, ctx: { nodeID?: string; params: { count?: unknown } }) {
+        if (ctx.nodeID && ctx.nodeID !== this.broker.nodeID) inquiryCoreFor(this.broker, config).budget.hear(ctx.nodeID, Number(ctx.params?.count));
+      },
+    },
+    started(this: any) {
+      if (budgetSharers.has(this.broker)) return;
+      const core = inquiryCoreFor(this.broker, config, this.logger);
+      const state = { service: this, reported: core.budget.recordedTotal, timer: undefined as unknown as NodeJS.Timeout };
+      state.timer = setInterval(() => {
+        const m = this.broker.metrics;
+        if (core.budget.recordedTotal > state.reported) m.increment("taqib.verify.failures", {}, core.budget.recordedTotal - state.reported);
+        state.reported = core.budget.recordedTotal;
+        m.set("taqib.verify.budget_exhausted", core.budget.exhausted() ? 1 : 0);
+        if (config.transporter) Promise.resolve(this.broker.broadcast(BUDGET_EVENT, { count: core.budget.local() })).catch(() => undefined);
+      }, BUDGET_SHARE_MS);
+      state.timer.unref();
+      budgetSharers.set(this.broker, state);
+    },
+    stopped(this: any) {
+      const state = budgetSharers.get(this.broker);
+      if (!state || state.service !== this) return;
+      clearInterval(state.timer);
+      budgetSharers.delete(this.broker);
+    },
+  };
 }
 
 export const format: ChannelFormat = {
@@ -140,20 +191,56 @@ export function createContext<C>(
 
 // ------------------------------------------------------------------ HTTP
 
-/** A client address without the IPv4-mapped prefix. */
+/** A client address without the IPv4-mapped prefix or an IPv6 zone. */
 function plainAddress(a: string | undefined): string {
-  return (a ?? "").replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, "$1");
+  return (a ?? "").replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1").replace(/%.*$/, "");
+}
+
+/** TRUST_PROXY compiled once per list: addresses and CIDR ranges of both families. */
+const compiled = new WeakMap<readonly string[], net.BlockList>();
+
+function trustedList(trusted: readonly string[]): net.BlockList {
+  let list = compiled.get(trusted);
+  if (!list) {
+    list = new net.BlockList();
+    for (const entry of trusted) {
+      const [addr, bits] = plainAddress(entry).split("/");
+      const family = net.isIP(addr!) === 6 ? "ipv6" : "ipv4";
+      if (!net.isIP(addr!)) continue;
+      if (bits === undefined) list.addAddress(addr!, family);
+      else list.addSubnet(addr!, Number(bits), family);
+    }
+    compiled.set(trusted, list);
+  }
+  return list;
+}
+
+/**
+ * True when `address` is one of the trusted proxies (an address or inside a CIDR range).
+ *
+ * @example
+ *   isTrustedProxy("10.0.3.7", ["10.0.3.0/24"]) // true
+ */
+export function isTrustedProxy(address: string | undefined, trusted: readonly string[] = []): boolean {
+  const a = plainAddress(address);
+  const family = net.isIP(a);
+  if (!trusted.length || !family) return false;
+  return trustedList(trusted).check(a, family === 6 ? "ipv6" : "ipv4");
 }
 
 /**
  * The client's address: the socket peer, or, when the peer is a trusted proxy, the
- * right-most address in X-Forwarded-For that is not itself a trusted proxy.
+ * right-most address in X-Forwarded-For that is not itself a trusted proxy. TRUST_PROXY
+ * entries may be addresses or CIDR ranges.
+ *
+ * @example
+ *   clientAddress("10.0.0.9", "6.6.6.6, 1.2.3.4", ["10.0.0.0/24"]) // "1.2.3.4"
  */
-export function clientAddress(peer: string | undefined, forwardedFor: string | undefined, trusted: string[] = []): string {
+export function clientAddress(peer: string | undefined, forwardedFor: string | undefined, trusted: readonly string[] = []): string {
   const p = plainAddress(peer);
-  if (!trusted.length || !trusted.includes(p) || !forwardedFor) return p;
+  if (!forwardedFor || !isTrustedProxy(p, trusted)) return p;
   const chain = forwardedFor.split(",").map((s) => plainAddress(s.trim())).filter(Boolean);
-  for (let i = chain.length - 1; i >= 0; i--) if (!trusted.includes(chain[i]!)) return chain[i]!;
+  for (let i = chain.length - 1; i >= 0; i--) if (!isTrustedProxy(chain[i], trusted)) return chain[i]!;
   return chain[0] ?? p;
 }
 

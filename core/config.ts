@@ -1,4 +1,6 @@
+import net from "node:net";
 import path from "node:path";
+import { parseApiKeys, type ApiKey } from "./api-keys.ts";
 
 /** Every channel plugin name Taqib ships; `CHANNELS` picks from these. */
 export const KNOWN_CHANNELS = ["web", "sms", "ivr", "kiosk", "whatsapp"] as const;
@@ -23,7 +25,8 @@ export interface Config {
   dataDir: string;
   /** Unset: one process, no broker server. */
   transporter?: string;
-  apiKeys: string[];
+  /** Staff API keys and their scopes (`API_KEYS`). */
+  apiKeys: ApiKey[];
   /** Unset: the embedded SMSC simulator. */
   smppUrl?: string;
   smsSender: string;
@@ -44,7 +47,7 @@ export interface Config {
   defaultReplyPeriodDays: number;
   twilioAuthToken?: string;
   publicUrl?: string;
-  /** Addresses of reverse proxies whose X-Forwarded-For names the client (rate limits by IP). */
+  /** Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (rate limits by IP). */
   trustProxy?: string[];
   logLevel: "error" | "warn" | "info" | "debug";
   logFormat: "json" | "text";
@@ -60,8 +63,13 @@ export interface Config {
   metricsEnabled: boolean;
   /** Each node's own Prometheus port; unset: metrics only through the gateway's /metrics. */
   metricsPort?: number;
+  /** The address METRICS_PORT listens on (a private one: the metrics need no key there). */
+  metricsHost: string;
   inquiryRateLimit: number;
   inquiryRateWindowMs: number;
+  /** Failed verifiers (all numbers, the whole cluster) per window before verifier checks pause for everyone. */
+  verifyFailureBudget: number;
+  verifyFailureWindowMs: number;
   whatsappVerifyToken?: string;
   whatsappAppSecret?: string;
 }
@@ -131,11 +139,25 @@ function oneOf<T extends string>(env: Env, name: string, values: readonly T[], d
   return raw as T;
 }
 
+/** A list of IP addresses and CIDR ranges (`10.0.0.0/8`, `fd00::/8`). */
+function proxies(env: Env, name: string): string[] {
+  const items = (str(env, name) ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    const [addr, bits, extra] = item.split("/");
+    const family = net.isIP(addr ?? "");
+    const ok = family !== 0 && extra === undefined && (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)));
+    if (!ok) throw new ConfigError(name, `not an IP address or CIDR range: "${item}"`);
+  }
+  return items;
+}
+
 /** Reads and validates the environment; throws ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): Config {
-  const apiKeys = (str(env, "API_KEYS") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-  for (const key of apiKeys) {
-    if (key.length < 16) throw new ConfigError("API_KEYS", "every key must be at least 16 characters");
+  let apiKeys: ApiKey[];
+  try {
+    apiKeys = parseApiKeys(str(env, "API_KEYS"));
+  } catch (err) {
+    throw new ConfigError("API_KEYS", (err as Error).message);
   }
   const smsSender = str(env, "SMS_SENDER") ?? "74747";
   if (!/^(\d{1,15}|[A-Za-z0-9 .-]{1,11})$/.test(smsSender)) {
@@ -168,7 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
     defaultReplyPeriodDays: int(env, "DEFAULT_REPLY_PERIOD_DAYS", 10, 1, 365),
     twilioAuthToken: str(env, "TWILIO_AUTH_TOKEN"),
     publicUrl: url(env, "PUBLIC_URL", ["http:", "https:"]),
-    trustProxy: (str(env, "TRUST_PROXY") ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+    trustProxy: proxies(env, "TRUST_PROXY"),
     logLevel: oneOf(env, "LOG_LEVEL", ["error", "warn", "info", "debug"] as const, "info"),
     logFormat: oneOf(env, "LOG_FORMAT", ["json", "text"] as const, "json"),
     agendashPort,
@@ -179,8 +201,11 @@ export function loadConfig(env: Env = process.env): Config {
     schedulerLeaseMs: int(env, "SCHEDULER_LEASE_MS", 10000, 500, 600000),
     metricsEnabled: oneOf(env, "METRICS", ["on", "off"] as const, "on") === "on",
     metricsPort: str(env, "METRICS_PORT") === undefined ? undefined : int(env, "METRICS_PORT", 3030, 1, 65535),
+    metricsHost: str(env, "METRICS_HOST") ?? "127.0.0.1",
     inquiryRateLimit: int(env, "INQUIRY_RATE_LIMIT", 30, 1, 1000000),
     inquiryRateWindowMs: int(env, "INQUIRY_RATE_WINDOW_MS", 60000, 1000, 86400000),
+    verifyFailureBudget: int(env, "VERIFY_FAILURE_BUDGET", 200, 1, 1000000),
+    verifyFailureWindowMs: int(env, "VERIFY_FAILURE_WINDOW_MS", 600000, 1000, 86400000),
     whatsappVerifyToken: str(env, "WHATSAPP_VERIFY_TOKEN"),
     whatsappAppSecret: str(env, "WHATSAPP_APP_SECRET"),
   };

@@ -1,5 +1,7 @@
 // One shape for every HTTP error Taqib answers: { error: { code, message, messageAr?, details? } }.
-import type { ErrorBody } from "./errors.ts";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import ApiGateway from "moleculer-web";
+import { clientError, type ErrorBody } from "./errors.ts";
 import { isTransientDbError } from "./retry.ts";
 
 const AR: Record<string, string> = {
@@ -11,6 +13,10 @@ const AR: Record<string, string> = {
   SERVICE_UNAVAILABLE: "الخدمة غير متاحة الآن، يرجى المحاولة لاحقاً",
   INTERNAL_ERROR: "حدث خطأ غير متوقع، يرجى المحاولة لاحقاً",
   RATE_LIMITED: "عدد المحاولات كبير، يرجى المحاولة بعد قليل",
+  UNSUPPORTED_ENCODING: "ترميز محتوى الطلب غير مدعوم",
+  UNSUPPORTED_CHARSET: "ترميز الأحرف في الطلب غير مدعوم",
+  INVALID_BODY: "تعذر قراءة محتوى الطلب",
+  BAD_REQUEST: "الطلب غير صحيح",
 };
 
 /**
@@ -54,9 +60,77 @@ export function httpError(err: any): { status: number; body: ErrorBody; retryabl
   if (typeof err?.status === "number" && err.status >= 400 && err.status < 500) {
     return make(err.status, "BAD_REQUEST", err.message);
   }
+  // A decompression error that reached here unwrapped: the client's bytes, not our fault.
+  if (typeof err?.code === "string" && /^(Z_|ZSTD_|ERR_BROTLI|ERR_ZLIB|ERR__ZLIB)/.test(err.code)) {
+    return make(400, "INVALID_BODY", "The body could not be decoded with its Content-Encoding");
+  }
   // The database down, restarting or busy: nothing was done, the client should try again.
   if (err?.retryable || (typeof err?.code === "number" && err.code === 503) || isTransientDbError(err)) {
     return make(503, "SERVICE_UNAVAILABLE", "The service is not available now; try again");
   }
   return make(500, "INTERNAL_ERROR", "Unexpected error");
+}
+
+// ------------------------------------------------------------------ body parsing
+
+type Next = (err?: unknown) => void;
+/** A connect-style middleware, as moleculer-web's routes `use` them. */
+export type Middleware = (req: IncomingMessage, res: ServerResponse, next: Next) => void;
+/** moleculer-web's `bodyParsers` route option. */
+export type BodyParsers = false | true | undefined | Partial<Record<"json" | "urlencoded" | "text" | "raw", boolean | Record<string, unknown>>>;
+
+/**
+ * A body-parser, raw-body, zlib or iconv error as a client error: 415 for an encoding or
+ * charset this server does not read, 413 for too large, 400 for everything else the client
+ * sent (corrupt gzip, bad JSON, an aborted upload). Not retryable as sent.
+ *
+ * @example
+ *   bodyError(Object.assign(new Error("incorrect header check"), { code: "Z_DATA_ERROR" }))
+ *   // MoleculerClientError 400 INVALID_BODY
+ */
+export function bodyError(err: any, parser: string): Error {
+  switch (err?.type) {
+    case "encoding.unsupported":
+      return clientError(415, "UNSUPPORTED_ENCODING", `Content-Encoding "${String(err.encoding ?? "")}" is not supported: send identity, gzip, deflate or br`, { messageAr: AR.UNSUPPORTED_ENCODING });
+    case "charset.unsupported":
+      return clientError(415, "UNSUPPORTED_CHARSET", `The charset "${String(err.charset ?? "")}" is not supported: send UTF-8`, { messageAr: AR.UNSUPPORTED_CHARSET });
+    case "entity.too.large":
+      return clientError(413, "BODY_TOO_LARGE", `The body is larger than ${err.limit ?? "the limit"} bytes`, { messageAr: AR.BODY_TOO_LARGE });
+    case "parameters.too.many":
+      return clientError(413, "BODY_TOO_LARGE", "The form has too many parameters", { messageAr: AR.BODY_TOO_LARGE });
+    case "entity.parse.failed":
+      return parser === "json"
+        ? clientError(400, "INVALID_JSON", "The body is not valid JSON", { messageAr: AR.INVALID_JSON })
+        : clientError(400, "INVALID_BODY", "The body could not be parsed", { messageAr: AR.INVALID_BODY });
+  }
+  if (typeof err?.code === "string" && /^(Z_|ZSTD_|ERR_BROTLI|ERR_ZLIB|ERR__ZLIB)/.test(err.code)) {
+    return clientError(400, "INVALID_BODY", "The body could not be decoded with its Content-Encoding", { messageAr: AR.INVALID_BODY });
+  }
+  const status = typeof err?.status === "number" && err.status >= 400 && err.status < 500 ? err.status : 400;
+  return clientError(status, status === 415 ? "UNSUPPORTED_MEDIA_TYPE" : "INVALID_BODY", "The body could not be read", { messageAr: status === 415 ? AR.UNSUPPORTED_MEDIA_TYPE : AR.INVALID_BODY });
+}
+
+/**
+ * moleculer-web's `bodyParsers` option as middlewares whose errors are all client errors
+ * (moleculer-web itself turns a zlib error into a 500: it keeps the error's string code
+ * and drops its status).
+ *
+ * @example
+ *   route.use = safeBodyParsers({ json: { limit: "1mb" } }); route.bodyParsers = false;
+ */
+export function safeBodyParsers(spec: BodyParsers): Middleware[] {
+  const parsers = spec === undefined || spec === true ? { json: true } : spec || {};
+  const factories = (ApiGateway as unknown as { bodyParser: Record<string, (opts?: object) => Middleware> }).bodyParser;
+  return Object.entries(parsers)
+    .filter(([name, opts]) => opts !== false && name in factories)
+    .map(([name, opts]) => {
+      const parse = factories[name]!(typeof opts === "object" ? opts : undefined);
+      return (req: IncomingMessage, res: ServerResponse, next: Next) => {
+        try {
+          parse(req, res, (err) => next(err ? bodyError(err, name) : undefined));
+        } catch (err) {
+          next(bodyError(err, name));
+        }
+      };
+    });
 }

@@ -214,3 +214,48 @@ test("rate limiter stays bounded in memory", () => {
   for (let i = 0; i < 1000; i++) rl.take([`k${i}`]);
   assert.ok(rl.size <= 100, `size ${rl.size}`);
 });
+
+test("identityKey: an IPv6 client is its /64; IPv4 and IPv4-mapped stay addresses", async () => {
+  const { identityKey, ipv6Prefix } = await import("./inquiry.ts");
+  const table: Array<[string, string]> = [
+    ["2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"],
+    ["2001:0DB8:0001:0002::1", "2001:db8:1:2::/64"],
+    ["2001:db8::1", "2001:db8:0:0::/64"],
+    ["::1", "0:0:0:0::/64"],
+    ["fe80::1%eth0", "fe80:0:0:0::/64"],
+    ["::ffff:10.0.0.7", "10.0.0.7"],
+    ["10.0.0.7", "10.0.0.7"],
+    ["not an address", "not an address"],
+  ];
+  for (const [input, expected] of table) assert.equal(ipv6Prefix(input), expected, input);
+  assert.equal(identityKey({ kind: "ip", value: "2001:db8:1:2::a" }), identityKey({ kind: "ip", value: "2001:db8:1:2:ffff::b" }));
+  assert.notEqual(identityKey({ kind: "ip", value: "2001:db8:1:2::a" }), identityKey({ kind: "ip", value: "2001:db8:1:3::a" }));
+  assert.equal(identityKey({ kind: "mobile", value: "2001:db8:1:2::a" }), "mobile:2001:db8:1:2::a", "only ip identities are grouped");
+});
+
+test("FailureBudget: this node's failures plus the others' announced counts, over a sliding window", async () => {
+  const { FailureBudget } = await import("./inquiry.ts");
+  let t = 0;
+  const budget = new FailureBudget({ limit: 5, windowMs: 1000, now: () => t, remoteTtlMs: 300 });
+  for (let i = 0; i < 3; i++) budget.record();
+  assert.equal(budget.exhausted(), false);
+  budget.hear("node-2", 2);
+  assert.equal(budget.total(), 5);
+  assert.equal(budget.exhausted(), true);
+  t = 400; // node-2 went silent
+  assert.equal(budget.total(), 3);
+  t = 1001; // this node's failures aged out
+  assert.equal(budget.total(), 0);
+  assert.equal(budget.recordedTotal, 3);
+});
+
+test("a spent failure budget locks verifier checks for every number", async () => {
+  const { createInquiryCore } = await import("./inquiry.ts");
+  const transactions = new Map(Array.from({ length: 10 }, (_, i) => [`14450${i}`, { number: `14450${i}`, status: "referred", citizen: { mobile: "0551234567" } }]));
+  const store = { transaction: async (n: string) => transactions.get(n), department: async () => undefined, agency: async () => undefined };
+  const core = createInquiryCore({ limit: 1000, windowMs: 60_000, store, failureBudget: { limit: 3, windowMs: 60_000 } });
+  const ask = (n: string, verifier: string) => core.ask({ number: n, verifier, identities: [{ kind: "ip", value: `10.0.0.${n.slice(-1)}` }] });
+  for (let i = 0; i < 3; i++) assert.equal(((await ask(`14450${i}`, "0000")) as { verification?: string }).verification, "mismatch");
+  // A right verifier for another number, from another address: locked all the same.
+  assert.equal(((await ask("144509", "4567")) as { verification?: string }).verification, "locked");
+});

@@ -22,7 +22,12 @@
  *   {@link VERIFIER_LOCK_MS} (from any identities) stops checking verifiers for a while
  *   (`verification: "locked"`), so rotating identities does not help guess 4 digits;
  * - an unknown number answers `not-found` whether or not a verifier was given, and a
- *   malformed verifier is refused before the lookup: the answers are no oracle.
+ *   malformed verifier is refused before the lookup: the answers are no oracle;
+ * - against guessing across many numbers, a budget of failed verifiers for everyone
+ *   ({@link FailureBudget}: `VERIFY_FAILURE_BUDGET` per `VERIFY_FAILURE_WINDOW_MS`, the whole
+ *   cluster's failures counted): once spent, every verifier check answers `locked` until
+ *   the window's failures age out;
+ * - an IPv6 client is limited by its /64 (one subscriber's network), not by its address.
  *
  * Limits are kept in memory, per process: with several nodes serving a channel behind a
  * load balancer, each allows `limit` (see docs/channels.md).
@@ -34,6 +39,7 @@
  *
  * @module
  */
+import net from "node:net";
 import { TransactionModel } from "./models.ts";
 import { directory } from "./directory-cache.ts";
 import { findTransactionNumber, latinDigits, normalizeDigits, normalizeSaudiMobile, normalizeTransactionNumber } from "./normalize.ts";
@@ -154,12 +160,16 @@ export interface InquiryCoreOptions {
   store?: InquiryStore;
   now?: () => number;
   logger?: { warn(...args: unknown[]): void };
+  /** The budget of failed verifiers for everyone (VERIFY_FAILURE_BUDGET per VERIFY_FAILURE_WINDOW_MS); default 200 per 10 minutes. */
+  failureBudget?: { limit: number; windowMs: number };
 }
 
 export interface InquiryCore {
   ask(question: InquiryQuestion): Promise<InquiryAnswer>;
   /** The rate limiter (for tests and metrics). */
   limiter: RateLimiter;
+  /** The failed-verifier budget: the node shares its count with the cluster through it. */
+  budget: FailureBudget;
 }
 
 /** Tokens a failed verifier costs (one inquiry costs 1). */
@@ -306,9 +316,107 @@ export class RateLimiter {
   }
 }
 
-/** The bucket key of an identity. */
+/**
+ * The /64 prefix of an IPv6 address (`2001:db8:1:2::/64`): a subscriber gets a whole /64,
+ * so limiting by address would give one client 2^64 buckets. IPv4 (and IPv4-mapped IPv6)
+ * addresses, and anything that is not an address, are returned as given.
+ *
+ * @example
+ *   ipv6Prefix("2001:db8:1:2:aaaa::1") // "2001:db8:1:2::/64"
+ *   ipv6Prefix("::ffff:10.0.0.7")      // "10.0.0.7"
+ */
+export function ipv6Prefix(address: string): string {
+  const a = address.replace(/%.*$/, "");
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a);
+  if (mapped) return mapped[1]!;
+  if (net.isIP(a) !== 6) return address;
+  const [head = "", tail = ""] = a.split("::");
+  const groups = (part: string) => (part ? part.split(":") : []).flatMap((g) => (g.includes(".") ? ["0", "0"] : [g]));
+  const left = groups(head);
+  const right = a.includes("::") ? groups(tail) : [];
+  const all = [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
+  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(":")}::/64`;
+}
+
+/**
+ * The bucket key of an identity; an `ip` identity of an IPv6 client is its /64.
+ *
+ * @example
+ *   identityKey({ kind: "ip", value: "2001:db8:1:2::7" }) // "ip:2001:db8:1:2::/64"
+ */
 export function identityKey(id: Identity): string {
-  return `${id.kind}:${String(id.value).slice(0, 200)}`;
+  const value = String(id.value).slice(0, 200);
+  return `${id.kind}:${id.kind === "ip" ? ipv6Prefix(value) : value}`;
+}
+
+// ------------------------------------------------------------------ failure budget
+
+/**
+ * Failed verifiers of everyone, over a sliding window: this node's own failures plus the
+ * latest counts other nodes announced (each node broadcasts its count every few seconds;
+ * a count not renewed within {@link FailureBudget.remoteTtlMs} is dropped). Once the sum
+ * reaches `limit`, verifier checks pause for everyone until failures age out of the window.
+ * Between two announcements the cluster may overshoot by what the other nodes saw in one
+ * interval.
+ *
+ * @example
+ *   const budget = new FailureBudget({ limit: 200, windowMs: 600_000 });
+ *   budget.record(); budget.hear("node-2", 199); budget.exhausted() // true
+ */
+export class FailureBudget {
+  readonly limit: number;
+  readonly windowMs: number;
+  readonly remoteTtlMs: number;
+  /** Every failure this node recorded since start (for a counter). */
+  recordedTotal = 0;
+  private readonly now: () => number;
+  private times: number[] = [];
+  private readonly remote = new Map<string, { count: number; at: number }>();
+
+  constructor(opts: { limit: number; windowMs: number; now?: () => number; remoteTtlMs?: number }) {
+    this.limit = opts.limit;
+    this.windowMs = opts.windowMs;
+    this.now = opts.now ?? Date.now;
+    this.remoteTtlMs = opts.remoteTtlMs ?? 15_000;
+  }
+
+  /** This node's failures within the window. */
+  local(): number {
+    const cutoff = this.now() - this.windowMs;
+    let i = 0;
+    while (i < this.times.length && this.times[i]! <= cutoff) i++;
+    if (i) this.times = this.times.slice(i);
+    return this.times.length;
+  }
+
+  record(): void {
+    this.recordedTotal++;
+    this.times.push(this.now());
+    // More than the budget changes nothing: keep memory bounded.
+    if (this.times.length > this.limit) this.times = this.times.slice(-this.limit);
+  }
+
+  /** Another node's count within its window. */
+  hear(node: string, count: number): void {
+    if (!Number.isFinite(count) || count < 0) return;
+    if (!this.remote.has(node) && this.remote.size >= 1000) return;
+    this.remote.set(node, { count: Math.min(count, this.limit), at: this.now() });
+  }
+
+  /** The cluster's failures within the window, as far as this node knows. */
+  total(): number {
+    const cutoff = this.now() - this.remoteTtlMs;
+    let sum = this.local();
+    for (const [node, r] of this.remote) {
+      if (r.at < cutoff) this.remote.delete(node);
+      else sum += r.count;
+    }
+    return sum;
+  }
+
+  exhausted(): boolean {
+    return this.total() >= this.limit;
+  }
 }
 
 // ------------------------------------------------------------------ the store
@@ -340,6 +448,14 @@ export function createInquiryCore(opts: InquiryCoreOptions): InquiryCore {
   const store = opts.store ?? mongoInquiryStore;
   const now = opts.now ?? Date.now;
   const limiter = new RateLimiter({ limit: opts.limit, windowMs: opts.windowMs, now });
+  const budget = new FailureBudget({ limit: 200, windowMs: 600_000, ...opts.failureBudget, now });
+  let budgetWasSpent = false;
+  function budgetSpent(): boolean {
+    const spent = budget.exhausted();
+    if (spent && !budgetWasSpent) opts.logger?.warn(`inquiry: ${budget.limit} failed verifiers within ${budget.windowMs / 1000} s across all numbers: verifier checks pause for everyone until they age out`);
+    budgetWasSpent = spent;
+    return spent;
+  }
   /** Failed verifier times per number (pruned as they age). */
   const failures = new Map<string, number[]>();
 
@@ -415,7 +531,7 @@ export function createInquiryCore(opts: InquiryCoreOptions): InquiryCore {
     let verification: Verification = verifier ? "mismatch" : "not-given";
     if (citizenMobile && asker && asker === citizenMobile) proof = "mobile";
     if (verifier) {
-      if (recentFailures(parsed.number).length >= VERIFIER_LOCK_FAILURES) {
+      if (recentFailures(parsed.number).length >= VERIFIER_LOCK_FAILURES || (proof === "none" && budgetSpent())) {
         verification = "locked";
         limiter.charge(keys, VERIFIER_FAILURE_COST - 1);
       } else if (citizenMobile && citizenMobile.slice(-4) === verifier) {
@@ -424,6 +540,7 @@ export function createInquiryCore(opts: InquiryCoreOptions): InquiryCore {
       } else if (proof === "none") {
         // A wrong verifier from someone already proven by mobile is not a guess.
         recordFailure(parsed.number);
+        budget.record();
         limiter.charge(keys, VERIFIER_FAILURE_COST - 1);
       }
     }
@@ -450,7 +567,7 @@ export function createInquiryCore(opts: InquiryCoreOptions): InquiryCore {
     return answer;
   }
 
-  return { ask, limiter };
+  return { ask, limiter, budget };
 }
 
 export { findTransactionNumber, latinDigits, normalizeSaudiMobile };

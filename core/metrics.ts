@@ -25,7 +25,33 @@ export const METRICS = {
   "taqib.followup.pending": { type: "gauge", labelNames: [], description: "Outgoing transactions waiting for a reply" },
   "taqib.db.commands": { type: "counter", labelNames: ["command"], description: "Database round-trips of this process, by command" },
   "taqib.inquiries": { type: "counter", labelNames: ["channel"], description: "Inquiry requests, by channel" },
+  "taqib.verify.failures": { type: "counter", labelNames: [], description: "Wrong verifiers (last 4 digits) given on this node, all numbers" },
+  "taqib.verify.budget_exhausted": { type: "gauge", labelNames: [], description: "1 while the cluster's budget of failed verifiers is spent and verifier checks pause for everyone" },
 } as const;
+
+/**
+ * The metrics exported (Prometheus reporter `includes`): Taqib's, Moleculer's request and
+ * transit figures, and the process's and host's load. Nothing that identifies the host
+ * (addresses, MACs, host name, user, home directory, process arguments, CPU model,
+ * versions) is exported.
+ */
+export const EXPORTED_METRICS = [
+  "taqib.**",
+  "moleculer.request.**",
+  "moleculer.transit.**",
+  "process.memory.**",
+  "process.uptime",
+  "process.internal.active.**",
+  "process.eventloop.**",
+  "process.gc.**",
+  "os.memory.**",
+  "os.uptime",
+  "os.cpu.load.**",
+  "os.cpu.utilization",
+  "os.cpu.user",
+  "os.cpu.system",
+  "os.cpu.total",
+];
 
 export type MetricName = keyof typeof METRICS;
 

@@ -3,11 +3,12 @@ import ApiGateway from "moleculer-web";
 import type { ServiceSchema } from "moleculer";
 import type { Config } from "../core/config.ts";
 import { clientError } from "../core/errors.ts";
-import { apiKeyValid } from "../core/api-keys.ts";
-import { httpError } from "../core/http-errors.ts";
+import { describeApiKeys, findApiKey, SCOPES, type Scope } from "../core/api-keys.ts";
+import { httpError, safeBodyParsers, type BodyParsers, type Middleware } from "../core/http-errors.ts";
 import { databaseMixin } from "../core/mixins.ts";
 import { databaseReachable } from "../core/db.ts";
 import { channelRoutes } from "../channels/registry.ts";
+import { clientAddress, isTrustedProxy } from "../channels/host.ts";
 import { collectDatabaseGauges, prometheusText, registerMetrics } from "../core/metrics.ts";
 
 type Req = IncomingMessage & { $service: any; $ctx?: any; $params: Record<string, any>; body?: unknown; query?: Record<string, string> };
@@ -24,11 +25,75 @@ function onError(this: any, req: Req, res: ServerResponse, err: any) {
 }
 
 /**
+ * Every staff and events API route: the action it calls and the scope its key needs.
+ *
+ * @example
+ *   API_V1["POST events"] // { action: "events.ingest", scope: "events:write" }
+ */
+export const API_V1: Record<string, { action: string; scope: Scope }> = {
+  "POST events": { action: "events.ingest", scope: "events:write" },
+  "PUT departments/:code": { action: "directory.putDepartment", scope: "directory:admin" },
+  "GET departments/:code": { action: "directory.getDepartment", scope: "directory:admin" },
+  "PUT employees/:id": { action: "directory.putEmployee", scope: "directory:admin" },
+  "GET employees/:id": { action: "directory.getEmployee", scope: "directory:admin" },
+  "PUT agencies/:code": { action: "directory.putAgency", scope: "directory:admin" },
+  "GET agencies/:code": { action: "directory.getAgency", scope: "directory:admin" },
+  "GET transactions/:number": { action: "directory.getTransaction", scope: "messages:read" },
+  "GET messages": { action: "directory.listMessages", scope: "messages:read" },
+  "POST agencies/:code/secrets": { action: "agencies.createSecret", scope: "directory:admin" },
+  "DELETE agencies/:code/secrets/:id": { action: "agencies.revokeSecret", scope: "directory:admin" },
+  "GET agencies/:code/deliveries": { action: "agencies.deliveries", scope: "messages:read" },
+  "GET holidays": { action: "followup.listHolidays", scope: "directory:admin" },
+  "PUT holidays/:date": { action: "followup.putHoliday", scope: "directory:admin" },
+  "DELETE holidays/:date": { action: "followup.deleteHoliday", scope: "directory:admin" },
+  "POST followup/sweep": { action: "followup.sweep", scope: "directory:admin" },
+};
+const SCOPE_OF_ACTION = new Map(Object.values(API_V1).map((r) => [r.action, r.scope]));
+
+/**
+ * Warns (once an hour per peer) when a request carries X-Forwarded-For from a peer not in
+ * TRUST_PROXY: behind a proxy that is not trusted every citizen shares the proxy's rate limit.
+ */
+function untrustedForwardingWarning(trusted: readonly string[]): Middleware {
+  const warned = new Map<string, number>();
+  return function (this: any, req, _res, next) {
+    const peer = req.socket?.remoteAddress ?? "";
+    if (req.headers["x-forwarded-for"] !== undefined && !isTrustedProxy(peer, trusted)) {
+      const now = Date.now();
+      if ((warned.get(peer) ?? 0) < now - 3_600_000) {
+        if (warned.size >= 1000) warned.clear();
+        warned.set(peer, now);
+        (req as Req).$service?.logger.warn(
+          `X-Forwarded-For from ${peer}, which is not in TRUST_PROXY: the header is ignored and rate limits count this peer as the client. ` +
+            `Behind a reverse proxy, set TRUST_PROXY to its address or range.`,
+        );
+      }
+    }
+    next();
+  };
+}
+
+/**
+ * A route as every route of the gateway must be: paths matched case-sensitively (so
+ * `/METRICS` is not `/metrics` to a proxy's rule but the same route here), and every body
+ * parser error a 4xx.
+ */
+function hardened(route: Record<string, any>, warning: Middleware): Record<string, unknown> {
+  return {
+    ...route,
+    pathToRegexpOptions: { ...route.pathToRegexpOptions, sensitive: true },
+    bodyParsers: false,
+    use: [warning, ...safeBodyParsers(route.bodyParsers as BodyParsers), ...(route.use ?? [])],
+  };
+}
+
+/**
  * The HTTP front door: the staff and events API (API key), health, agencies' webhooks and
  * the channels' public routes.
  */
 export default function apiService(config: Config): ServiceSchema {
   const json = { json: { limit: "1mb", strict: false }, urlencoded: false };
+  const warning = untrustedForwardingWarning(config.trustProxy ?? []);
   return {
     name: "api",
     mixins: [ApiGateway as any, databaseMixin()],
@@ -53,6 +118,8 @@ export default function apiService(config: Config): ServiceSchema {
         {
           path: "/metrics",
           bodyParsers: false,
+          authentication: true,
+          authorization: true,
           mappingPolicy: "restrict",
           aliases: {
             async "GET /"(this: any, _req: Req, res: ServerResponse) {
@@ -69,27 +136,11 @@ export default function apiService(config: Config): ServiceSchema {
           bodyParsers: json,
           mappingPolicy: "restrict",
           mergeParams: false,
-          aliases: {
-            "POST events": "events.ingest",
-            "PUT departments/:code": "directory.putDepartment",
-            "GET departments/:code": "directory.getDepartment",
-            "PUT employees/:id": "directory.putEmployee",
-            "GET employees/:id": "directory.getEmployee",
-            "PUT agencies/:code": "directory.putAgency",
-            "GET agencies/:code": "directory.getAgency",
-            "GET transactions/:number": "directory.getTransaction",
-            "GET messages": "directory.listMessages",
-            "POST agencies/:code/secrets": "agencies.createSecret",
-            "DELETE agencies/:code/secrets/:id": "agencies.revokeSecret",
-            "GET agencies/:code/deliveries": "agencies.deliveries",
-            "GET holidays": "followup.listHolidays",
-            "PUT holidays/:date": "followup.putHoliday",
-            "DELETE holidays/:date": "followup.deleteHoliday",
-            "POST followup/sweep": "followup.sweep",
-          },
+          authorization: true,
+          aliases: Object.fromEntries(Object.entries(API_V1).map(([alias, r]) => [alias, r.action])),
           onBeforeCall(ctx: any, _route: unknown, req: Req) {
             ctx.meta.apiKey = true;
-            ctx.meta.ip = req.socket.remoteAddress;
+            ctx.meta.ip = clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"] as string | undefined, config.trustProxy);
           },
           onError,
         },
@@ -102,12 +153,12 @@ export default function apiService(config: Config): ServiceSchema {
           aliases: { "POST agencies/:agencyCode/replies": "agencies.reply" },
           onBeforeCall(ctx: any, _route: unknown, req: Req) {
             ctx.meta.headers = req.headers;
-            ctx.meta.ip = req.socket.remoteAddress;
+            ctx.meta.ip = clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"] as string | undefined, config.trustProxy);
           },
           onError,
         },
         ...channelRoutes(config, onError),
-      ],
+      ].map((route) => hardened(route, warning)),
     } as Record<string, unknown>,
     actions: {
       live: { visibility: "published", handler: () => ({ status: "ok" }) },
@@ -131,12 +182,22 @@ export default function apiService(config: Config): ServiceSchema {
     created() {
       registerMetrics(this.broker);
     },
+    started() {
+      if (config.apiKeys.length) this.logger.info(`API keys: ${describeApiKeys(config.apiKeys)}`);
+    },
     methods: {
       async authenticate(_ctx: unknown, _route: unknown, req: Req) {
-        if (!apiKeyValid(req.headers.authorization, config.apiKeys)) {
-          throw clientError(401, "UNAUTHORIZED", "A valid API key is required: Authorization: Bearer <key>");
+        const key = findApiKey(req.headers.authorization, config.apiKeys);
+        if (!key) throw clientError(401, "UNAUTHORIZED", "A valid API key is required: Authorization: Bearer <key>");
+        return { apiKey: key.fingerprint, scopes: [...key.scopes] };
+      },
+      /** The scope the alias needs, from API_V1 (or metrics:read): a route with none is refused. */
+      async authorize(ctx: any, route: any, _req: Req, _res: unknown, alias: { action?: string }) {
+        const needed: Scope | undefined = alias.action ? SCOPE_OF_ACTION.get(alias.action) : route.opts?.path === "/metrics" ? "metrics:read" : undefined;
+        const scopes: string[] = ctx.meta.user?.scopes ?? [];
+        if (!needed || !scopes.includes(needed)) {
+          throw clientError(403, "FORBIDDEN_SCOPE", `This API key lacks the scope "${needed ?? SCOPES.join("|")}" needed here; ask for a key with it (do not retry with this one)`, { details: { scope: needed } });
         }
-        return { apiKey: true };
       },
     },
   };

@@ -7,7 +7,7 @@ import { forwardQueuedToBroker } from "../core/notifications.ts";
 import { registerMetrics } from "../core/metrics.ts";
 import { maskMobile } from "../core/normalize.ts";
 import type { ChannelContext, ChannelRequest, MobileOriginated } from "../channels/contract.ts";
-import { checkResponse, createContext } from "../channels/host.ts";
+import { checkResponse, createContext, failureBudgetMixin } from "../channels/host.ts";
 import { enabledChannels, serviceName, type ChannelEntry } from "../channels/registry.ts";
 
 /**
@@ -45,7 +45,7 @@ function channelService({ plugin, config: sliceOf }: ChannelEntry, config: Confi
   }
   return {
     name: serviceName(plugin),
-    mixins: [databaseMixin(), directoryCacheMixin()],
+    mixins: [databaseMixin(), directoryCacheMixin(), failureBudgetMixin(config)],
     metadata: { channel: plugin.name, description: plugin.description },
     actions: {
       /** `{ route: index in plugin.routes, request: ChannelRequest }` → ChannelResponse (from the gateway). */

@@ -26,7 +26,7 @@ test("GET /metrics shows ingest, SMS, queue, SMPP, overdue and inquiry figures; 
     await eventually(async () => (await api(node.url, "GET", "/api/v1/messages?transactionNumber=61000&status=delivered")).body.messages.length === 3, 20000);
     await http(node.url, "GET", "/api/v1/inquiry?number=61000");
     await http(node.url, "GET", "/health/ready");
-    const m = await http(node.url, "GET", "/metrics");
+    const m = await api(node.url, "GET", "/metrics");
     assert.equal(m.status, 200);
     assert.match(m.headers.get("content-type") ?? "", /text\/plain/);
     const value = (re: RegExp) => Number(m.text.split("\n").find((l) => re.test(l))?.split(" ").pop());

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { SecretsKeyring } from "./secrets-key.ts";
 
 /** Every channel plugin name Taqib ships; `CHANNELS` picks from these. */
 export const KNOWN_CHANNELS = ["web", "sms", "ivr", "kiosk", "whatsapp"] as const;
@@ -62,6 +63,12 @@ export interface Config {
   inquiryRateWindowMs: number;
   whatsappVerifyToken?: string;
   whatsappAppSecret?: string;
+  /** Encrypts agencies' signing secrets at rest; required with the agencies service on an external database. */
+  secretsKey?: SecretsKeyring;
+  /** Days a verified agency webhook delivery stays in the log. */
+  webhookLogTtlDays: number;
+  /** Refused (unsigned, badly signed) webhook requests one address may make per minute before 429. */
+  webhookRefusalLimit: number;
 }
 
 /** A configuration value that is wrong; start-up stops with its message. */
@@ -129,6 +136,16 @@ function oneOf<T extends string>(env: Env, name: string, values: readonly T[], d
   return raw as T;
 }
 
+function secretsKeyring(env: Env): SecretsKeyring | undefined {
+  const raw = str(env, "SECRETS_KEY");
+  if (raw === undefined) return undefined;
+  try {
+    return SecretsKeyring.parse(raw);
+  } catch (err) {
+    throw new ConfigError("SECRETS_KEY", (err as Error).message);
+  }
+}
+
 /** Reads and validates the environment; throws ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): Config {
   const apiKeys = (str(env, "API_KEYS") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
@@ -139,12 +156,19 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^(\d{1,15}|[A-Za-z0-9 .-]{1,11})$/.test(smsSender)) {
     throw new ConfigError("SMS_SENDER", "a short code or number of up to 15 digits, or up to 11 letters/digits");
   }
+  const services = list(env, "SERVICES", KNOWN_SERVICES, KNOWN_SERVICES);
+  const mongoUrl = url(env, "MONGO_URL", ["mongodb:", "mongodb+srv:"]);
+  const secretsKey = secretsKeyring(env);
+  // The embedded database makes its own key (core/node.ts); a real one must be given the key.
+  if (!secretsKey && mongoUrl && services.includes("agencies")) {
+    throw new ConfigError("SECRETS_KEY", "is required by the agencies service: <keyId>:<base64 of 32 bytes>, e.g. k1:$(openssl rand -base64 32)");
+  }
   const agendashPort = str(env, "AGENDASH_PORT") === undefined ? undefined : int(env, "AGENDASH_PORT", 0, 1, 65535);
   return {
     nodeId: str(env, "NODE_ID"),
     port: int(env, "PORT", 3000, 0, 65535),
     host: str(env, "HOST") ?? "0.0.0.0",
-    mongoUrl: url(env, "MONGO_URL", ["mongodb:", "mongodb+srv:"]),
+    mongoUrl,
     dataDir: path.resolve(str(env, "DATA_DIR") ?? "./data"),
     transporter: url(env, "TRANSPORTER", ["nats:"]),
     apiKeys,
@@ -160,7 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
     smscDlrDelayMs: int(env, "SMSC_DLR_DELAY_MS", 500, 0, 3600000),
     smscFailureShare: num(env, "SMSC_FAILURE_SHARE", 0, 0, 1),
     smscMaxPerSecond: int(env, "SMSC_MAX_PER_SECOND", 200, 1, 100000),
-    services: list(env, "SERVICES", KNOWN_SERVICES, KNOWN_SERVICES),
+    services,
     channels: list(env, "CHANNELS", KNOWN_CHANNELS, ["web", "sms", "ivr", "kiosk"]),
     defaultReplyPeriodDays: int(env, "DEFAULT_REPLY_PERIOD_DAYS", 10, 1, 365),
     twilioAuthToken: str(env, "TWILIO_AUTH_TOKEN"),
@@ -180,5 +204,8 @@ export function loadConfig(env: Env = process.env): Config {
     inquiryRateWindowMs: int(env, "INQUIRY_RATE_WINDOW_MS", 60000, 1000, 86400000),
     whatsappVerifyToken: str(env, "WHATSAPP_VERIFY_TOKEN"),
     whatsappAppSecret: str(env, "WHATSAPP_APP_SECRET"),
+    secretsKey,
+    webhookLogTtlDays: int(env, "WEBHOOK_LOG_TTL_DAYS", 90, 1, 3650),
+    webhookRefusalLimit: int(env, "WEBHOOK_REFUSAL_LIMIT", 20, 1, 1000000),
   };
 }

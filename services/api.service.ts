@@ -8,6 +8,7 @@ import { httpError } from "../core/http-errors.ts";
 import { databaseMixin } from "../core/mixins.ts";
 import { databaseReachable } from "../core/db.ts";
 import { channelRoutes } from "../channels/registry.ts";
+import { clientAddress } from "../channels/host.ts";
 import { collectDatabaseGauges, prometheusText, registerMetrics } from "../core/metrics.ts";
 
 type Req = IncomingMessage & { $service: any; $ctx?: any; $params: Record<string, any>; body?: unknown; query?: Record<string, string> };
@@ -102,9 +103,14 @@ export default function apiService(config: Config): ServiceSchema {
           aliases: { "POST agencies/:agencyCode/replies": "agencies.reply" },
           onBeforeCall(ctx: any, _route: unknown, req: Req) {
             ctx.meta.headers = req.headers;
-            ctx.meta.ip = req.socket.remoteAddress;
+            // Refusals are rate-limited per client address.
+            ctx.meta.ip = clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"] as string | undefined, config.trustProxy);
           },
-          onError,
+          onError(this: any, req: Req, res: ServerResponse, err: any) {
+            const retryAfter = err?.data?.retryAfterSeconds;
+            if (err?.code === 429 && typeof retryAfter === "number") res.setHeader("Retry-After", String(retryAfter));
+            return onError.call(this, req, res, err);
+          },
         },
         ...channelRoutes(config, onError),
       ],

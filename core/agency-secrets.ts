@@ -83,15 +83,34 @@ interface EmbeddedSecret {
 
 /**
  * Run once per start, before webhooks are answered; idempotent, and safe on several nodes at once:
- * 1. moves secrets still embedded in agency documents (plaintext) to their own encrypted documents;
- * 2. re-encrypts those under an older key with the current (first) key of SECRETS_KEY;
- * 3. decrypts every secret, so a wrong SECRETS_KEY stops start-up (ConfigError) instead of
- *    every agency's signature failing later.
+ * 1. decrypts every stored secret, so a wrong SECRETS_KEY stops start-up (ConfigError naming
+ *    the key id) before anything is written with it, instead of every signature failing later;
+ *    those under an older key are re-encrypted with the current (first) one;
+ * 2. moves secrets still embedded in agency documents (plaintext) to their own encrypted documents.
  *
  * @example
  *   const { migrated, reencrypted, checked } = await prepareAgencySecrets(config.secretsKey!);
  */
 export async function prepareAgencySecrets(keys: SecretsKeyring): Promise<{ migrated: number; reencrypted: number; checked: number }> {
+  let reencrypted = 0;
+  const all = await AgencySecretModel.find({}).lean();
+  for (const d of all) {
+    let plaintext: string;
+    try {
+      plaintext = keys.decrypt(d, context(d.agencyCode, d._id));
+    } catch (err) {
+      if (!(err instanceof SecretsKeyError)) throw err;
+      throw new ConfigError(
+        "SECRETS_KEY",
+        `cannot decrypt secret ${d._id} of agency ${d.agencyCode} stored under key id "${err.keyId}": ${err.message}. Start with the SECRETS_KEY the secrets were written with (to rotate, put the new key first and keep the old one after it).`,
+      );
+    }
+    if (d.keyId === keys.currentId) continue;
+    // Conditional on the old key: another node re-encrypting at the same time writes once.
+    const r = await AgencySecretModel.updateOne({ _id: d._id, keyId: d.keyId }, { $set: keys.encrypt(plaintext, context(d.agencyCode, d._id)) });
+    reencrypted += r.modifiedCount;
+  }
+
   let migrated = 0;
   const embedded = await AgencyModel.collection.find({ secrets: { $exists: true } }, { projection: { secrets: 1 } }).toArray();
   for (const agency of embedded) {
@@ -107,31 +126,6 @@ export async function prepareAgencySecrets(keys: SecretsKeyring): Promise<{ migr
       }
     }
     await AgencyModel.collection.updateOne({ _id: agency._id }, { $unset: { secrets: "" } });
-  }
-
-  let reencrypted = 0;
-  const wrong = (d: AgencySecretDoc & { _id: string }, err: SecretsKeyError) =>
-    new ConfigError("SECRETS_KEY", `cannot decrypt secret ${d._id} of agency ${d.agencyCode} stored under key id "${err.keyId}": ${err.message}. Start with the SECRETS_KEY the secrets were written with (a new key goes first, the old one stays after it until the next start re-encrypts).`);
-  const older = await AgencySecretModel.find({ keyId: { $ne: keys.currentId } }).lean();
-  for (const d of older) {
-    let plaintext: string;
-    try {
-      plaintext = keys.decrypt(d, context(d.agencyCode, d._id));
-    } catch (err) {
-      throw err instanceof SecretsKeyError ? wrong(d, err) : err;
-    }
-    // Conditional on the old key: another node re-encrypting at the same time writes once.
-    const r = await AgencySecretModel.updateOne({ _id: d._id, keyId: d.keyId }, { $set: keys.encrypt(plaintext, context(d.agencyCode, d._id)) });
-    reencrypted += r.modifiedCount;
-  }
-
-  const all = await AgencySecretModel.find({}).lean();
-  for (const d of all) {
-    try {
-      keys.decrypt(d, context(d.agencyCode, d._id));
-    } catch (err) {
-      throw err instanceof SecretsKeyError ? wrong(d, err) : err;
-    }
   }
   return { migrated, reencrypted, checked: all.length };
 }

@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
 import { MongoClient } from "mongodb";
-import { testDatabase, testNode, testConfig, testSmsc, seedDirectory, api, http, eventually, sampleLifecycle, SECRETS_KEY } from "../support/harness.ts";
+import fs from "node:fs";
+import { testDatabase, testNode, testConfig, tempDir, testSmsc, seedDirectory, api, http, eventually, sampleLifecycle, SECRETS_KEY } from "../support/harness.ts";
 import { spawnTaqib, type TaqibProcess } from "../support/processes.ts";
 
 const NUMBER = "1445091001";
@@ -141,10 +142,6 @@ test("webhook refusals: unknown agency answered exactly as a bad signature, noth
   const deliveries = () => mongo.db().collection("webhook_deliveries").countDocuments({});
   const refused = (reason: string) => (node.broker.metrics.getMetric("taqib.webhooks.refused")?.get({ reason })?.value as number | undefined) ?? 0;
 
-  // The log's TTL: the 100-day-old delivery was purged at start, the 80-day-old one kept.
-  const old = await mongo.db().collection("webhook_deliveries").find({ webhookId: { $in: ["msg_old", "msg_recent"] } }).toArray();
-  assert.deepEqual(old.map((d) => d.webhookId), ["msg_recent"]);
-
   const stored = await deliveries();
   const invalidBefore = refused("SIGNATURE_INVALID");
   const unknown = await post("NO-SUCH-AGENCY", secret, body, "10.1.0.1", { id: "msg_attacker_chosen" });
@@ -183,6 +180,10 @@ test("webhook refusals: unknown agency answered exactly as a bad signature, noth
   const listed = (await api(node.url, "GET", "/api/v1/agencies/MOI/deliveries?limit=100000")).body.deliveries;
   assert.ok(listed.some((d: any) => d.webhookId === "msg_verified" && d.status === 404 && d.outcome === "OUTGOING_NOT_FOUND"));
   assert.ok(listed.length <= 500);
+
+  // The log's TTL: the 100-day-old delivery was purged at start, the 80-day-old one kept.
+  const old = await mongo.db().collection("webhook_deliveries").find({ webhookId: { $in: ["msg_old", "msg_recent"] } }).toArray();
+  assert.deepEqual(old.map((d) => d.webhookId), ["msg_recent"]);
 });
 
 test("agency and correspondence-system text rendered into an SMS: line breaks, links and bidi characters refused with 400 naming the field; nothing stored", async () => {
@@ -262,4 +263,20 @@ test("secrets at rest: encrypted under SECRETS_KEY; legacy plaintext secrets mov
   // The old key alone no longer decrypts them: start-up says so.
   assert.match((await failedStart({ ...base, SECRETS_KEY })) ?? "started", /Configuration error — SECRETS_KEY: .*key id "k2"/);
   // (This file's own node has the old key only: it now answers its agencies 503, retry — last test of the file.)
+});
+
+test("the embedded quickstart makes its SECRETS_KEY once, in DATA_DIR/secrets.key (mode 0600), and reuses it", async () => {
+  const data = tempDir("taqib-quickstart-");
+  try {
+    const env = { DATA_DIR: data.dir, SERVICES: "api,directory,agencies" };
+    assert.equal(await failedStart(env), undefined, "the quickstart starts without SECRETS_KEY");
+    const file = path.join(data.dir, "secrets.key");
+    const key = fs.readFileSync(file, "utf8");
+    assert.match(key, /^k1:[A-Za-z0-9+/]{43}=\n$/);
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    assert.equal(await failedStart(env), undefined, "and again");
+    assert.equal(fs.readFileSync(file, "utf8"), key, "with the same key");
+  } finally {
+    data.remove();
+  }
 });

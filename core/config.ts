@@ -1,6 +1,7 @@
 import net from "node:net";
 import path from "node:path";
 import { parseApiKeys, type ApiKey } from "./api-keys.ts";
+import { SecretsKeyring } from "./secrets-key.ts";
 
 /** Every channel plugin name Taqib ships; `CHANNELS` picks from these. */
 export const KNOWN_CHANNELS = ["web", "sms", "ivr", "kiosk", "whatsapp"] as const;
@@ -72,6 +73,12 @@ export interface Config {
   verifyFailureWindowMs: number;
   whatsappVerifyToken?: string;
   whatsappAppSecret?: string;
+  /** Encrypts agencies' signing secrets at rest; required with the agencies service on an external database. */
+  secretsKey?: SecretsKeyring;
+  /** Days a verified agency webhook delivery stays in the log. */
+  webhookLogTtlDays: number;
+  /** Refused (unsigned, badly signed) webhook requests one address may make per minute before 429. */
+  webhookRefusalLimit: number;
 }
 
 /** A configuration value that is wrong; start-up stops with its message. */
@@ -151,6 +158,16 @@ function proxies(env: Env, name: string): string[] {
   return items;
 }
 
+function secretsKeyring(env: Env): SecretsKeyring | undefined {
+  const raw = str(env, "SECRETS_KEY");
+  if (raw === undefined) return undefined;
+  try {
+    return SecretsKeyring.parse(raw);
+  } catch (err) {
+    throw new ConfigError("SECRETS_KEY", (err as Error).message);
+  }
+}
+
 /** Reads and validates the environment; throws ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): Config {
   let apiKeys: ApiKey[];
@@ -163,12 +180,19 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^(\d{1,15}|[A-Za-z0-9 .-]{1,11})$/.test(smsSender)) {
     throw new ConfigError("SMS_SENDER", "a short code or number of up to 15 digits, or up to 11 letters/digits");
   }
+  const services = list(env, "SERVICES", KNOWN_SERVICES, KNOWN_SERVICES);
+  const mongoUrl = url(env, "MONGO_URL", ["mongodb:", "mongodb+srv:"]);
+  const secretsKey = secretsKeyring(env);
+  // The embedded database makes its own key (core/node.ts); a real one must be given the key.
+  if (!secretsKey && mongoUrl && services.includes("agencies")) {
+    throw new ConfigError("SECRETS_KEY", "is required by the agencies service: <keyId>:<base64 of 32 bytes>, e.g. k1:$(openssl rand -base64 32)");
+  }
   const agendashPort = str(env, "AGENDASH_PORT") === undefined ? undefined : int(env, "AGENDASH_PORT", 0, 1, 65535);
   return {
     nodeId: str(env, "NODE_ID"),
     port: int(env, "PORT", 3000, 0, 65535),
     host: str(env, "HOST") ?? "0.0.0.0",
-    mongoUrl: url(env, "MONGO_URL", ["mongodb:", "mongodb+srv:"]),
+    mongoUrl,
     dataDir: path.resolve(str(env, "DATA_DIR") ?? "./data"),
     transporter: url(env, "TRANSPORTER", ["nats:"]),
     apiKeys,
@@ -185,7 +209,7 @@ export function loadConfig(env: Env = process.env): Config {
     smscFailureShare: num(env, "SMSC_FAILURE_SHARE", 0, 0, 1),
     smscMaxPerSecond: int(env, "SMSC_MAX_PER_SECOND", 200, 1, 100000),
     smscShowText: oneOf(env, "SMSC_SHOW_TEXT", ["0", "1"] as const, "0") === "1",
-    services: list(env, "SERVICES", KNOWN_SERVICES, KNOWN_SERVICES),
+    services,
     channels: list(env, "CHANNELS", KNOWN_CHANNELS, ["web", "sms", "ivr", "kiosk"]),
     defaultReplyPeriodDays: int(env, "DEFAULT_REPLY_PERIOD_DAYS", 10, 1, 365),
     twilioAuthToken: str(env, "TWILIO_AUTH_TOKEN"),
@@ -208,5 +232,8 @@ export function loadConfig(env: Env = process.env): Config {
     verifyFailureWindowMs: int(env, "VERIFY_FAILURE_WINDOW_MS", 600000, 1000, 86400000),
     whatsappVerifyToken: str(env, "WHATSAPP_VERIFY_TOKEN"),
     whatsappAppSecret: str(env, "WHATSAPP_APP_SECRET"),
+    secretsKey,
+    webhookLogTtlDays: int(env, "WEBHOOK_LOG_TTL_DAYS", 90, 1, 3650),
+    webhookRefusalLimit: int(env, "WEBHOOK_REFUSAL_LIMIT", 20, 1, 1000000),
   };
 }

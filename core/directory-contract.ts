@@ -1,6 +1,7 @@
 // Validation of the directory's documents (departments, employees, agencies).
 import type { FieldError } from "./event-contract.ts";
 import { normalizeSaudiMobile } from "./normalize.ts";
+import { safeText } from "./sms-text.ts";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -22,8 +23,13 @@ class V {
   names(o: Obj, key: string, field: string): { ar: string; en: string } | undefined {
     const v = o[key];
     if (!isObj(v)) return this.fail(field, "is required: { ar, en }");
-    const ar = this.text(v, "ar", `${field}.ar`);
-    const en = this.text(v, "en", `${field}.en`);
+    // Department and agency names are rendered into SMS (an agency's to citizens): one line, no links.
+    const [ar, en] = (["ar", "en"] as const).map((lang) => {
+      const t = this.text(v, lang, `${field}.${lang}`);
+      if (t === undefined) return undefined;
+      const r = safeText(t, 200);
+      return r.ok ? r.value : this.fail(`${field}.${lang}`, r.message);
+    });
     return ar && en ? { ar, en } : undefined;
   }
   mobile(o: Obj, key: string, field: string, required = true): string | undefined {

@@ -11,7 +11,7 @@ export function clientError(
   status: number,
   code: string,
   message: string,
-  extra: { messageAr?: string; details?: unknown } = {},
+  extra: { messageAr?: string; details?: unknown; retryAfterSeconds?: number } = {},
 ): Errors.MoleculerClientError {
   return new Errors.MoleculerClientError(message, status, code, extra);
 }

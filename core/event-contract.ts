@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import { EVENT_TYPES, type EventType } from "./models.ts";
 import { NOT_A_DIGIT_STRING, normalizeSaudiMobile, normalizeTransactionNumber } from "./normalize.ts";
+import { safeReference, safeText, type SmsTextCheck } from "./sms-text.ts";
 
 export interface FieldError {
   field: string;
@@ -46,6 +47,13 @@ class Checker {
     if (t === "") return required ? this.fail(path, "must not be empty") : undefined;
     if (t.length > max) return this.fail(path, `must be at most ${max} characters`);
     return t;
+  }
+  /** Text rendered into an SMS: checked by `check` (see core/sms-text.ts). */
+  smsText(o: Obj, key: string, path: string, required: boolean, check: (v: string) => SmsTextCheck, max = MAX_TEXT): string | undefined {
+    const v = this.text(o, key, path, required, max);
+    if (v === undefined) return undefined;
+    const r = check(v);
+    return r.ok ? r.value : this.fail(path, r.message);
   }
   code(o: Obj, key: string, path: string, required: boolean): string | undefined {
     const v = this.text(o, key, path, required, 64);
@@ -110,7 +118,7 @@ function validateData(c: Checker, type: EventType, d: Obj): Obj | undefined {
     case "registered": {
       const citizen = c.obj(d, "citizen", "data.citizen", true);
       if (citizen) {
-        const name = c.text(citizen, "name", "data.citizen.name", true, 200);
+        const name = c.smsText(citizen, "name", "data.citizen.name", true, (v) => safeText(v, 200), 200);
         let mobile: string | undefined;
         if (citizen.mobile === undefined || citizen.mobile === null) c.fail("data.citizen.mobile", "is required");
         else {
@@ -121,7 +129,7 @@ function validateData(c: Checker, type: EventType, d: Obj): Obj | undefined {
         if (language !== "ar" && language !== "en") c.fail("data.citizen.language", "must be ar or en");
         if (name && mobile) out.citizen = { name, mobile, language };
       }
-      set("subject", c.text(d, "subject", "data.subject", false));
+      set("subject", c.smsText(d, "subject", "data.subject", false, (v) => safeText(v, MAX_TEXT)));
       set("departmentCode", c.code(d, "departmentCode", "data.departmentCode", false));
       break;
     }
@@ -137,7 +145,7 @@ function validateData(c: Checker, type: EventType, d: Obj): Obj | undefined {
       const dest = c.obj(d, "destination", "data.destination", true);
       if (dest) {
         const agencyCode = c.code(dest, "agencyCode", "data.destination.agencyCode", true);
-        const name = c.text(dest, "name", "data.destination.name", false, 200);
+        const name = c.smsText(dest, "name", "data.destination.name", false, (v) => safeText(v, 200), 200);
         if (agencyCode) out.destination = name ? { agencyCode, name } : { agencyCode };
       }
       if (typeof d.requiresReply !== "boolean") c.fail("data.requiresReply", "is required and must be true or false");
@@ -146,7 +154,7 @@ function validateData(c: Checker, type: EventType, d: Obj): Obj | undefined {
     }
     case "reply-received":
       set("outgoingNumber", c.number(d, "outgoingNumber", "data.outgoingNumber", true));
-      set("replyNumber", c.text(d, "replyNumber", "data.replyNumber", false, 64));
+      set("replyNumber", c.smsText(d, "replyNumber", "data.replyNumber", false, (v) => safeReference(v), 64));
       set("replyDate", c.date(d, "replyDate", "data.replyDate", false));
       set("summary", c.text(d, "summary", "data.summary", false, 1000));
       set("via", c.code(d, "via", "data.via", false));

@@ -104,17 +104,30 @@ const employeeSchema = new Schema(
   { versionKey: false },
 );
 
-const agencySecretSchema = new Schema(
-  { id: String, secret: String, createdAt: Date, revokedAt: Date },
-  { _id: false },
-);
-
 const agencySchema = new Schema(
   {
     _id: { type: String, required: true },
     name: names,
-    secrets: { type: [agencySecretSchema], default: [] },
     updatedAt: Date,
+  },
+  { versionKey: false },
+);
+
+/**
+ * One webhook signing secret of an agency, encrypted (see core/agency-secrets.ts): a create
+ * is an insert and a revoke a one-document update, so concurrent calls never undo each other.
+ */
+const agencySecretSchema = new Schema(
+  {
+    /** The secret's id (a UUID), as the staff API shows it. */
+    _id: { type: String, required: true },
+    agencyCode: { type: String, required: true, index: true },
+    createdAt: { type: Date, required: true },
+    revokedAt: Date,
+    keyId: { type: String, required: true },
+    iv: { type: String, required: true },
+    tag: { type: String, required: true },
+    ciphertext: { type: String, required: true },
   },
   { versionKey: false },
 );
@@ -242,6 +255,7 @@ export const TransactionModel = mongoose.model("Transaction", transactionSchema,
 export const DepartmentModel = mongoose.model("Department", departmentSchema, "departments");
 export const EmployeeModel = mongoose.model("Employee", employeeSchema, "employees");
 export const AgencyModel = mongoose.model("Agency", agencySchema, "agencies");
+export const AgencySecretModel = mongoose.model("AgencySecret", agencySecretSchema, "agency_secrets");
 export const MessageModel = mongoose.model("Message", messageSchema, "messages");
 export const SmsQueueModel = mongoose.model("SmsQueue", smsQueueSchema, "sms_queue");
 export const SmsPartModel = mongoose.model("SmsPart", smsPartSchema, "sms_parts");
@@ -253,6 +267,7 @@ export type TransactionDoc = InferSchemaType<typeof transactionSchema>;
 export type DepartmentDoc = InferSchemaType<typeof departmentSchema>;
 export type EmployeeDoc = InferSchemaType<typeof employeeSchema>;
 export type AgencyDoc = InferSchemaType<typeof agencySchema>;
+export type AgencySecretDoc = InferSchemaType<typeof agencySecretSchema>;
 export type MessageDoc = InferSchemaType<typeof messageSchema>;
 
 /**

@@ -7,6 +7,7 @@ import { startFerretDB, type LocalServer } from "./servers.ts";
 import { disconnectDatabase } from "./db.ts";
 import { resetAgenda } from "./jobs.ts";
 import { maskLogText } from "./logging.ts";
+import { embeddedSecretsKey } from "./secrets-key.ts";
 
 export interface RunningNode {
   broker: ServiceBroker;
@@ -36,6 +37,11 @@ export async function startTaqib(input: Config, opts: { log?: (line: string) => 
       database = await startFerretDB({ dataDir: config.dataDir, log: (l) => log(`[ferretdb] ${l}`) });
       config.mongoUrl = database.url;
       log(`embedded database: FerretDB on 127.0.0.1:${database.port}, data in ${path.join(config.dataDir, "ferretdb")}`);
+      if (!config.secretsKey && config.services.includes("agencies")) {
+        const { keyring, file, created } = embeddedSecretsKey(config.dataDir);
+        config.secretsKey = keyring;
+        log(`agency secrets encrypted with the key in ${file}${created ? " (made now; set SECRETS_KEY with an external database)" : ""}`);
+      }
     }
     if (!config.smppUrl && config.services.includes("smpp")) {
       const { SmscSimulator, SHOW_TEXT_WARNING } = await import("../smsc/simulator.ts");

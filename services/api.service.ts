@@ -18,7 +18,9 @@ function onError(this: any, req: Req, res: ServerResponse, err: any) {
   if (status >= 500) this.logger.error(`${req.method} ${req.url} failed:`, err);
   if (res.headersSent) return res.end();
   res.setHeader("Content-Type", "application/json; charset=utf-8");
-  if (retryable) res.setHeader("Retry-After", "5");
+  const retryAfter = err?.data?.retryAfterSeconds;
+  if (status === 429 && typeof retryAfter === "number") res.setHeader("Retry-After", String(retryAfter));
+  else if (retryable) res.setHeader("Retry-After", "5");
   if (status === 401) res.setHeader("WWW-Authenticate", 'Bearer realm="taqib"');
   res.writeHead(status);
   res.end(JSON.stringify(body));
@@ -153,9 +155,9 @@ export default function apiService(config: Config): ServiceSchema {
           aliases: { "POST agencies/:agencyCode/replies": "agencies.reply" },
           onBeforeCall(ctx: any, _route: unknown, req: Req) {
             ctx.meta.headers = req.headers;
+            // Refusals are rate-limited per client address.
             ctx.meta.ip = clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"] as string | undefined, config.trustProxy);
           },
-          onError,
         },
         ...channelRoutes(config, onError),
       ].map((route) => hardened(route, warning)),

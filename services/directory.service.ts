@@ -1,5 +1,6 @@
 import type { Context, ServiceSchema } from "moleculer";
 import { databaseMixin } from "../core/mixins.ts";
+import { agencySecretSummaries } from "../core/agency-secrets.ts";
 import { AgencyModel, DepartmentModel, EmployeeModel, MessageModel, TransactionModel } from "../core/models.ts";
 import { CODE, validateAgency, validateDepartment, validateEmployee } from "../core/directory-contract.ts";
 import { clientError } from "../core/errors.ts";
@@ -40,13 +41,10 @@ function withoutId<T extends { _id?: unknown }>(doc: T | null): Omit<T, "_id"> {
   return rest;
 }
 
-const omitSecrets = (a: any) => {
-  const { secrets, _id, ...rest } = a;
-  return {
-    ...rest,
-    code: a._id,
-    secrets: (secrets ?? []).map((s: any) => ({ id: s.id, createdAt: s.createdAt, revokedAt: s.revokedAt, active: !s.revokedAt })),
-  };
+/** An agency as the API shows it: its secrets listed (ids and dates, never the secrets). */
+const withSecretList = async (a: any) => {
+  const { _id, ...rest } = a;
+  return { ...rest, code: _id, secrets: await agencySecretSummaries(_id) };
 };
 
 /** The staff API's directory (departments, employees, agencies) and read models. */
@@ -108,7 +106,7 @@ const DirectoryService: ServiceSchema = {
         const doc = await AgencyModel.findOneAndUpdate({ _id: c }, { $set: { name: value.name, updatedAt: new Date() } }, { upsert: true, returnDocument: "after" }).lean();
         await announceDirectoryChange(this.broker, { kind: "agency", id: c });
         created(ctx, before, `/api/v1/agencies/${c}`);
-        return omitSecrets(doc);
+        return withSecretList(doc);
       },
     },
     getAgency: {
@@ -116,7 +114,7 @@ const DirectoryService: ServiceSchema = {
         const c = code(param(ctx, "code"), "agency code");
         const doc = await AgencyModel.findById(c).lean();
         if (!doc) throw notFound("agency", c);
-        return omitSecrets(doc);
+        return withSecretList(doc);
       },
     },
     getTransaction: {

@@ -8,6 +8,8 @@ import { freePort, startFerretDB, startNats, type LocalServer } from "../../core
 import { startTaqib, type RunningNode } from "../../core/node.ts";
 
 export const API_KEY = "test-key-0123456789abcdef";
+/** The SECRETS_KEY of test nodes (agencies' secrets are encrypted with it). */
+export const SECRETS_KEY = `test:${Buffer.alloc(32, 7).toString("base64")}`;
 
 export function tempDir(prefix = "taqib-test-"): { dir: string; remove(): void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -29,6 +31,7 @@ export async function testConfig(env: Record<string, string | undefined> = {}): 
     PORT: String(await freePort()),
     HOST: "127.0.0.1",
     API_KEYS: API_KEY,
+    SECRETS_KEY,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
     SWEEP_INTERVAL_MS: "500",
     DATA_DIR: tempDir("taqib-data-").dir,

@@ -4,7 +4,7 @@ import { before, after } from "node:test";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../../core/servers.ts";
-import { API_KEY, eventually, startNats, testDatabase, testSmsc } from "./harness.ts";
+import { API_KEY, SECRETS_KEY, eventually, startNats, testDatabase, testSmsc } from "./harness.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -28,7 +28,7 @@ export async function spawnTaqib(name: string, env: Record<string, string>): Pro
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts/start.ts")], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, API_KEYS: API_KEY, LOG_LEVEL: "warn", HOST: "127.0.0.1", NODE_ID: name, ...env, PORT: String(port) },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, API_KEYS: API_KEY, SECRETS_KEY, LOG_LEVEL: "warn", HOST: "127.0.0.1", NODE_ID: name, ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];

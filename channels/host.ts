@@ -40,6 +40,34 @@ export const CHANNELS_DIR = path.dirname(fileURLToPath(import.meta.url));
 
 /** The collection of messages queued for channels delivered outside Taqib (WhatsApp). */
 export const OUTBOX_COLLECTION = "channelOutbox";
+/** The keys channels have seen once ({@link ChannelContext.once}), removed when they expire. */
+export const ONCE_COLLECTION = "channelOnce";
+
+/** The TTL index, made once per database connection. */
+const onceIndexes = new WeakMap<object, Promise<unknown>>();
+
+/** True the first time `key` is inserted (a unique `_id`, so across nodes too); false when already there. */
+export async function firstTime(key: string, ttlMs: number): Promise<boolean> {
+  const db = mongoose.connection.db;
+  if (!db) throw new Error("once: database not connected (retry later)");
+  const collection = db.collection(ONCE_COLLECTION);
+  // The TTL index only tidies up: an expired key is refused by its caller's own window.
+  let index = onceIndexes.get(db);
+  if (!index) {
+    index = collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: "expiresAt" });
+    onceIndexes.set(db, index);
+    index.catch(() => onceIndexes.delete(db));
+  }
+  await index;
+  const now = Date.now();
+  try {
+    await collection.insertOne({ _id: createHash("sha256").update(key).digest("hex") as any, expiresAt: new Date(now + ttlMs), at: new Date(now) });
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code === 11000) return false;
+    throw err;
+  }
+}
 
 // ------------------------------------------------------------------ context
 
@@ -135,6 +163,7 @@ export function createContext<C>(
       );
       return _id;
     },
+    once: (key, ttlMs) => firstTime(`${plugin.name}:${key}`, ttlMs),
   };
 }
 

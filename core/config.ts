@@ -62,6 +62,10 @@ export interface Config {
   inquiryRateWindowMs: number;
   whatsappVerifyToken?: string;
   whatsappAppSecret?: string;
+  /** DEV_INSECURE=1: a channel whose secret is missing starts anyway, unchecked (development only). */
+  devInsecure: boolean;
+  /** KIOSKS: the registered kiosks, `<id>:<secret>[@<cidr>|<cidr>…],…` (parsed by channels/kiosk). */
+  kiosks?: string;
 }
 
 /** A configuration value that is wrong; start-up stops with its message. */
@@ -180,5 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
     inquiryRateWindowMs: int(env, "INQUIRY_RATE_WINDOW_MS", 60000, 1000, 86400000),
     whatsappVerifyToken: str(env, "WHATSAPP_VERIFY_TOKEN"),
     whatsappAppSecret: str(env, "WHATSAPP_APP_SECRET"),
+    devInsecure: str(env, "DEV_INSECURE") === "1",
+    kiosks: str(env, "KIOSKS"),
   };
 }

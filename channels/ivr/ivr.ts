@@ -226,11 +226,13 @@ function identities(ctx: Ctx, input: CallInput, number: string) {
 /** Asks the core (with the verifier, when given) and speaks the answer, then what comes next. */
 async function statusScript(ctx: Ctx, urls: Urls, input: CallInput, number: string, verifier: string | undefined, onBad: (answer: InquiryAnswer) => IvrScript): Promise<IvrScript> {
   // No `mobile`: a caller id is no proof of ownership (it can be spoofed upstream).
-  const answer = await ctx.inquiry.ask({ number, identities: identities(ctx, input, number), ...(verifier ? { verifier } : {}) });
+  const asked = await ctx.inquiry.ask({ number, identities: identities(ctx, input, number), ...(verifier ? { verifier } : {}) });
+  // Details are spoken only against the verifier keyed in this call, whatever else proved ownership.
+  const answer: InquiryAnswer = asked.outcome === "found" && asked.level === "detail" && !verifier ? { ...asked, level: "coarse", proof: "none", details: undefined } : asked;
   const data = answerData(answer, ctx, input.lang);
   switch (answer.outcome) {
     case "found":
-      if (answer.level === "detail") {
+      if (answer.level === "detail" && verifier) {
         const sealed = sealVerifier(ctx.config.authToken, verifier!, input.callSid, answer.number);
         return {
           say: [ctx.templates.render("answer.txt", input.lang, data)],

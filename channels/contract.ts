@@ -203,6 +203,15 @@ export interface ChannelContext<C = unknown> {
    * WhatsApp outbox). Idempotent by `key`. Answers the message id.
    */
   queueOutgoing(message: OutgoingMessage): Promise<string>;
+  /**
+   * True the first time `key` is seen by any node of the deployment within `ttlMs`, false
+   * after (a unique insert in the database): to refuse a replayed webhook. Throws when the
+   * database cannot be asked (retry later); the caller should then refuse, not answer.
+   *
+   * @example
+   *   if (!(await ctx.once(`ivr:${signature}`, 15 * 60_000))) return { status: 403, body: "replayed\n" };
+   */
+  once(key: string, ttlMs: number): Promise<boolean>;
 }
 
 // ------------------------------------------------------------------ plugin

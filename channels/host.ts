@@ -41,6 +41,50 @@ export const CHANNELS_DIR = path.dirname(fileURLToPath(import.meta.url));
 
 /** The collection of messages queued for channels delivered outside Taqib (WhatsApp). */
 export const OUTBOX_COLLECTION = "channelOutbox";
+/** The keys channels have seen once ({@link ChannelContext.once}), removed when they expire. */
+export const ONCE_COLLECTION = "channelOnce";
+
+/** Per database connection: whether it expires documents by a TTL index, and when expired keys were last removed by hand. */
+const onceStores = new WeakMap<object, { ttl: Promise<boolean>; prunedAt: number }>();
+const PRUNE_EVERY_MS = 60_000;
+
+/**
+ * True the first time `key` is inserted (a unique `_id`, so across nodes too); false when
+ * already there. Expired keys go by a TTL index (MongoDB) or, where TTL indexes are not
+ * implemented (the embedded FerretDB), by a delete at most once a minute per process.
+ */
+export async function firstTime(key: string, ttlMs: number): Promise<boolean> {
+  const db = mongoose.connection.db;
+  if (!db) throw new Error("once: database not connected (retry later)");
+  const collection = db.collection(ONCE_COLLECTION);
+  let store = onceStores.get(db);
+  if (!store) {
+    const ttl = collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: "expiresAt" }).then(
+      () => true,
+      () => collection.createIndex({ expiresAt: 1 }, { name: "expiresAt" }).then(() => false),
+    );
+    store = { ttl, prunedAt: 0 };
+    onceStores.set(db, store);
+    ttl.catch(() => onceStores.delete(db));
+  }
+  const now = Date.now();
+  if (!(await store.ttl) && now - store.prunedAt > PRUNE_EVERY_MS) {
+    store.prunedAt = now;
+    await collection.deleteMany({ expiresAt: { $lt: new Date(now) } });
+  }
+  try {
+    await collection.insertOne({ _id: createHash("sha256").update(key).digest("hex") as any, expiresAt: new Date(now + ttlMs) });
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+  }
+  // Already there: still valid, or expired and not yet removed (then it counts as new).
+  const taken = await collection.updateOne(
+    { _id: createHash("sha256").update(key).digest("hex") as any, expiresAt: { $lt: new Date(now) } },
+    { $set: { expiresAt: new Date(now + ttlMs) } },
+  );
+  return taken.modifiedCount === 1;
+}
 
 // ------------------------------------------------------------------ context
 
@@ -186,6 +230,7 @@ export function createContext<C>(
       );
       return _id;
     },
+    once: (key, ttlMs) => firstTime(`${plugin.name}:${key}`, ttlMs),
   };
 }
 

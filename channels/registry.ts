@@ -10,11 +10,11 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Config } from "../core/config.ts";
+import { ConfigError, type Config } from "../core/config.ts";
 import type { ChannelPlugin } from "./contract.ts";
 import { checkResponse, toChannelRequest, writeResponse } from "./host.ts";
 import ivr from "./ivr/ivr.ts";
-import kiosk from "./kiosk/kiosk.ts";
+import kiosk, { parseKiosks } from "./kiosk/kiosk.ts";
 import sms from "./sms/sms.ts";
 import web from "./web/web.ts";
 import whatsapp from "./whatsapp/whatsapp.ts";
@@ -23,18 +23,63 @@ import whatsapp from "./whatsapp/whatsapp.ts";
 export interface ChannelEntry<C = any> {
   plugin: ChannelPlugin<C>;
   config(config: Config): C;
+  /**
+   * The variables that authenticate the channel's callers, with their values: a channel with
+   * one unset does not start unless DEV_INSECURE=1 (see {@link checkChannelSecrets}).
+   */
+  secrets?(config: Config): Record<string, string | undefined>;
 }
 
-const entry = <C>(plugin: ChannelPlugin<C>, config: (c: Config) => C): ChannelEntry<C> => ({ plugin, config });
+const entry = <C>(plugin: ChannelPlugin<C>, config: (c: Config) => C, secrets?: ChannelEntry<C>["secrets"]): ChannelEntry<C> =>
+  secrets ? { plugin, config, secrets } : { plugin, config };
 
 /** Every plugin Taqib ships, by name. */
 export const CHANNEL_PLUGINS: Record<string, ChannelEntry> = {
   web: entry(web, (c) => ({ pagePath: "/", shortCode: c.smsSender })),
   sms: entry(sms, (c) => ({ shortCode: c.smsSender })),
-  ivr: entry(ivr, (c) => ({ authToken: c.twilioAuthToken })),
-  kiosk: entry(kiosk, () => ({ idleMs: 60_000 })),
-  whatsapp: entry(whatsapp, (c) => ({ verifyToken: c.whatsappVerifyToken, appSecret: c.whatsappAppSecret })),
+  ivr: entry(ivr, (c) => ({ authToken: c.twilioAuthToken }), (c) => ({ TWILIO_AUTH_TOKEN: c.twilioAuthToken })),
+  kiosk: entry(
+    kiosk,
+    (c) => {
+      try {
+        return { idleMs: 60_000, kiosks: parseKiosks(c.kiosks) };
+      } catch (err) {
+        throw new ConfigError("KIOSKS", (err as Error).message);
+      }
+    },
+    (c) => ({ KIOSKS: c.kiosks }),
+  ),
+  whatsapp: entry(
+    whatsapp,
+    (c) => ({ verifyToken: c.whatsappVerifyToken, appSecret: c.whatsappAppSecret }),
+    (c) => ({ WHATSAPP_APP_SECRET: c.whatsappAppSecret, WHATSAPP_VERIFY_TOKEN: c.whatsappVerifyToken }),
+  ),
 };
+
+/**
+ * Fails closed: throws a ConfigError naming the first unset secret of an enabled channel,
+ * unless DEV_INSECURE=1; then answers the unset variables by channel, to be warned about.
+ *
+ * @example
+ *   checkChannelSecrets(loadConfig({ CHANNELS: "ivr" }))                    // throws "TWILIO_AUTH_TOKEN: ..."
+ *   checkChannelSecrets(loadConfig({ CHANNELS: "ivr", DEV_INSECURE: "1" })) // { ivr: ["TWILIO_AUTH_TOKEN"] }
+ */
+export function checkChannelSecrets(config: Config): Record<string, string[]> {
+  const unset: Record<string, string[]> = {};
+  for (const { plugin, secrets } of enabledChannels(config)) {
+    const missing = Object.entries(secrets?.(config) ?? {}).filter(([, v]) => !v).map(([k]) => k);
+    if (!missing.length) continue;
+    if (!config.devInsecure) {
+      throw new ConfigError(
+        missing[0]!,
+        `must be set while the ${plugin.name} channel is enabled (CHANNELS): without it anyone could call the channel unchecked. ` +
+          "Set it, remove the channel from CHANNELS, or set DEV_INSECURE=1 on a development machine.",
+      );
+    }
+    unset[plugin.name] = missing;
+  }
+  return unset;
+}
 
 /** The plugins `CHANNELS` enables, in its order. Throws for a name with no plugin. */
 export function enabledChannels(config: Config): ChannelEntry[] {

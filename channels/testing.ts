@@ -40,6 +40,7 @@ export function testContext<C>(name: string, config: C, opts: { answer?: (q: Inq
   const sms: TestContext<C>["sms"] = [];
   const outgoing: OutgoingMessage[] = [];
   const logs: string[] = [];
+  const seen = new Set<string>();
   const log = (level: string) => (...a: unknown[]) => logs.push(`${level}: ${a.map(String).join(" ")}`);
   return {
     name,
@@ -69,6 +70,11 @@ export function testContext<C>(name: string, config: C, opts: { answer?: (q: Inq
     async queueOutgoing(m) {
       outgoing.push(m);
       return `out-${outgoing.length}`;
+    },
+    async once(key) {
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
     },
   };
 }

@@ -79,6 +79,10 @@ export interface Config {
   webhookLogTtlDays: number;
   /** Refused (unsigned, badly signed) webhook requests one address may make per minute before 429. */
   webhookRefusalLimit: number;
+  /** DEV_INSECURE=1: a channel whose secret is missing starts anyway, unchecked (development only). */
+  devInsecure: boolean;
+  /** KIOSKS: the registered kiosks, `<id>:<secret>[@<cidr>|<cidr>…],…` (parsed by channels/kiosk). */
+  kiosks?: string;
 }
 
 /** A configuration value that is wrong; start-up stops with its message. */
@@ -235,5 +239,7 @@ export function loadConfig(env: Env = process.env): Config {
     secretsKey,
     webhookLogTtlDays: int(env, "WEBHOOK_LOG_TTL_DAYS", 90, 1, 3650),
     webhookRefusalLimit: int(env, "WEBHOOK_REFUSAL_LIMIT", 20, 1, 1000000),
+    devInsecure: str(env, "DEV_INSECURE") === "1",
+    kiosks: str(env, "KIOSKS"),
   };
 }

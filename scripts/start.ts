@@ -4,7 +4,14 @@ import { loadConfig, ConfigError } from "../core/config.ts";
 import { startTaqib } from "../core/node.ts";
 
 try {
-  const config = loadConfig(process.env);
+  // The embedded quickstart (no MONGO_URL) runs every default channel on one machine: it may
+  // leave their secrets unset, loudly warned. A real deployment (MONGO_URL set) must set them.
+  const env = { ...process.env };
+  if (!env.MONGO_URL && env.DEV_INSECURE === undefined) {
+    env.DEV_INSECURE = "1";
+    console.log("note: the embedded quickstart sets DEV_INSECURE=1: channels without their secrets start unchecked (development only).");
+  }
+  const config = loadConfig(env);
   if (!config.apiKeys.length) {
     console.log("note: API_KEYS is not set, so the staff and events API refuse every request (401); set API_KEYS=<key of 16+ characters> to use them.");
   }

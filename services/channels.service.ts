@@ -8,7 +8,7 @@ import { registerMetrics } from "../core/metrics.ts";
 import { maskMobile } from "../core/normalize.ts";
 import type { ChannelContext, ChannelRequest, MobileOriginated } from "../channels/contract.ts";
 import { checkResponse, createContext, failureBudgetMixin } from "../channels/host.ts";
-import { enabledChannels, serviceName, type ChannelEntry } from "../channels/registry.ts";
+import { checkChannelSecrets, enabledChannels, serviceName, type ChannelEntry } from "../channels/registry.ts";
 
 /**
  * One service per enabled channel plugin (`CHANNELS`), named `channel-<name>`: a channel can
@@ -17,10 +17,11 @@ import { enabledChannels, serviceName, type ChannelEntry } from "../channels/reg
  * receives the `sms.mo` events of the smpp service.
  */
 export default function channelsService(config: Config): ServiceSchema[] {
-  return enabledChannels(config).map((entry) => channelService(entry, config));
+  const unchecked = checkChannelSecrets(config);
+  return enabledChannels(config).map((entry) => channelService(entry, config, unchecked[entry.plugin.name] ?? []));
 }
 
-function channelService({ plugin, config: sliceOf }: ChannelEntry, config: Config): ServiceSchema {
+function channelService({ plugin, config: sliceOf }: ChannelEntry, config: Config, unchecked: string[]): ServiceSchema {
   const slice = sliceOf(config);
   const events: ServiceSchema["events"] = {};
   if (plugin.onMobileOriginated) {
@@ -69,6 +70,9 @@ function channelService({ plugin, config: sliceOf }: ChannelEntry, config: Confi
     async started(this: any) {
       // Inquiry answers by SMS are queued here: the dispatcher hears of them at once.
       forwardQueuedToBroker(this.broker);
+      for (const variable of unchecked) {
+        this.logger.warn(`!!! DEV_INSECURE=1 and ${variable} is not set: requests to the ${plugin.name} channel are NOT checked: development only, never in production !!!`);
+      }
       await plugin.started?.(this.channel);
       this.logger.info(`channel ${plugin.name} up: ${plugin.description}`);
     },

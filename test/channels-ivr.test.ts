@@ -1,5 +1,5 @@
 // An IVR call driven end to end as Twilio would: signed form posts, following each action
-// of the returned TwiML; the VoiceXML variant; refused signatures. The node sits behind a
+// of the returned TwiML (the details after the verifier); the VoiceXML variant; refused signatures. The node sits behind a
 // "proxy": PUBLIC_URL is what Twilio calls and signs, the test posts to the node's port.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -46,16 +46,20 @@ function caller(from: string) {
   };
 }
 
-test("a whole call: greeting, number, the status in Arabic speech, repeat, end", async () => {
+test("a whole call: greeting, number, the stage, the verifier, the details in Arabic speech, repeat, end", async () => {
   const post = caller(CITIZEN);
   const greeting = await post(`${PUBLIC}/channels/ivr/voice`);
   assert.deepEqual(greeting.says, [{ language: "ar-SA", text: "مرحبًا بكم في خدمة الاستعلام عن المعاملات." }]);
   assert.equal(greeting.gather?.input, "dtmf");
   assert.equal(greeting.gather?.finishOnKey, "#");
-  assert.equal(greeting.gather?.action, `${PUBLIC}/channels/ivr/number?attempt=1`);
+  assert.match(greeting.gather!.action, new RegExp(`^${PUBLIC}/channels/ivr/number\\?attempt=1&at=\\d+$`));
   assert.equal(greeting.gather?.prompt, "فضلًا أدخل رقم المعاملة، ثم اضغط مفتاح المربع.");
 
-  const status = await post(greeting.gather!.action, { Digits: NUMBER, FinishedOnKey: "#" });
+  const coarse = await post(greeting.gather!.action, { Digits: NUMBER, FinishedOnKey: "#" });
+  assert.equal(coarse.says.map((s) => s.text).join("\n"), `المعاملة رقم ${digitsSpokenAr(NUMBER)}، صدرت، وتاريخ صدورها ${hijriDateInWordsAr(issuedOn)}.`);
+  assert.equal(coarse.gather?.finishOnKey, "#");
+  assert.match(coarse.gather!.prompt, /^لسماع التفاصيل أدخل آخر أربعة أرقام من الجوال المسجل في المعاملة/);
+  const status = await post(coarse.gather!.action, { Digits: "4567", FinishedOnKey: "#" });
   const spoken = status.says.map((s) => s.text).join("\n");
   assert.equal(
     spoken,
@@ -65,7 +69,7 @@ test("a whole call: greeting, number, the status in Arabic speech, repeat, end",
   assert.ok(status.says.every((s) => s.language === "ar-SA"));
   assert.equal(status.gather?.numDigits, "1");
   assert.equal(status.gather?.prompt, "للاستماع مرة أخرى اضغط واحد، ولإنهاء المكالمة اضغط اثنين.");
-  assert.equal(status.gather?.action, `${PUBLIC}/channels/ivr/menu?number=${NUMBER}&attempt=1`);
+  assert.match(status.gather!.action, new RegExp(`^${PUBLIC}/channels/ivr/menu\\?number=${NUMBER}&attempt=1&v=[\\w-]+&at=\\d+$`));
 
   const repeat = await post(status.gather!.action, { Digits: "1" });
   assert.equal(repeat.says.map((s) => s.text).join("\n"), spoken);
@@ -96,21 +100,23 @@ test("no input and bad input re-prompt up to 3 times, then goodbye and hang up",
   assert.equal(step.hangup, true);
   assert.equal(step.gather, undefined);
   // The menu likewise.
-  const menu = await post(`${PUBLIC}/channels/ivr/menu?number=${NUMBER}&attempt=3`, { Digits: "9" });
+  const menu = await post(`${PUBLIC}/channels/ivr/menu?number=${NUMBER}&attempt=3&at=${Date.now()}`, { Digits: "9" });
   assert.match(menu.says[0]!.text, /لم نتعرف على اختيارك/);
-  assert.equal(menu.gather?.action, `${PUBLIC}/channels/ivr/menu?number=${NUMBER}&attempt=4`);
+  assert.match(menu.gather!.action, new RegExp(`^${PUBLIC}/channels/ivr/menu\\?number=${NUMBER}&attempt=4&v=&at=\\d+$`));
   const last = await post(menu.gather!.action, {});
   assert.equal(last.hangup, true);
 });
 
-test("a stranger's call hears the stage only", async () => {
+test("a stranger's call hears the stage only, and no details for a wrong verifier", async () => {
   const post = caller("+966559876543");
   const greeting = await post(`${PUBLIC}/channels/ivr/voice`);
   const status = await post(greeting.gather!.action, { Digits: NUMBER });
   const spoken = status.says.map((s) => s.text).join("\n");
   assert.match(spoken, /صدرت/);
   assert.doesNotMatch(spoken, /وزارة الداخلية|رقم الصادر/);
-  assert.match(spoken, /لسماع التفاصيل اتصل من الجوال المسجل في المعاملة/);
+  assert.match(status.gather!.prompt, /لسماع التفاصيل أدخل آخر أربعة أرقام من الجوال المسجل في المعاملة/);
+  const wrong = await post(status.gather!.action, { Digits: "0000" });
+  assert.doesNotMatch(wrong.says.map((s) => s.text).join("\n"), /وزارة الداخلية|رقم الصادر/);
 });
 
 test("wrong, missing or replayed-elsewhere signatures are refused with 403", async () => {
@@ -147,12 +153,16 @@ test("the VoiceXML variant: the same flow in VoiceXML 2.1", async () => {
   assert.match(start, /<vxml version="2.1" xmlns="http:\/\/www.w3.org\/2001\/vxml" xml:lang="ar-SA">/);
   assert.match(start, /<property name="termchar" value="#"\/>/);
   const next = xmlDecode(/<submit next="([^"]+)"/.exec(start)![1]!);
-  assert.equal(next, `${PUBLIC}/channels/ivr/vxml/number?attempt=1`);
-  const status = await fetchVxml(next, { Digits: NUMBER, From: `tel:${CITIZEN}` });
-  assert.ok(status.includes(`المعاملة رقم ${digitsSpokenAr(NUMBER)}، صدرت`));
+  assert.match(next, new RegExp(`^${PUBLIC}/channels/ivr/vxml/number\\?attempt=1&at=\\d+$`));
+  const coarse = await fetchVxml(next, { Digits: NUMBER, From: `tel:${CITIZEN}` });
+  assert.ok(coarse.includes(`المعاملة رقم ${digitsSpokenAr(NUMBER)}، صدرت`));
+  assert.ok(!coarse.includes("وزارة الداخلية"));
+  const verifier = xmlDecode(/<submit next="([^"]+)"/.exec(coarse)![1]!);
+  assert.match(verifier, new RegExp(`^${PUBLIC}/channels/ivr/vxml/verifier\\?number=${NUMBER}&attempt=1&at=\\d+$`));
+  const status = await fetchVxml(verifier, { Digits: "4567", From: `tel:${CITIZEN}` });
   assert.ok(status.includes("وزارة الداخلية"));
   const menu = xmlDecode(/<submit next="([^"]+)"/.exec(status)![1]!);
-  assert.equal(menu, `${PUBLIC}/channels/ivr/vxml/menu?number=${NUMBER}&attempt=1`);
+  assert.match(menu, new RegExp(`^${PUBLIC}/channels/ivr/vxml/menu\\?number=${NUMBER}&attempt=1&v=[\\w-]+&at=\\d+$`));
   const bye = await fetchVxml(menu, { Digits: "2" });
   assert.match(bye, /شكرًا لاتصالكم، مع السلامة.<\/prompt><\/block>\s*<block><disconnect\/><\/block>/);
   const unsigned = await http(node.url, "GET", "/channels/ivr/vxml/voice");

@@ -93,7 +93,7 @@ test("IVR: one caller is cut off and told to call later", async () => {
   const opts = { token: TOKEN, publicBase: node.url, localBase: node.url };
   const outcomes: string[] = [];
   for (const n of numbers()) {
-    const r = await postAsTwilio(`${node.url}/channels/ivr/number?attempt=1`, { CallSid: "CA1", From: "+966500000888", Digits: n }, opts);
+    const r = await postAsTwilio(`${node.url}/channels/ivr/number?attempt=1&at=${Date.now()}`, { CallSid: "CA1", From: "+966500000888", Digits: n }, opts);
     assert.equal(r.status, 200);
     const said = parseTwiml(r.text).says.map((s) => s.text).join(" ");
     for (const s of SECRETS) assert.ok(!said.includes(s), `revealed ${s}`);

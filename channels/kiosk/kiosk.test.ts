@@ -1,7 +1,7 @@
 // kiosk: query parsing, the page, the answer fragment, table-driven.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import plugin, { parseKioskQuery, renderAnswer, renderPage, statusOf, type KioskConfig } from "./kiosk.ts";
+import plugin, { parseKioskQuery, parseKiosks, refusal, renderAnswer, renderPage, statusOf, type KioskConfig } from "./kiosk.ts";
 import { loadFixture, request, testContext } from "../testing.ts";
 import type { InquiryAnswer } from "../contract.ts";
 
@@ -61,8 +61,10 @@ test("the page: RTL, keypad with Arabic-Indic digits, idle time, kiosk id; escap
   assert.match(en, /data-key="7">7<\/button>/);
   assert.match(en, /id="start" class="screen" hidden/);
   assert.match(en, /Issued on/);
-  const bad = renderPage(parseKioskQuery(request("GET", "/kiosk").query, config), undefined, ctx(), "n");
+  const badQ = parseKioskQuery(request("GET", "/kiosk").query, config);
+  const bad = renderPage(badQ, undefined, ctx(), "n", refusal(badQ, request("GET", "/kiosk"), config));
   assert.match(bad, /هذا الجهاز غير مهيأ/);
+  assert.match(bad, /The kiosk id is missing/);
   assert.doesNotMatch(bad, /id="ask"/);
   const hostile = renderPage(parseKioskQuery(request("GET", `/kiosk?kiosk=k&number=${encodeURIComponent('"><img src=x>')}`).query, config), answers["malformed"], ctx(), "n");
   assert.doesNotMatch(hostile, /<img/);
@@ -88,4 +90,47 @@ test("routes: kiosk id and address are the identities; a missing id is a clear 4
   assert.equal(page.status, 200);
   assert.match(page.headers!["content-security-policy"]!, /script-src 'nonce-/);
   assert.equal((await route("/kiosk").handler(request("GET", "/kiosk"), c)).status, 400);
+});
+
+const KEY = "0123456789abcdef-key";
+
+test("parseKiosks: ids, secrets and networks; a malformed list says why", () => {
+  assert.equal(parseKiosks(undefined), undefined);
+  assert.equal(parseKiosks("  "), undefined);
+  const kiosks = parseKiosks(`gate-1:${KEY}@10.1.2.0/24|10.1.3.7|2001:db8::/32, lobby:${KEY}x`)!;
+  assert.deepEqual([...kiosks.keys()], ["gate-1", "lobby"]);
+  assert.equal(kiosks.get("lobby")!.networks, undefined);
+  const nets = kiosks.get("gate-1")!.networks!;
+  assert.equal(nets.check("10.1.2.200", "ipv4"), true);
+  assert.equal(nets.check("10.1.3.7", "ipv4"), true);
+  assert.equal(nets.check("10.1.3.8", "ipv4"), false);
+  assert.equal(nets.check("2001:db8:1::9", "ipv6"), true);
+  const bad: Array<[string, RegExp]> = [
+    ["gate-1", /expected <id>:<secret>/],
+    [`<x>:${KEY}`, /expected <id>:<secret>/],
+    ["gate-1:short", /16 to 200 characters/],
+    [`gate-1:${KEY},gate-1:${KEY}`, /listed twice/],
+    [`gate-1:${KEY}@10.0.0.0/33`, /not an address or CIDR/],
+    [`gate-1:${KEY}@example.com`, /not an address or CIDR/],
+  ];
+  for (const [raw, why] of bad) assert.throws(() => parseKiosks(raw), why, raw);
+});
+
+test("refusal: unknown ids and wrong keys alike (401), other networks 403, the key by header or address", () => {
+  const registered: KioskConfig = { idleMs: 60_000, kiosks: parseKiosks(`gate-1:${KEY}@10.1.2.0/24,lobby:${KEY}`)! };
+  const check = (url: string, ip: string, headers: Record<string, string> = {}) => {
+    const req = request("GET", url, { ip, headers });
+    return refusal(parseKioskQuery(req.query, registered, req.headers), req, registered)?.error.code;
+  };
+  assert.equal(check(`/kiosk/answer?kiosk=gate-1&key=${KEY}`, "10.1.2.3"), undefined);
+  assert.equal(check("/kiosk/answer?kiosk=gate-1", "10.1.2.3", { "x-kiosk-key": KEY }), undefined);
+  assert.equal(check(`/kiosk/answer?kiosk=lobby&key=${KEY}`, "203.0.113.1"), undefined);
+  assert.equal(check("/kiosk/answer?kiosk=gate-1", "10.1.2.3"), "KIOSK_NOT_REGISTERED");
+  assert.equal(check(`/kiosk/answer?kiosk=gate-1&key=${KEY}x`, "10.1.2.3"), "KIOSK_NOT_REGISTERED");
+  assert.equal(check(`/kiosk/answer?kiosk=gate-2&key=${KEY}`, "10.1.2.3"), "KIOSK_NOT_REGISTERED");
+  assert.equal(check(`/kiosk/answer?kiosk=gate-1&key=${KEY}`, "10.1.9.3"), "KIOSK_ADDRESS_REFUSED");
+  assert.equal(check(`/kiosk/answer?kiosk=gate-1&key=${KEY}`, "::1"), "KIOSK_ADDRESS_REFUSED");
+  assert.equal(check("/kiosk/answer", "10.1.2.3"), "INVALID_KIOSK");
+  // None registered (DEV_INSECURE=1 only): any well-formed id.
+  assert.equal(refusal(parseKioskQuery(request("GET", "/kiosk?kiosk=x").query, config), request("GET", "/"), config), undefined);
 });

@@ -7,7 +7,7 @@
  *   `hub.challenge`; 403 otherwise.
  * - `POST /channels/whatsapp/webhook` — message notifications, signed by Meta with
  *   `X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body with WHATSAPP_APP_SECRET>`
- *   (403 when missing or wrong while a secret is configured). Each text message is read
+ *   (403 when missing or wrong; the secret may be unset only with DEV_INSECURE=1). Each text message is read
  *   like an SMS to the short code (a number in any digits, or "help"), answered through the
  *   inquiry core, and the reply goes out through {@link send}.
  *
@@ -168,8 +168,4 @@ export default definePlugin<WhatsAppConfig>({
     { method: "GET", path: "/channels/whatsapp/webhook", handler: verify },
     { method: "POST", path: "/channels/whatsapp/webhook", handler: notify },
   ],
-  started(ctx) {
-    if (!ctx.config.verifyToken) ctx.logger.warn("WHATSAPP_VERIFY_TOKEN is not set: the webhook handshake will be refused");
-    if (!ctx.config.appSecret) ctx.logger.warn("WHATSAPP_APP_SECRET is not set: notifications are NOT authenticated (development only)");
-  },
 });

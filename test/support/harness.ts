@@ -35,6 +35,8 @@ export async function testConfig(env: Record<string, string | undefined> = {}): 
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "warn",
     SWEEP_INTERVAL_MS: "500",
     DATA_DIR: tempDir("taqib-data-").dir,
+    // The default CHANNELS include ivr and kiosk: unset secrets are allowed in tests unless a test turns this off.
+    DEV_INSECURE: "1",
     ...env,
   });
 }

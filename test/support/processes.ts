@@ -28,7 +28,7 @@ export async function spawnTaqib(name: string, env: Record<string, string>): Pro
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts/start.ts")], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, API_KEYS: API_KEY, SECRETS_KEY, LOG_LEVEL: "warn", HOST: "127.0.0.1", NODE_ID: name, ...env, PORT: String(port) },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, API_KEYS: API_KEY, SECRETS_KEY, LOG_LEVEL: "warn", HOST: "127.0.0.1", NODE_ID: name, DEV_INSECURE: "1", ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];

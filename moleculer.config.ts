@@ -27,7 +27,6 @@ export function brokerOptions(config: Config): BrokerOptions {
     heartbeatTimeout: 8,
     tracking: { enabled: true, shutdownTimeout: 10_000 },
     metrics: { enabled: config.metricsEnabled, reporter: [prometheusReporter(config.metricsPort, config.metricsHost) as any] },
-    metadata: { config },
     skipProcessEventRegistration: true,
   };
 }

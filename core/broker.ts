@@ -9,9 +9,15 @@ import type { Config } from "./config.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-/** The config a service runs with (every node's broker carries it). */
+// Kept beside the broker, never in its metadata: Moleculer sends a node's metadata to every
+// other node (INFO packets), and the config holds API keys, tokens and the SMPP password.
+const configs = new WeakMap<ServiceBroker, Config>();
+
+/** The config a service runs with (the one its broker was created with). */
 export function configOf(broker: ServiceBroker): Config {
-  return (broker.metadata as { config: Config }).config;
+  const config = configs.get(broker);
+  if (!config) throw new Error("configOf: this broker was not made by createBroker");
+  return config;
 }
 
 /**
@@ -23,6 +29,7 @@ export function configOf(broker: ServiceBroker): Config {
  */
 export async function createBroker(config: Config): Promise<ServiceBroker> {
   const broker = new ServiceBroker(brokerOptions(config));
+  configs.set(broker, config);
   const files = fs.globSync("services/*.service.ts", { cwd: ROOT }).sort();
   for (const file of files) {
     const group = path.basename(file, ".service.ts");

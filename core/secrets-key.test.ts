@@ -16,7 +16,7 @@ test("SecretsKeyring: the first key encrypts, every key decrypts; the ciphertext
   assert.throws(() => rotated.decrypt(stored, "MOJ/1"), (e: unknown) => e instanceof SecretsKeyError && e.reason === "wrong-key");
   assert.throws(() => SecretsKeyring.parse(key("k2", 2)).decrypt(stored, "MOI/1"), (e: unknown) => e instanceof SecretsKeyError && e.reason === "unknown-key" && e.keyId === "k1");
   assert.throws(() => SecretsKeyring.parse(key("k1", 9)).decrypt(stored, "MOI/1"), (e: unknown) => e instanceof SecretsKeyError && e.reason === "wrong-key");
-  // The key bytes never leave in the configuration's JSON (it travels in broker metadata).
+  // The key bytes never leave in the configuration's JSON (should it ever be serialised).
   assert.equal(JSON.stringify({ secretsKey: rotated }), '{"secretsKey":{"keyIds":["k2","k1"]}}');
 });
 

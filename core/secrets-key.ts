@@ -24,7 +24,7 @@ const KEY_ID = /^[A-Za-z0-9_.-]{1,32}$/;
 
 /**
  * The parsed SECRETS_KEY. The key bytes live in private fields: the keyring serialises to
- * its key ids only, so it can sit in the configuration (which travels in broker metadata).
+ * its key ids only, so the configuration can be printed or serialised without it.
  *
  * @example
  *   const keys = SecretsKeyring.parse("k2:<base64 of 32 bytes>,k1:<base64 of 32 bytes>");

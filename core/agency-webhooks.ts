@@ -4,7 +4,7 @@ import mongoose, { Schema } from "mongoose";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { clientError } from "./errors.ts";
 import type { FieldError } from "./event-contract.ts";
-import { RateLimiter } from "./inquiry.ts";
+import { identityKey, RateLimiter } from "./inquiry.ts";
 import { newSecret } from "./agency-secrets.ts";
 import { normalizeTransactionNumber } from "./normalize.ts";
 import { safeReference } from "./sms-text.ts";
@@ -84,7 +84,7 @@ export function verifySignature(rawBody: string, headers: Headers, secrets: stri
  *
  * @example
  *   const guard = new RefusalGuard(20);
- *   guard.check(ip);          // throws 429 RATE_LIMITED once the address has used its refusals
+ *   guard.check(ip);          // throws 429 RATE_LIMITED once the address (an IPv6 /64) has used its refusals
  *   guard.refused(ip);        // after a 401
  */
 export class RefusalGuard {
@@ -94,13 +94,13 @@ export class RefusalGuard {
   }
   check(address: string): void {
     // A cost of 0 passes while the bucket is not in debt; refusals put it there.
-    const taken = this.limiter.take([address], 0);
+    const taken = this.limiter.take([identityKey({ kind: "ip", value: address })], 0);
     if (taken.ok) return;
     const retryAfterSeconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
     throw clientError(429, "RATE_LIMITED", `Too many refused webhook requests from this address; retry after ${retryAfterSeconds} s`, { retryAfterSeconds });
   }
   refused(address: string): void {
-    this.limiter.charge([address], 1);
+    this.limiter.charge([identityKey({ kind: "ip", value: address })], 1);
   }
 }
 

@@ -12,7 +12,7 @@ test("a node's INFO over NATS carries none of its secrets", async () => {
   const secrets = { TWILIO_AUTH_TOKEN: "twilio-token-that-must-not-travel", SMS_SENDER: "74747" };
   const node = await cluster.spawn("gateway", { SERVICES: "api,events,directory,agencies,channels", CHANNELS: "web,ivr", ...secrets });
   // A bare broker on the same NATS sees what every node of the cluster sees.
-  const listener = new ServiceBroker({ namespace: "taqib", nodeID: "listener", transporter: cluster.nats.url, logger: false });
+  const listener = new ServiceBroker({ namespace: "taqib", nodeID: "listener", transporter: { type: "NATS", options: { url: cluster.nats.url } }, logger: false });
   await listener.start();
   try {
     const info = await eventually(async () => listener.registry.nodes.toArray().find((n: any) => n.id === "gateway"), 20000, "the gateway's INFO");

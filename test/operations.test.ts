@@ -17,9 +17,10 @@ after(async () => {
   await db?.remove();
 });
 
-test("GET /metrics shows ingest, SMS, queue, SMPP, overdue and inquiry figures; Agendash needs the key", async () => {
+test("GET /metrics shows ingest, SMS, queue, SMPP, overdue and inquiry figures; Agendash needs a key with jobs:admin", async () => {
   const dashPort = await freePort();
-  const node = await testNode(db.url, { SMPP_URL: smsc.url, AGENDASH_PORT: String(dashPort) });
+  const metricsOnly = "metrics-only-key-0123456789";
+  const node = await testNode(db.url, { SMPP_URL: smsc.url, AGENDASH_PORT: String(dashPort), API_KEYS: `${API_KEY},${metricsOnly}=metrics:read` });
   try {
     await seedDirectory(node.url);
     await api(node.url, "POST", "/api/v1/events", sampleLifecycle("61000").slice(0, 4));
@@ -51,6 +52,10 @@ test("GET /metrics shows ingest, SMS, queue, SMPP, overdue and inquiry figures; 
     const ok = await fetch(`${dash}/api`, { headers: { authorization: `Basic ${basic}` } });
     assert.equal(ok.status, 200);
     await ok.text();
+    // A key without jobs:admin is known but refused, the scope named.
+    const other = await fetch(`${dash}/api`, { headers: { authorization: `Bearer ${metricsOnly}` } });
+    assert.equal(other.status, 403);
+    assert.match((await other.json()).error.message, /jobs:admin/);
   } finally {
     await node.stop();
   }

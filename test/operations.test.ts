@@ -55,7 +55,7 @@ test("GET /metrics shows ingest, SMS, queue, SMPP, overdue and inquiry figures; 
     // A key without jobs:admin is known but refused, the scope named.
     const other = await fetch(`${dash}/api`, { headers: { authorization: `Bearer ${metricsOnly}` } });
     assert.equal(other.status, 403);
-    assert.match((await other.json()).error.message, /jobs:admin/);
+    assert.match(((await other.json()) as { error: { message: string } }).error.message, /jobs:admin/);
   } finally {
     await node.stop();
   }

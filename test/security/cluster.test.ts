@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ServiceBroker } from "moleculer";
-import { API_KEY, SECRETS_KEY, eventually } from "../support/harness.ts";
+import { API_KEY, SECRETS_KEY, api, eventually, http, sampleLifecycle } from "../support/harness.ts";
 import { natsCluster } from "../support/processes.ts";
 
 const cluster = natsCluster();
@@ -23,5 +23,28 @@ test("a node's INFO over NATS carries none of its secrets", async () => {
   } finally {
     await listener.stop();
     await node.kill();
+  }
+});
+
+test("the budget of failed verifiers is shared over NATS: wrong guesses on one node lock verifiers on another", async () => {
+  const env = { SERVICES: "api,events,directory,channels", CHANNELS: "web", VERIFY_FAILURE_BUDGET: "4", TRUST_PROXY: "127.0.0.0/8" };
+  const [a, b] = await Promise.all([cluster.spawn("budget-a", env), cluster.spawn("budget-b", env)]);
+  try {
+    const numbers = ["1445092001", "1445092002"];
+    const events = numbers.flatMap((n) => sampleLifecycle(n, { prefix: `share${n}`, mobile: "0551234567" }).slice(0, 3));
+    assert.equal((await api(a.url, "POST", "/api/v1/events", events)).status, 202);
+    const ask = (url: string, number: string, verifier: string, from: string) =>
+      http(url, "GET", `/api/v1/inquiry?number=${number}&verifier=${verifier}`, undefined, { "x-forwarded-for": from });
+    await eventually(async () => (await ask(b.url, numbers[1]!, "", "198.51.100.9")).status === 200, 20_000, "the transactions stored");
+    // Four wrong guesses, all on node A, from four addresses: A's own count reaches the budget.
+    for (let i = 0; i < 4; i++) assert.equal((await ask(a.url, numbers[0]!, String(1000 + i), `203.0.113.${i + 1}`)).body.verification, "mismatch");
+    // Node B saw none of them; within a few announcements it locks verifiers too.
+    const locked = await eventually(async () => {
+      const r = await ask(b.url, numbers[1]!, "4567", "192.0.2.77");
+      return r.body.verification === "locked" && r.body;
+    }, 20_000, "node B locked by node A's failures");
+    assert.equal(locked.details, undefined);
+  } finally {
+    await Promise.all([a.kill(), b.kill()]);
   }
 });

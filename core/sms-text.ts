@@ -27,6 +27,9 @@ export function safeReference(input: unknown, max = 64): SmsTextCheck {
   if (typeof input !== "string" && !(typeof input === "number" && Number.isSafeInteger(input) && input >= 0)) {
     return { ok: false, message: "must be a string" };
   }
+  // Checked before the digits are read (which drops format characters): a bidi override in
+  // a reference is a refusal, not something to clean up silently.
+  if (INVISIBLE.test(String(input))) return { ok: false, message: "must be one line with no control or bidi characters" };
   const value = latinDigits(String(input)).trim();
   if (!value) return { ok: false, message: "must not be empty" };
   if (value.length > max) return { ok: false, message: `must be at most ${max} characters` };

@@ -88,6 +88,8 @@ const departmentSchema = new Schema(
     reminderEveryDays: { type: Number, default: 3 },
     maxReminders: { type: Number, default: 3 },
     escalation: { type: new Schema({ name: String, mobile: String }, { _id: false }), default: undefined },
+    /** Hours its staff are written to, `HH:MM-HH:MM` Riyadh time on working days (unset: STAFF_SMS_HOURS). */
+    smsHours: String,
     updatedAt: Date,
   },
   { versionKey: false },

@@ -6,6 +6,7 @@
 // dear operation, an update, is kept to two per SMS (its record and its final status).
 import { Batcher } from "./batcher.ts";
 import { findByIds, onlyDuplicateKeys } from "./db.ts";
+import { clock } from "./clock.ts";
 import { directory } from "./directory-cache.ts";
 import { aggregatePartStatuses, messageIdAliases, type MessageStatus as ReceiptStatus } from "./smpp/dlr.ts";
 import { retryTransient } from "./retry.ts";
@@ -153,7 +154,7 @@ function failOp(messageId: string, status: MessageStatus, code: string, message:
 
 /** The updates that put a message back in the queue for attempt number `attempt` + 1 after `delayMs`. */
 function retryOps(messageId: string, attempt: number, code: string, message: string, delayMs: number, history?: "retrying") {
-  const now = new Date();
+  const now = clock.now();
   const nextAttemptAt = new Date(now.getTime() + delayMs);
   return {
     message: {
@@ -188,10 +189,11 @@ export async function claimDueMessages(
   deps: PrepareDeps,
   opts: { inFlight?: ReadonlySet<string>; now?: Date } = {},
 ): Promise<{ ready: ReadyMessage[]; failed: number; nextDueAt?: Date }> {
-  const now = opts.now ?? new Date();
+  const now = opts.now ?? clock.now();
   const inFlight = opts.inFlight ?? new Set<string>();
   // Messages this dispatcher still has out are never handed out again, however long they take.
-  const queue = (await SmsQueueModel.find({}).sort({ dueAt: 1 }).limit(limit + inFlight.size).lean()).filter((q) => !inFlight.has(String(q._id)));
+  // Equal due times (messages deferred to the same morning) go in the order they were queued.
+  const queue = (await SmsQueueModel.find({}).sort({ dueAt: 1, queuedAt: 1 }).limit(limit + inFlight.size).lean()).filter((q) => !inFlight.has(String(q._id)));
   const due = queue.filter((q) => (q.dueAt as Date) <= now).slice(0, limit);
   const nextDueAt = due.length ? undefined : (queue[0]?.dueAt as Date | undefined);
   if (!due.length) return { ready: [], failed: 0, nextDueAt };

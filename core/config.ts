@@ -48,7 +48,7 @@ export interface Config {
   channels: string[];
   defaultReplyPeriodDays: number;
   /** Staff SMS hours on working days (STAFF_SMS_HOURS) and the citizens' quiet window (CITIZEN_QUIET_HOURS, off when unset). */
-  staffSmsHours: DayWindow;
+  staffSmsHours?: DayWindow;
   citizenQuietHours?: DayWindow;
   twilioAuthToken?: string;
   publicUrl?: string;
@@ -227,7 +227,7 @@ export function loadConfig(env: Env = process.env): Config {
     services,
     channels: list(env, "CHANNELS", KNOWN_CHANNELS, ["web", "sms", "ivr", "kiosk"]),
     defaultReplyPeriodDays: int(env, "DEFAULT_REPLY_PERIOD_DAYS", 10, 1, 365),
-    staffSmsHours: window(env, "STAFF_SMS_HOURS", "07:30-15:30")!,
+    staffSmsHours: str(env, "STAFF_SMS_HOURS") === "always" ? undefined : window(env, "STAFF_SMS_HOURS", "07:30-15:30"),
     citizenQuietHours: window(env, "CITIZEN_QUIET_HOURS"),
     twilioAuthToken: str(env, "TWILIO_AUTH_TOKEN"),
     publicUrl: url(env, "PUBLIC_URL", ["http:", "https:"]),

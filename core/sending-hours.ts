@@ -77,7 +77,8 @@ export const STAFF_ROLES: readonly Role[] = ["employee", "manager", "escalation"
 
 /** The node's defaults (STAFF_SMS_HOURS, CITIZEN_QUIET_HOURS). */
 export interface SendingHours {
-  staff: DayWindow;
+  /** Unset: staff are written to at any time (STAFF_SMS_HOURS=always). */
+  staff?: DayWindow;
   citizenQuiet?: DayWindow;
 }
 
@@ -96,7 +97,10 @@ export function setSendingHours(h: SendingHours): void {
  *   sendTime("employee", now, { departmentHours: "08:00-14:00", holidays: ["2026-11-29"] })
  */
 export function sendTime(role: Role, now: Date, opts: { departmentHours?: string; holidays: string[] }): Date {
-  if (STAFF_ROLES.includes(role)) return staffSendTime(now, parseWindow(opts.departmentHours) ?? hours.staff, opts.holidays);
+  if (STAFF_ROLES.includes(role)) {
+    const staff = parseWindow(opts.departmentHours) ?? hours.staff;
+    return staff ? staffSendTime(now, staff, opts.holidays) : now;
+  }
   if (role === "citizen") return citizenSendTime(now, hours.citizenQuiet);
   return now;
 }

@@ -23,7 +23,7 @@ test("a notice at 02:00 on a Friday goes at 07:30 on Monday (Sunday a holiday), 
   const clock = testClockFile(tmp.dir);
   // Friday 2026-11-27, 02:00 in Riyadh.
   clock.set(riyadh("2026-11-27T02:00:00"));
-  const env = { MONGO_URL: db.url, SMPP_URL: smsc.url, TEST_CLOCK_FILE: clock.file, CITIZEN_QUIET_HOURS: "22:00-07:00", SCHEDULER_LEASE_MS: "1000", CHANNELS: "web" };
+  const env = { MONGO_URL: db.url, SMPP_URL: smsc.url, STAFF_SMS_HOURS: "07:30-15:30", TEST_CLOCK_FILE: clock.file, CITIZEN_QUIET_HOURS: "22:00-07:00", SCHEDULER_LEASE_MS: "1000", CHANNELS: "web" };
   const start = async (name: string) => {
     const p = await spawnTaqib(name, env, { imports: [TEST_CLOCK_MODULE] });
     procs.push(p);

@@ -29,7 +29,7 @@ export async function spawnTaqib(name: string, env: Record<string, string>, opts
   const imports = (opts.imports ?? []).flatMap((m) => ["--import", m]);
   const child = spawn(process.execPath, ["--import", "tsx", ...imports, path.join(ROOT, "scripts/start.ts")], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, API_KEYS: API_KEY, SECRETS_KEY, LOG_LEVEL: "warn", HOST: "127.0.0.1", NODE_ID: name, DEV_INSECURE: "1", ...env, PORT: String(port) },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, API_KEYS: API_KEY, SECRETS_KEY, LOG_LEVEL: "warn", HOST: "127.0.0.1", NODE_ID: name, DEV_INSECURE: "1", STAFF_SMS_HOURS: "always", ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];

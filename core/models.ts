@@ -143,10 +143,12 @@ export const MESSAGE_STATUSES = [
   "expired",
   "rejected",
   "failed",
+  /** Not sent: a citizen's non-essential SMS to a mobile that opted out (core/opt-out.ts). */
+  "opted-out",
 ] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 /** Statuses after which nothing is sent again for the message. */
-export const FINAL_MESSAGE_STATUSES: readonly MessageStatus[] = ["delivered", "undeliverable", "expired", "rejected", "failed"];
+export const FINAL_MESSAGE_STATUSES: readonly MessageStatus[] = ["delivered", "undeliverable", "expired", "rejected", "failed", "opted-out"];
 
 /** One SMS (all its parts): what, to whom, and every status it went through. */
 const messageSchema = new Schema(

@@ -7,6 +7,8 @@
 import { Batcher } from "./batcher.ts";
 import { findByIds, onlyDuplicateKeys } from "./db.ts";
 import { clock } from "./clock.ts";
+import { isEssential, optedOutAmong } from "./opt-out.ts";
+import { normalizeSaudiMobile } from "./normalize.ts";
 import { directory } from "./directory-cache.ts";
 import { aggregatePartStatuses, messageIdAliases, type MessageStatus as ReceiptStatus } from "./smpp/dlr.ts";
 import { retryTransient } from "./retry.ts";
@@ -250,7 +252,9 @@ async function prepareClaimed(ids: string[], attemptOf: Map<string, number>, dep
   const messageOps: any[] = [];
   const queueOps: any[] = [];
   const drop: string[] = [];
-  const ready: ReadyMessage[] = [];
+  let ready: ReadyMessage[] = [];
+  /** Ready messages a citizen's opt-out stops: message id -> mobile. */
+  const optional = new Map<string, string>();
   let failed = 0;
   const found = new Set(messages.map((m) => String(m._id)));
   for (const id of ids) if (!found.has(id)) drop.push(id);
@@ -274,7 +278,18 @@ async function prepareClaimed(ids: string[], attemptOf: Map<string, number>, dep
       queueOps.push(r.queue);
     } else if (prepared.kind === "ready") {
       ready.push({ messageId, attempt, to: prepared.to, text: prepared.text, lang: prepared.lang, claimedAt: now.getTime() });
+      if (!isEssential(msg as any)) optional.set(messageId, normalizeSaudiMobile(prepared.to) ?? prepared.to);
     }
+  }
+  // Citizens who sent "STOP" are not sent what they can do without, queued before or after.
+  const stopped = await optedOutAmong([...optional.values()]);
+  if (stopped.size) {
+    for (const [messageId, mobile] of optional) {
+      if (!stopped.has(mobile)) continue;
+      messageOps.push(failOp(messageId, "opted-out", "OPTED_OUT", "the citizen opted out of non-essential SMS (not retryable)"));
+      drop.push(messageId);
+    }
+    ready = ready.filter((r) => !(optional.has(r.messageId) && stopped.has(optional.get(r.messageId)!)));
   }
   await bulk(MessageModel, messageOps);
   if (drop.length) queueOps.push({ deleteMany: { filter: { _id: { $in: drop } } } });

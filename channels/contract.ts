@@ -212,6 +212,15 @@ export interface ChannelContext<C = unknown> {
    *   if (!(await ctx.once(`ivr:${signature}`, 15 * 60_000))) return { status: 403, body: "replayed\n" };
    */
   once(key: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Records a citizen's opt-out of non-essential SMS (`optedOut` true: "STOP") or its end
+   * ("START") for a mobile (`+9665...`), with the time. Answers whether it changed anything.
+   * Throws when the database cannot be asked (retry later).
+   *
+   * @example
+   *   const { changed } = await ctx.setSmsOptOut("+966551234567", true);
+   */
+  setSmsOptOut(mobile: string, optedOut: boolean): Promise<{ changed: boolean }>;
 }
 
 // ------------------------------------------------------------------ plugin

@@ -22,6 +22,8 @@ import {
   hijriDateInWordsAr,
 } from "../core/dates.ts";
 import { createInquiryCore, findTransactionNumber, identityKey, latinDigits, normalizeSaudiMobile, type InquiryCore } from "../core/inquiry.ts";
+import { setSmsOptOut } from "../core/opt-out.ts";
+import { clock } from "../core/clock.ts";
 import { enqueueMessages } from "../core/notifications.ts";
 import type {
   ChannelContext,
@@ -231,6 +233,7 @@ export function createContext<C>(
       return _id;
     },
     once: (key, ttlMs) => firstTime(`${plugin.name}:${key}`, ttlMs),
+    setSmsOptOut: (mobile, optedOut) => setSmsOptOut(mobile, optedOut, clock.now(), plugin.name),
   };
 }
 

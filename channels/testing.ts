@@ -41,6 +41,7 @@ export function testContext<C>(name: string, config: C, opts: { answer?: (q: Inq
   const outgoing: OutgoingMessage[] = [];
   const logs: string[] = [];
   const seen = new Set<string>();
+  const optOuts = new Map<string, boolean>();
   const log = (level: string) => (...a: unknown[]) => logs.push(`${level}: ${a.map(String).join(" ")}`);
   return {
     name,
@@ -70,6 +71,11 @@ export function testContext<C>(name: string, config: C, opts: { answer?: (q: Inq
     async queueOutgoing(m) {
       outgoing.push(m);
       return `out-${outgoing.length}`;
+    },
+    async setSmsOptOut(mobile, optedOut) {
+      const changed = optOuts.get(mobile) !== optedOut && (optedOut || optOuts.has(mobile));
+      optOuts.set(mobile, optedOut);
+      return { changed };
     },
     async once(key) {
       if (seen.has(key)) return false;

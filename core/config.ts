@@ -2,6 +2,7 @@ import net from "node:net";
 import path from "node:path";
 import { parseApiKeys, type ApiKey } from "./api-keys.ts";
 import { SecretsKeyring } from "./secrets-key.ts";
+import { parseWindow, type DayWindow } from "./sending-hours.ts";
 
 /** Every channel plugin name Taqib ships; `CHANNELS` picks from these. */
 export const KNOWN_CHANNELS = ["web", "sms", "ivr", "kiosk", "whatsapp"] as const;
@@ -46,6 +47,9 @@ export interface Config {
   services: ServiceGroup[];
   channels: string[];
   defaultReplyPeriodDays: number;
+  /** Staff SMS hours on working days (STAFF_SMS_HOURS) and the citizens' quiet window (CITIZEN_QUIET_HOURS, off when unset). */
+  staffSmsHours?: DayWindow;
+  citizenQuietHours?: DayWindow;
   twilioAuthToken?: string;
   publicUrl?: string;
   /** Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (rate limits by IP). */
@@ -107,6 +111,13 @@ function int(env: Env, name: string, def: number, min: number, max: number): num
   const n = Number(raw);
   if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
   return n;
+}
+
+/** A span of the Riyadh day, `HH:MM-HH:MM`. */
+function window(env: Env, name: string, def?: string): DayWindow | undefined {
+  const raw = str(env, name) ?? def;
+  if (raw === undefined) return undefined;
+  return parseWindow(raw) ?? (() => { throw new ConfigError(name, `expected HH:MM-HH:MM (Riyadh time), got "${raw}"`); })();
 }
 
 function num(env: Env, name: string, def: number, min: number, max: number): number {
@@ -216,6 +227,8 @@ export function loadConfig(env: Env = process.env): Config {
     services,
     channels: list(env, "CHANNELS", KNOWN_CHANNELS, ["web", "sms", "ivr", "kiosk"]),
     defaultReplyPeriodDays: int(env, "DEFAULT_REPLY_PERIOD_DAYS", 10, 1, 365),
+    staffSmsHours: str(env, "STAFF_SMS_HOURS") === "always" ? undefined : window(env, "STAFF_SMS_HOURS", "07:30-15:30"),
+    citizenQuietHours: window(env, "CITIZEN_QUIET_HOURS"),
     twilioAuthToken: str(env, "TWILIO_AUTH_TOKEN"),
     publicUrl: url(env, "PUBLIC_URL", ["http:", "https:"]),
     trustProxy: proxies(env, "TRUST_PROXY"),

@@ -2,6 +2,7 @@
 import type { FieldError } from "./event-contract.ts";
 import { normalizeSaudiMobile } from "./normalize.ts";
 import { safeText } from "./sms-text.ts";
+import { parseWindow } from "./sending-hours.ts";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -56,13 +57,14 @@ export interface DepartmentInput {
   reminderEveryDays: number;
   maxReminders: number;
   escalation?: { name: string; mobile: string };
+  smsHours?: string;
 }
 
-/** `{ name: { ar, en }, manager: { name, mobile }, replyPeriodDays?, replyPeriodKind?, reminderEveryDays?, maxReminders?, escalation? }` */
+/** `{ name: { ar, en }, manager: { name, mobile }, replyPeriodDays?, replyPeriodKind?, reminderEveryDays?, maxReminders?, escalation?, smsHours? }` */
 export function validateDepartment(body: unknown, defaultPeriod: number): { value?: DepartmentInput; errors: FieldError[] } {
   const v = new V();
   if (!isObj(body)) return { errors: [{ field: "body", message: "must be a JSON object" }] };
-  v.unknown(body, ["name", "manager", "replyPeriodDays", "replyPeriodKind", "reminderEveryDays", "maxReminders", "escalation"]);
+  v.unknown(body, ["name", "manager", "replyPeriodDays", "replyPeriodKind", "reminderEveryDays", "maxReminders", "escalation", "smsHours"]);
   const name = v.names(body, "name", "name");
   let manager: DepartmentInput["manager"] | undefined;
   if (!isObj(body.manager)) v.fail("manager", "is required: { name, mobile }");
@@ -85,11 +87,13 @@ export function validateDepartment(body: unknown, defaultPeriod: number): { valu
       if (n && m) escalation = { name: n, mobile: m };
     }
   }
+  const smsHours = body.smsHours ?? undefined;
+  if (smsHours !== undefined && !parseWindow(smsHours)) v.fail("smsHours", "must be HH:MM-HH:MM (Riyadh time), e.g. 07:30-15:30");
   if (v.errors.length || !name || !manager || replyPeriodDays === undefined || reminderEveryDays === undefined || maxReminders === undefined) {
     return { errors: v.errors };
   }
   return {
-    value: { name, manager, replyPeriodDays, replyPeriodKind: kind as "calendar" | "working", reminderEveryDays, maxReminders, ...(escalation ? { escalation } : {}) },
+    value: { name, manager, replyPeriodDays, replyPeriodKind: kind as "calendar" | "working", reminderEveryDays, maxReminders, ...(escalation ? { escalation } : {}), ...(smsHours ? { smsHours: smsHours as string } : {}) },
     errors: [],
   };
 }

@@ -4,6 +4,7 @@
 // falls due; a slow safety check covers a wake-up lost between nodes.
 import { Lease } from "./lease.ts";
 import type { ReadyMessage, SendOutcome } from "./sms-pipeline.ts";
+import { clock } from "./clock.ts";
 
 export interface DispatcherOptions {
   /** Claims and prepares up to `limit` due messages (see claimDueMessages). */
@@ -32,6 +33,7 @@ export class Dispatcher {
   private again = false;
   private active = false;
   private readonly lease: Lease;
+  private unwatchClock?: () => void;
   /** Counters for metrics. */
   readonly counts = { dispatched: 0, submitted: 0, retried: 0, failed: 0, skipped: 0, errors: 0 };
 
@@ -55,10 +57,13 @@ export class Dispatcher {
 
   start(): void {
     this.lease.start();
+    // Due times are on the schedule clock: when it is moved, what it made due goes now.
+    this.unwatchClock = clock.onChange(() => this.wake());
   }
 
   /** Stops handing out work; waits (bounded) for what is in flight. */
   async stop(timeoutMs = 10_000): Promise<void> {
+    this.unwatchClock?.();
     await this.lease.stop();
     await this.deactivate();
     const deadline = Date.now() + timeoutMs;
@@ -111,7 +116,7 @@ export class Dispatcher {
       this.counts.failed += failed;
       for (let i = 0; i < ready.length; i += this.opts.share) this.dispatch(ready.slice(i, i + this.opts.share));
       if (ready.length >= Math.min(free, this.opts.share * 4) * 0.9) this.again = true; // more may be due
-      else this.sleep(nextDueAt ? Math.min(nextDueAt.getTime() - Date.now() + 5, idle) : idle);
+      else this.sleep(nextDueAt ? Math.min(nextDueAt.getTime() - clock.now().getTime() + 5, idle) : idle);
     } catch (err) {
       this.counts.errors++;
       this.opts.log?.warn("dispatcher round failed:", (err as Error).message);

@@ -215,7 +215,7 @@ export async function processNotice(outgoingNumber: string, defaultPeriod: numbe
   const policy = await replyPolicy(p.departmentCode ?? undefined, defaultPeriod);
   const stage: number = p.stage;
   const vars = { outgoingNumber, departmentCode: p.departmentCode, daysOverdue: Math.max(daysBetween(p.dueAt, now), 0) };
-  const base = { transactionNumber: p.transactionNumber, _id: `followup:${outgoingNumber}:${stage}` };
+  const base = { transactionNumber: p.transactionNumber, _id: `followup:${outgoingNumber}:${stage}`, departmentCode: p.departmentCode ?? undefined };
   let notice: PlannedMessage | undefined;
   if (stage === 0) notice = { ...base, template: "overdue", role: "manager", vars };
   else if (stage <= policy.maxReminders) notice = { ...base, template: "reminder", role: "manager", vars: { ...vars, reminderNumber: stage } };

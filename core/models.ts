@@ -88,6 +88,8 @@ const departmentSchema = new Schema(
     reminderEveryDays: { type: Number, default: 3 },
     maxReminders: { type: Number, default: 3 },
     escalation: { type: new Schema({ name: String, mobile: String }, { _id: false }), default: undefined },
+    /** Hours its staff are written to, `HH:MM-HH:MM` Riyadh time on working days (unset: STAFF_SMS_HOURS). */
+    smsHours: String,
     updatedAt: Date,
   },
   { versionKey: false },
@@ -141,10 +143,12 @@ export const MESSAGE_STATUSES = [
   "expired",
   "rejected",
   "failed",
+  /** Not sent: a citizen's non-essential SMS to a mobile that opted out (core/opt-out.ts). */
+  "opted-out",
 ] as const;
 export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 /** Statuses after which nothing is sent again for the message. */
-export const FINAL_MESSAGE_STATUSES: readonly MessageStatus[] = ["delivered", "undeliverable", "expired", "rejected", "failed"];
+export const FINAL_MESSAGE_STATUSES: readonly MessageStatus[] = ["delivered", "undeliverable", "expired", "rejected", "failed", "opted-out"];
 
 /** One SMS (all its parts): what, to whom, and every status it went through. */
 const messageSchema = new Schema(

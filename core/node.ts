@@ -8,6 +8,7 @@ import { disconnectDatabase } from "./db.ts";
 import { resetAgenda } from "./jobs.ts";
 import { maskLogText } from "./logging.ts";
 import { embeddedSecretsKey } from "./secrets-key.ts";
+import { setSendingHours } from "./sending-hours.ts";
 
 export interface RunningNode {
   broker: ServiceBroker;
@@ -61,6 +62,7 @@ export async function startTaqib(input: Config, opts: { log?: (line: string) => 
       config.smppUrl = `smpp://taqib:secret@127.0.0.1:${port}`;
       log(`embedded SMSC simulator on 127.0.0.1:${port}`);
     }
+    setSendingHours({ staff: config.staffSmsHours, citizenQuiet: config.citizenQuietHours });
     const broker = await createBroker(config);
     await broker.start();
     let dashboard: { port: number; close(): Promise<void> } | undefined;

@@ -4,6 +4,9 @@ import type { ServiceBroker } from "moleculer";
 import type { LifecycleEvent, TransactionState } from "./lifecycle.ts";
 import { MessageModel, SmsQueueModel } from "./models.ts";
 import { onlyDuplicateKeys } from "./db.ts";
+import { clock } from "./clock.ts";
+import { sendTime, STAFF_ROLES } from "./sending-hours.ts";
+import { directory } from "./directory-cache.ts";
 
 /** Who a message goes to, resolved when it is rendered. */
 export type Role = "citizen" | "employee" | "manager" | "escalation" | "inquirer";
@@ -20,6 +23,8 @@ export interface PlannedMessage {
   vars?: Record<string, unknown>;
   /** Text rendered already (inquiry answers): sent as it is; needs `to`. */
   text?: string;
+  /** The department whose staff hours apply to a staff message. */
+  departmentCode?: string;
 }
 
 /** The trigger table of the follow-up services: event type -> template and recipient. */
@@ -48,7 +53,7 @@ export function plannedMessages(event: LifecycleEvent, state?: TransactionState)
     const item = state.outgoing.find((o) => o.number === event.data.outgoingNumber);
     if (item && item.reply?.eventId !== event.id) return [];
   }
-  return [{ _id: `${event.id}:${n.template}:${n.role}`, transactionNumber: event.transactionNumber, eventId: event.id, template: n.template, role: n.role, vars }];
+  return [{ _id: `${event.id}:${n.template}:${n.role}`, transactionNumber: event.transactionNumber, eventId: event.id, template: n.template, role: n.role, vars, departmentCode: state?.departmentCode }];
 }
 
 const queuedListeners = new Set<() => void>();
@@ -59,7 +64,8 @@ const queuedListeners = new Set<() => void>();
  */
 export async function enqueueMessages(messages: PlannedMessage[]): Promise<void> {
   if (!messages.length) return;
-  const now = new Date();
+  const now = clock.now();
+  const dueAt = await sendTimes(messages, now);
   const ignoreDuplicates = (err: unknown) => {
     if (!onlyDuplicateKeys(err)) throw err;
   };
@@ -68,14 +74,24 @@ export async function enqueueMessages(messages: PlannedMessage[]): Promise<void>
   // whose message is missing would be handed out for nothing.
   await MessageModel.collection
     .insertMany(
-      messages.map((m) => ({ ...stripUndefined(m), status: "queued", nextAttemptAt: now, statusHistory: [{ status: "queued", at: now }], attempts: 0, createdAt: now, updatedAt: now })) as any[],
+      messages.map((m, i) => ({ ...stripUndefined(m), status: "queued", nextAttemptAt: dueAt[i], statusHistory: [{ status: "queued", at: now }], attempts: 0, createdAt: now, updatedAt: now })) as any[],
       { ordered: false },
     )
     .catch(ignoreDuplicates);
   // A message queued again by a repeated apply keeps its queue entry if it has one; one
   // already sent gets a new entry, which the dispatcher drops when it sees the message's status.
-  await SmsQueueModel.collection.insertMany(messages.map((m) => ({ _id: m._id, dueAt: now, attempts: 0, queuedAt: now })) as any[], { ordered: false }).catch(ignoreDuplicates);
+  await SmsQueueModel.collection.insertMany(messages.map((m, i) => ({ _id: m._id, dueAt: dueAt[i], attempts: 0, queuedAt: now })) as any[], { ordered: false }).catch(ignoreDuplicates);
   for (const l of queuedListeners) l();
+}
+
+/** Each message's due time under the sending hours (staff hours of its department, citizens' quiet window). */
+async function sendTimes(messages: PlannedMessage[], now: Date): Promise<Date[]> {
+  const staff = messages.some((m) => STAFF_ROLES.includes(m.role));
+  const holidays = staff ? await directory.holidays.dates() : [];
+  return Promise.all(messages.map(async (m) => {
+    const dept = STAFF_ROLES.includes(m.role) && m.departmentCode ? await directory.departments.get(m.departmentCode) : null;
+    return sendTime(m.role, now, { departmentHours: dept?.smsHours ?? undefined, holidays });
+  }));
 }
 
 function stripUndefined<T extends object>(o: T): T {

@@ -6,6 +6,9 @@
 // dear operation, an update, is kept to two per SMS (its record and its final status).
 import { Batcher } from "./batcher.ts";
 import { findByIds, onlyDuplicateKeys } from "./db.ts";
+import { clock } from "./clock.ts";
+import { isEssential, optedOutAmong } from "./opt-out.ts";
+import { normalizeSaudiMobile } from "./normalize.ts";
 import { directory } from "./directory-cache.ts";
 import { aggregatePartStatuses, messageIdAliases, type MessageStatus as ReceiptStatus } from "./smpp/dlr.ts";
 import { retryTransient } from "./retry.ts";
@@ -153,7 +156,7 @@ function failOp(messageId: string, status: MessageStatus, code: string, message:
 
 /** The updates that put a message back in the queue for attempt number `attempt` + 1 after `delayMs`. */
 function retryOps(messageId: string, attempt: number, code: string, message: string, delayMs: number, history?: "retrying") {
-  const now = new Date();
+  const now = clock.now();
   const nextAttemptAt = new Date(now.getTime() + delayMs);
   return {
     message: {
@@ -188,10 +191,11 @@ export async function claimDueMessages(
   deps: PrepareDeps,
   opts: { inFlight?: ReadonlySet<string>; now?: Date } = {},
 ): Promise<{ ready: ReadyMessage[]; failed: number; nextDueAt?: Date }> {
-  const now = opts.now ?? new Date();
+  const now = opts.now ?? clock.now();
   const inFlight = opts.inFlight ?? new Set<string>();
   // Messages this dispatcher still has out are never handed out again, however long they take.
-  const queue = (await SmsQueueModel.find({}).sort({ dueAt: 1 }).limit(limit + inFlight.size).lean()).filter((q) => !inFlight.has(String(q._id)));
+  // Equal due times (messages deferred to the same morning) go in the order they were queued.
+  const queue = (await SmsQueueModel.find({}).sort({ dueAt: 1, queuedAt: 1 }).limit(limit + inFlight.size).lean()).filter((q) => !inFlight.has(String(q._id)));
   const due = queue.filter((q) => (q.dueAt as Date) <= now).slice(0, limit);
   const nextDueAt = due.length ? undefined : (queue[0]?.dueAt as Date | undefined);
   if (!due.length) return { ready: [], failed: 0, nextDueAt };
@@ -248,7 +252,9 @@ async function prepareClaimed(ids: string[], attemptOf: Map<string, number>, dep
   const messageOps: any[] = [];
   const queueOps: any[] = [];
   const drop: string[] = [];
-  const ready: ReadyMessage[] = [];
+  let ready: ReadyMessage[] = [];
+  /** Ready messages a citizen's opt-out stops: message id -> mobile. */
+  const optional = new Map<string, string>();
   let failed = 0;
   const found = new Set(messages.map((m) => String(m._id)));
   for (const id of ids) if (!found.has(id)) drop.push(id);
@@ -272,7 +278,18 @@ async function prepareClaimed(ids: string[], attemptOf: Map<string, number>, dep
       queueOps.push(r.queue);
     } else if (prepared.kind === "ready") {
       ready.push({ messageId, attempt, to: prepared.to, text: prepared.text, lang: prepared.lang, claimedAt: now.getTime() });
+      if (!isEssential(msg as any)) optional.set(messageId, normalizeSaudiMobile(prepared.to) ?? prepared.to);
     }
+  }
+  // Citizens who sent "STOP" are not sent what they can do without, queued before or after.
+  const stopped = await optedOutAmong([...optional.values()]);
+  if (stopped.size) {
+    for (const [messageId, mobile] of optional) {
+      if (!stopped.has(mobile)) continue;
+      messageOps.push(failOp(messageId, "opted-out", "OPTED_OUT", "the citizen opted out of non-essential SMS (not retryable)"));
+      drop.push(messageId);
+    }
+    ready = ready.filter((r) => !(optional.has(r.messageId) && stopped.has(optional.get(r.messageId)!)));
   }
   await bulk(MessageModel, messageOps);
   if (drop.length) queueOps.push({ deleteMany: { filter: { _id: { $in: drop } } } });

@@ -87,3 +87,10 @@ test("every fixture answer renders in both languages, within 3 SMS parts", async
     }
   }
 });
+
+test("STOP and START keywords, alone, in Arabic or English", () => {
+  const read = (t: string) => parseMo(t, findTransactionNumber, latinDigits).intent.kind;
+  for (const t of ["إيقاف", "ايقاف", " STOP ", "stop."]) assert.equal(read(t), "stop", t);
+  for (const t of ["تشغيل", "Start"]) assert.equal(read(t), "start", t);
+  assert.notEqual(read("please stop calling"), "stop", "inside a sentence it is no instruction");
+});

@@ -9,6 +9,8 @@
  *   try later; further messages in the same refusal get no answer (each answer costs an SMS).
  * - The reply's message id is derived from the MO (sender, text, minute received), so an
  *   MO the SMSC delivers twice is answered once.
+ * - "إيقاف" / "STOP" stops the sender's non-essential SMS, "تشغيل" / "START" resumes them
+ *   (see core/opt-out.ts for which are essential); each is confirmed by SMS.
  * - Language: Arabic, unless the text is Latin-only ("help", "status 123").
  *
  * @module
@@ -24,11 +26,16 @@ export interface SmsConfig {
 /** What an MO asks. */
 export type SmsIntent =
   | { kind: "help" }
+  /** Opt out of non-essential SMS ("إيقاف", "STOP") or back in ("تشغيل", "START"). */
+  | { kind: "stop" }
+  | { kind: "start" }
   /** A number-looking run of digits was found (`raw` is what the core is given). */
   | { kind: "inquiry"; raw: string }
   /** No digits at all. */
   | { kind: "no-number" };
 
+const STOP_WORDS = new Set(["إيقاف", "ايقاف", "أيقاف", "وقف", "stop"]);
+const START_WORDS = new Set(["تشغيل", "start"]);
 const HELP_WORDS = new Set(["مساعدة", "مساعده", "المساعدة", "مساعدة؟", "تعليمات", "help", "info", "?", "؟"]);
 
 /** Arabic unless the text has Latin letters and no Arabic ones. */
@@ -49,6 +56,9 @@ export function parseMo(text: string, findNumber: (t: string) => string | undefi
   const lang = languageOf(clean);
   const words = clean.toLowerCase().split(/[\s.,،!:;؛-]+/).filter(Boolean);
   const hasDigits = /\d/.test(latinDigits(clean));
+  // The keyword alone (a "STOP" inside a sentence is no instruction).
+  if (words.length === 1 && STOP_WORDS.has(words[0])) return { intent: { kind: "stop" }, lang };
+  if (words.length === 1 && START_WORDS.has(words[0])) return { intent: { kind: "start" }, lang };
   if (!clean || (!hasDigits && words.some((w) => HELP_WORDS.has(w))) || HELP_WORDS.has(clean.toLowerCase())) return { intent: { kind: "help" }, lang };
   if (!hasDigits) return { intent: { kind: "no-number" }, lang };
   // A digit run that is no valid number (too long) goes to the core as typed: "malformed".
@@ -101,6 +111,12 @@ export async function answerMo(mo: MobileOriginated, ctx: ChannelContext<SmsConf
       if (allowed.repeated) return undefined;
       const limited: InquiryAnswer = { outcome: "rate-limited", ...allowed };
       return { to: replyTo, lang, text: ctx.templates.render("reply.txt", lang, replyData(limited, ctx, lang)) };
+    }
+    if (intent.kind === "stop" || intent.kind === "start") {
+      // Only a Saudi mobile can be a citizen's: another sender has nothing to stop.
+      if (!mobile) return undefined;
+      const { changed } = await ctx.setSmsOptOut(mobile, intent.kind === "stop");
+      return { to: replyTo, lang, text: ctx.templates.render(`${intent.kind}.txt`, lang, { shortCode: ctx.config.shortCode, changed }) };
     }
     const text = intent.kind === "help" ? ctx.templates.render("help.txt", lang, { shortCode: ctx.config.shortCode }) : ctx.templates.render("reply.txt", lang, replyData({ outcome: "no-number" }, ctx, lang));
     return { to: replyTo, lang, text };

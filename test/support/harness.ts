@@ -37,6 +37,8 @@ export async function testConfig(env: Record<string, string | undefined> = {}): 
     DATA_DIR: tempDir("taqib-data-").dir,
     // The default CHANNELS include ivr and kiosk: unset secrets are allowed in tests unless a test turns this off.
     DEV_INSECURE: "1",
+    // Tests run at any hour: staff SMS are not held for office hours unless a test sets them.
+    STAFF_SMS_HOURS: "always",
     ...env,
   });
 }

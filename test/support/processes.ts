@@ -24,11 +24,12 @@ export interface TaqibProcess {
  * Starts `scripts/start.ts` in a child process (Node 24 with tsx) with the given environment
  * and waits until its gateway answers /health/live (when it runs the api service).
  */
-export async function spawnTaqib(name: string, env: Record<string, string>): Promise<TaqibProcess> {
+export async function spawnTaqib(name: string, env: Record<string, string>, opts: { imports?: string[] } = {}): Promise<TaqibProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts/start.ts")], {
+  const imports = (opts.imports ?? []).flatMap((m) => ["--import", m]);
+  const child = spawn(process.execPath, ["--import", "tsx", ...imports, path.join(ROOT, "scripts/start.ts")], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, API_KEYS: API_KEY, SECRETS_KEY, LOG_LEVEL: "warn", HOST: "127.0.0.1", NODE_ID: name, DEV_INSECURE: "1", ...env, PORT: String(port) },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, API_KEYS: API_KEY, SECRETS_KEY, LOG_LEVEL: "warn", HOST: "127.0.0.1", NODE_ID: name, DEV_INSECURE: "1", STAFF_SMS_HOURS: "always", ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];

@@ -1,0 +1,67 @@
+// Citizens' opt-out of non-essential SMS ("إيقاف" / "STOP" to the short code, "تشغيل" /
+// "START" to resume). One document per mobile that ever opted out, with every change and its
+// time. Honoured when a message is sent (not only when it is queued): one queued before the
+// opt-out, or deferred to the morning, is not sent either.
+import mongoose, { Schema } from "mongoose";
+import { isDuplicateKey } from "./db.ts";
+import type { Role } from "./notifications.ts";
+
+const optOutSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // the mobile, +9665XXXXXXXX
+    optedOut: { type: Boolean, required: true },
+    changedAt: { type: Date, required: true },
+    history: { type: [new Schema({ optedOut: Boolean, at: Date, via: String }, { _id: false })], default: [] },
+  },
+  { versionKey: false },
+);
+
+export const SmsOptOutModel = mongoose.model("SmsOptOut", optOutSchema, "sms_opt_outs");
+
+/**
+ * Citizens' templates sent even to a mobile that opted out: the outcome of their transaction
+ * (a letter issued for them). Answers to what the citizen asked themselves (inquiry replies,
+ * help, the opt-out confirmations) are the `inquirer` role and always sent. Staff are never
+ * opted out this way.
+ */
+export const ESSENTIAL_CITIZEN_TEMPLATES: readonly string[] = ["issued"];
+
+/**
+ * Whether a message goes out whatever its recipient's opt-out.
+ *
+ * @example
+ *   isEssential({ role: "citizen", template: "registered" }) // false
+ *   isEssential({ role: "inquirer", template: "inquiry-reply" }) // true
+ */
+export function isEssential(msg: { role: Role | string; template: string }): boolean {
+  return msg.role !== "citizen" || ESSENTIAL_CITIZEN_TEMPLATES.includes(msg.template);
+}
+
+/**
+ * Records an opt-out (`optedOut` true) or its end for a mobile, at `at`. Answers whether it
+ * changed anything: a second "STOP" changes nothing, and neither does a "START" from a mobile
+ * that never stopped. Safe to repeat and to run on two nodes at once.
+ *
+ * @example
+ *   await setSmsOptOut("+966551234567", true, new Date(), "sms") // { changed: true }
+ */
+export async function setSmsOptOut(mobile: string, optedOut: boolean, at: Date, via: string): Promise<{ changed: boolean }> {
+  const entry = { optedOut, at, via };
+  const r = await SmsOptOutModel.updateOne({ _id: mobile, optedOut: !optedOut }, { $set: { optedOut, changedAt: at }, $push: { history: entry } });
+  if (r.modifiedCount) return { changed: true };
+  if (!optedOut) return { changed: false };
+  try {
+    await SmsOptOutModel.collection.insertOne({ _id: mobile as any, optedOut, changedAt: at, history: [entry] });
+    return { changed: true };
+  } catch (err) {
+    if (isDuplicateKey(err)) return { changed: false }; // opted out already
+    throw err;
+  }
+}
+
+/** The mobiles among `mobiles` that are opted out now (one indexed read). */
+export async function optedOutAmong(mobiles: string[]): Promise<Set<string>> {
+  if (!mobiles.length) return new Set();
+  const docs = await SmsOptOutModel.find({ _id: { $in: [...new Set(mobiles)] }, optedOut: true }, { _id: 1 }).lean();
+  return new Set(docs.map((d) => String(d._id)));
+}

@@ -15,16 +15,19 @@ try {
   if (!config.apiKeys.length) {
     console.log("note: API_KEYS is not set, so the staff and events API refuse every request (401); set API_KEYS=<key of 16+ characters> to use them.");
   }
-  const node = await startTaqib(config, { log: (line) => console.log(line) });
+  // Listening before the start: a Ctrl-C while services still start stops what has started
+  // (the embedded servers die with this process on every other path: core/servers.ts).
+  const starting = startTaqib(config, { log: (line) => console.log(line) });
   const stop = async (signal: string) => {
     console.log(`received ${signal}, stopping`);
     const t = setTimeout(() => process.exit(1), 30_000);
-    await node.stop();
+    await (await starting.catch(() => undefined))?.stop();
     clearTimeout(t);
     process.exit(0);
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
+  await starting;
 } catch (err) {
   if (err instanceof ConfigError) console.error(`Configuration error — ${err.message}`);
   else console.error("Taqib could not start:", err);

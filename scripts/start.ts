@@ -27,7 +27,19 @@ try {
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
-  await starting;
+  const node = await starting;
+  if (node.smsc) {
+    // The embedded simulator takes a citizen's SMS from the console: `mo <from> <to> <text…>`.
+    const { parseMoLine } = await import("../smsc/dev-mo.ts");
+    const { createInterface } = await import("node:readline");
+    console.log('type "mo 0551234567 74747 <text>" to send an SMS from a citizen to 74747 through the simulator');
+    createInterface({ input: process.stdin, terminal: false }).on("line", (line) => {
+      if (!line.trim()) return;
+      const mo = parseMoLine(line);
+      if (!mo) return console.log("usage: mo <from> <to> <text…>, e.g. mo 0551234567 74747 ما حالة معاملتي 1448/00512");
+      node.smsc!.sendMo(mo).catch((err: Error) => console.log(`mo not delivered: ${err.message}`));
+    });
+  }
 } catch (err) {
   if (err instanceof ConfigError) console.error(`Configuration error — ${err.message}`);
   else console.error("Taqib could not start:", err);

@@ -32,11 +32,11 @@ try {
     // The embedded simulator takes a citizen's SMS from the console: `mo <from> <to> <text…>`.
     const { parseMoLine } = await import("../smsc/dev-mo.ts");
     const { createInterface } = await import("node:readline");
-    console.log('type "mo 0551234567 74747 <text>" to send an SMS from a citizen to 74747 through the simulator');
+    console.log('type "mo 05XXXXXXXX 74747 <text>" to send an SMS from a citizen to 74747 through the simulator');
     createInterface({ input: process.stdin, terminal: false }).on("line", (line) => {
       if (!line.trim()) return;
       const mo = parseMoLine(line);
-      if (!mo) return console.log("usage: mo <from> <to> <text…>, e.g. mo 0551234567 74747 ما حالة معاملتي 1448/00512");
+      if (!mo) return console.log("usage: mo <from> <to> <text…>, e.g. mo 05XXXXXXXX 74747 ما حالة معاملتي 1448/00512");
       node.smsc!.sendMo(mo).catch((err: Error) => console.log(`mo not delivered: ${err.message}`));
     });
   }

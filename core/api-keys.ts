@@ -3,9 +3,10 @@ import { createHash, timingSafeEqual } from "node:crypto";
 /**
  * What a staff API key may do. A key is given the scopes its holder needs: the
  * correspondence system `events:write`, an administrator `directory:admin`, a monitoring
- * server `metrics:read`.
+ * server `metrics:read`. `messages:read-mobiles` adds citizens' full numbers to the message log
+ * (without it, only the masked number).
  */
-export const SCOPES = ["events:write", "directory:admin", "messages:read", "metrics:read", "jobs:admin"] as const;
+export const SCOPES = ["events:write", "directory:admin", "messages:read", "messages:read-mobiles", "metrics:read", "jobs:admin"] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** A configured key and its scopes. */

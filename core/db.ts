@@ -66,10 +66,14 @@ export async function connectDatabase(url: string, log: { error(...a: unknown[])
       connectTimeoutMS: CONNECT_TIMEOUT_MS,
       maxPoolSize: 50,
       autoIndex: false,
+      // Collections are created once, below, only when missing: creating existing ones on every
+      // start fails with NamespaceExists, and the server logs each failure.
+      autoCreate: false,
       monitorCommands: true,
     });
     m.connection.getClient().on("commandStarted", (e) => databaseCommands.set(e.commandName, (databaseCommands.get(e.commandName) ?? 0) + 1));
     watchdog = watchMonitors(m.connection.getClient(), log);
+    await createMissingCollections(m);
     await ensureIndexes();
     return m;
   })();
@@ -78,6 +82,20 @@ export async function connectDatabase(url: string, log: { error(...a: unknown[])
   } catch (err) {
     connecting = undefined;
     throw err;
+  }
+}
+
+/** Creates the collections of every model that the database does not have yet (one listing). */
+async function createMissingCollections(m: typeof mongoose): Promise<void> {
+  const db = m.connection.db!;
+  const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
+  for (const model of Object.values(m.models)) {
+    const name = model.collection.collectionName;
+    if (existing.has(name)) continue;
+    await db.createCollection(name).catch((err: { code?: number }) => {
+      if (err.code !== 48) throw err; // created meanwhile by another node
+    });
+    existing.add(name);
   }
 }
 

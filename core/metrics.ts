@@ -89,5 +89,40 @@ export async function collectDatabaseGauges(broker: ServiceBroker): Promise<void
 export function prometheusText(broker: ServiceBroker): string {
   const reporters = ((broker.metrics as any).reporter ?? []) as Array<{ generatePrometheusResponse?: () => string }>;
   const prom = reporters.find((r) => typeof r.generatePrometheusResponse === "function");
-  return prom ? prom.generatePrometheusResponse!() : "";
+  return prom ? sortHistogramBuckets(prom.generatePrometheusResponse!()) : "";
+}
+
+const BUCKET = /^(\S+_bucket)\{(.*?),?le="([^"]*)"(.*)\} (\S+)$/;
+
+/**
+ * Puts every histogram's `_bucket` lines in ascending `le` order, as Prometheus expects.
+ * Moleculer's reporter lists the bounds with `Object.keys`, which puts the whole numbers
+ * (1, 2, 5, …) before the fractions (0.1, 0.5). Other lines are left as they are.
+ *
+ * @example
+ *   sortHistogramBuckets('h_bucket{le="1"} 2\nh_bucket{le="0.5"} 1\nh_bucket{le="+Inf"} 2')
+ *   // 'h_bucket{le="0.5"} 1\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 2'
+ */
+export function sortHistogramBuckets(text: string): string {
+  const lines = text.split("\n");
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; ) {
+    if (!BUCKET.test(lines[i]!)) {
+      out.push(lines[i++]!);
+      continue;
+    }
+    // A run of bucket lines: sorted by series (in first-seen order), then by bound.
+    const run: { series: number; le: number; line: string }[] = [];
+    const seriesIndex = new Map<string, number>();
+    for (; i < lines.length; i++) {
+      const m = BUCKET.exec(lines[i]!);
+      if (!m) break;
+      const key = `${m[1]}{${m[2]}${m[4]}}`;
+      if (!seriesIndex.has(key)) seriesIndex.set(key, seriesIndex.size);
+      run.push({ series: seriesIndex.get(key)!, le: m[3] === "+Inf" ? Infinity : Number(m[3]), line: lines[i]! });
+    }
+    run.sort((a, b) => a.series - b.series || a.le - b.le);
+    out.push(...run.map((r) => r.line));
+  }
+  return out.join("\n");
 }

@@ -16,7 +16,7 @@ export interface RunningNode {
   /** The embedded database, when MONGO_URL was unset. */
   database?: LocalServer;
   /** The embedded SMSC simulator, when SMPP_URL was unset and this node runs the smpp service. */
-  smsc?: { port: number; stop(): Promise<void> };
+  smsc?: { port: number; stop(): Promise<void>; sendMo(mo: { from: string; to: string; text: string }): Promise<void> };
   stop(): Promise<void>;
 }
 
@@ -58,13 +58,24 @@ export async function startTaqib(input: Config, opts: { log?: (line: string) => 
       });
       if (config.smscShowText) log(SHOW_TEXT_WARNING);
       const { port } = await sim.start();
-      smsc = { port, stop: () => sim.stop() };
+      smsc = { port, stop: () => sim.stop(), sendMo: (mo) => sim.sendMo(mo) };
       config.smppUrl = `smpp://taqib:secret@127.0.0.1:${port}`;
       log(`embedded SMSC simulator on 127.0.0.1:${port}`);
     }
     setSendingHours({ staff: config.staffSmsHours, citizenQuiet: config.citizenQuietHours });
     const broker = await createBroker(config);
+    // A citizen's SMS over HTTP, development only: with DEV_INSECURE=1, to the embedded simulator.
+    const devMo = smsc && config.devInsecure && config.services.includes("api");
+    if (devMo) {
+      const { devMoService } = await import("../smsc/dev-mo.ts");
+      broker.createService(devMoService(smsc!.sendMo));
+    }
     await broker.start();
+    if (devMo) {
+      const { DEV_MO_ROUTE } = await import("../smsc/dev-mo.ts");
+      (broker.getLocalService("api") as any).addRoute(DEV_MO_ROUTE);
+      log(`development only (DEV_INSECURE=1): POST http://127.0.0.1:${config.port}/dev/mo {"from","to","text"} sends an SMS from a citizen to the simulator`);
+    }
     let dashboard: { port: number; close(): Promise<void> } | undefined;
     if (config.agendashPort !== undefined) {
       const { startAgendash } = await import("./agendash.ts");

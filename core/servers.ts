@@ -76,20 +76,55 @@ export interface LocalServer {
   kill(): void;
 }
 
+/**
+ * Runs "$@" and ends it when the parent dies, however it dies: the watcher reads the pipe the
+ * parent holds open as its standard input, and the kernel closes that pipe when the parent
+ * exits, even by SIGKILL (Node has no PR_SET_PDEATHSIG). TERM/INT are passed on; the guard
+ * exits with the server's status.
+ */
+const PARENT_GUARD = `exec 3<&0
+"$@" </dev/null & server=$!
+{ while read -r _; do :; done; kill -KILL "$server" 2>/dev/null; } <&3 & watcher=$!
+exec 3<&-
+trap 'kill -TERM "$server" 2>/dev/null' TERM INT
+while :; do wait "$server"; status=$?; kill -0 "$server" 2>/dev/null || break; done
+kill "$watcher" 2>/dev/null
+exit $status`;
+
+/**
+ * Spawns a server that dies with this process: through PARENT_GUARD, in a process group of its
+ * own (so a stop or kill reaches the guard and the server at once, and a terminal's Ctrl-C
+ * reaches only Taqib, which stops it in order).
+ */
+export function spawnGuarded(bin: string, args: string[], opts: { output?: boolean } = {}): ChildProcess {
+  return spawn("bash", ["-c", PARENT_GUARD, path.basename(bin), bin, ...args], {
+    detached: true,
+    stdio: ["pipe", opts.output ? "pipe" : "ignore", opts.output ? "pipe" : "ignore"],
+  });
+}
+
 function wrap(child: ChildProcess, url: string, port: number): LocalServer {
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once("exit", () => resolve());
   });
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const signal = (s: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, s);
+    } catch {
+      /* the group is gone already */
+    }
+  };
   return {
     url,
     port,
     process: child,
-    kill: () => { child.kill("SIGKILL"); },
+    kill: () => signal("SIGKILL"),
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const t = setTimeout(() => child.kill("SIGKILL"), 5000);
+      if (!running()) return;
+      signal("SIGTERM");
+      const t = setTimeout(() => signal("SIGKILL"), 5000);
       await exited;
       clearTimeout(t);
     },
@@ -109,7 +144,7 @@ export async function startFerretDB(opts: { dataDir: string; port?: number; data
   const dbDir = path.join(opts.dataDir, "ferretdb");
   fs.mkdirSync(dbDir, { recursive: true });
   const port = opts.port ?? (await freePort());
-  const child = spawn(
+  const child = spawnGuarded(
     bin,
     [
       "--handler=sqlite",
@@ -118,9 +153,10 @@ export async function startFerretDB(opts: { dataDir: string; port?: number; data
       `--listen-addr=127.0.0.1:${port}`,
       "--debug-addr=127.0.0.1:0",
       "--telemetry=disable",
-      "--log-level=WARN",
+      // Its warnings are about clients' failed commands, which Taqib reports itself: errors only.
+      "--log-level=error",
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { output: true },
   );
   const log = opts.log;
   for (const stream of [child.stdout, child.stderr]) stream?.on("data", (b: Buffer) => log?.(b.toString().trimEnd()));
@@ -140,7 +176,7 @@ export function natsBinary(): string {
 /** Starts a nats-server on a free (or given) loopback port. */
 export async function startNats(opts: { port?: number } = {}): Promise<LocalServer> {
   const port = opts.port ?? (await freePort());
-  const child = spawn(natsBinary(), ["-a", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+  const child = spawnGuarded(natsBinary(), ["-a", "127.0.0.1", "-p", String(port)]);
   await waitForPort(port, "127.0.0.1", 10000, child);
   return wrap(child, `nats://127.0.0.1:${port}`, port);
 }

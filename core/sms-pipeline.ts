@@ -35,6 +35,14 @@ export interface Renderer {
   render(name: string, lang: "ar" | "en", data: object): { text: string };
 }
 
+/**
+ * How long a message may wait for data it needs (its transaction's registered event, its
+ * employee) before it fails: below the 600 s `taqib_sms_queue_oldest_age_seconds` alert of
+ * docs/operations.md, so a message waiting on data that never comes fails (and is counted in
+ * `taqib_sms_finished{status="failed"}`) rather than holding the queue's age past the alert.
+ */
+export const MISSING_DATA_GRACE_MS = 5 * 60_000;
+
 export interface PrepareDeps {
   render: Renderer;
   /** Encoding and part count of a text. */
@@ -350,7 +358,7 @@ async function prepare(msg: any, transaction: any, deps: PrepareDeps, now: Date)
       // decides nothing; the message is handed out again.
       if (!(err instanceof MissingDataError)) throw err;
       const age = now.getTime() - new Date(msg.createdAt).getTime();
-      if (age < (deps.dataGraceMs ?? 15 * 60_000)) return { kind: "wait", code: err.code, message: err.message };
+      if (age < (deps.dataGraceMs ?? MISSING_DATA_GRACE_MS)) return { kind: "wait", code: err.code, message: err.message };
       return { kind: "failed", code: err.code, message: err.message };
     }
     ({ to, lang } = resolved);
@@ -621,6 +629,11 @@ async function settleMessages(siblingsOf: Map<string, string[]>, receipts: Map<s
   const open = new Map<string, Date>();
   for (const m of await findByIds(MessageModel.collection, [...settled.keys()], { projection: { status: 1, submittedAt: 1, createdAt: 1 } })) {
     if (!FINAL_MESSAGE_STATUSES.includes(m.status)) open.set(String(m._id), m.submittedAt ?? m.createdAt ?? now);
+  }
+  // Receipts give their done time to the minute: one before the submit is the submit's minute.
+  for (const o of ops) {
+    const submittedAt = open.get(o.updateOne.filter._id);
+    if (submittedAt && submittedAt > o.updateOne.update.$set.finalAt) o.updateOne.update.$set.finalAt = submittedAt;
   }
   await bulk(MessageModel, ops.filter((o) => open.has(o.updateOne.filter._id)), attempts);
   for (const [id, s] of settled) {

@@ -134,7 +134,15 @@ build_ferretdb() {
   done
 
   step "3/4 go build ./cmd/ferretdb (a few minutes the first time, seconds with a warm Go build cache)"
-  (cd "$dir" && go build -o "$dir/ferretdb.built" ./cmd/ferretdb)
+  (cd "$dir" && go build -o "$dir/ferretdb.built" ./cmd/ferretdb) &
+  local build=$! ticks=0
+  # A cold build is silent for minutes: say it is still going every 15 s.
+  while kill -0 "$build" 2>/dev/null; do
+    sleep 1
+    ticks=$((ticks + 1))
+    if [ $((ticks % 15)) -eq 0 ] && kill -0 "$build" 2>/dev/null; then step "3/4 still building (once; later starts skip this)"; fi
+  done
+  wait "$build"
 }
 
 install_ferretdb() {

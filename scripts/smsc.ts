@@ -9,6 +9,7 @@
 //   throttle on|off | queuefull on|off | silent on|off | fail <share> | drop | status | help
 import { createInterface } from "node:readline";
 import { SHOW_TEXT_WARNING, SmscSimulator } from "../smsc/simulator.ts";
+import { parseMoLine } from "../smsc/dev-mo.ts";
 
 function envNumber(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -56,9 +57,9 @@ async function command(line: string): Promise<void> {
     case "":
       return;
     case "mo": {
-      const m = /^\s*mo\s+(\S+)\s+(\S+)\s+(.+)$/i.exec(line);
-      if (!m) return console.log("usage: mo <from> <to> <text...>");
-      await sim.sendMo({ from: m[1]!, to: m[2]!, text: m[3]! });
+      const mo = parseMoLine(line);
+      if (!mo) return console.log("usage: mo <from> <to> <text...>");
+      await sim.sendMo(mo);
       return;
     }
     case "throttle":

@@ -15,16 +15,31 @@ try {
   if (!config.apiKeys.length) {
     console.log("note: API_KEYS is not set, so the staff and events API refuse every request (401); set API_KEYS=<key of 16+ characters> to use them.");
   }
-  const node = await startTaqib(config, { log: (line) => console.log(line) });
+  // Listening before the start: a Ctrl-C while services still start stops what has started
+  // (the embedded servers die with this process on every other path: core/servers.ts).
+  const starting = startTaqib(config, { log: (line) => console.log(line) });
   const stop = async (signal: string) => {
     console.log(`received ${signal}, stopping`);
     const t = setTimeout(() => process.exit(1), 30_000);
-    await node.stop();
+    await (await starting.catch(() => undefined))?.stop();
     clearTimeout(t);
     process.exit(0);
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
+  const node = await starting;
+  if (node.smsc) {
+    // The embedded simulator takes a citizen's SMS from the console: `mo <from> <to> <text…>`.
+    const { parseMoLine } = await import("../smsc/dev-mo.ts");
+    const { createInterface } = await import("node:readline");
+    console.log('type "mo 05XXXXXXXX 74747 <text>" to send an SMS from a citizen to 74747 through the simulator');
+    createInterface({ input: process.stdin, terminal: false }).on("line", (line) => {
+      if (!line.trim()) return;
+      const mo = parseMoLine(line);
+      if (!mo) return console.log("usage: mo <from> <to> <text…>, e.g. mo 05XXXXXXXX 74747 ما حالة معاملتي 1448/00512");
+      node.smsc!.sendMo(mo).catch((err: Error) => console.log(`mo not delivered: ${err.message}`));
+    });
+  }
 } catch (err) {
   if (err instanceof ConfigError) console.error(`Configuration error — ${err.message}`);
   else console.error("Taqib could not start:", err);

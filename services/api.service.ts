@@ -34,6 +34,9 @@ function onError(this: any, req: Req, res: ServerResponse, err: any) {
  */
 export const API_V1: Record<string, { action: string; scope: Scope }> = {
   "POST events": { action: "events.ingest", scope: "events:write" },
+  "GET departments": { action: "directory.listDepartments", scope: "directory:admin" },
+  "GET employees": { action: "directory.listEmployees", scope: "directory:admin" },
+  "GET agencies": { action: "directory.listAgencies", scope: "directory:admin" },
   "PUT departments/:code": { action: "directory.putDepartment", scope: "directory:admin" },
   "GET departments/:code": { action: "directory.getDepartment", scope: "directory:admin" },
   "PUT employees/:id": { action: "directory.putEmployee", scope: "directory:admin" },

@@ -1,7 +1,7 @@
 import type { Context, ServiceSchema } from "moleculer";
 import { databaseMixin } from "../core/mixins.ts";
 import { agencySecretSummaries } from "../core/agency-secrets.ts";
-import { AgencyModel, DepartmentModel, EmployeeModel, MessageModel, TransactionModel } from "../core/models.ts";
+import { AgencyModel, DepartmentModel, EmployeeModel, MESSAGE_STATUSES, MessageModel, TransactionModel } from "../core/models.ts";
 import { CODE, validateAgency, validateDepartment, validateEmployee } from "../core/directory-contract.ts";
 import { clientError } from "../core/errors.ts";
 import { normalizeTransactionNumber, maskMobile } from "../core/normalize.ts";
@@ -41,6 +41,26 @@ function withoutId<T extends { _id?: unknown }>(doc: T | null): Omit<T, "_id"> {
   return rest;
 }
 
+/** The most documents one page of a directory list holds. */
+export const MAX_PAGE = 500;
+
+/**
+ * One page of a directory collection in `_id` order: `?limit=` (1 to 500, default 100) and
+ * `?after=<the last key of the previous page>`; `next` is set while more may follow.
+ */
+async function page(ctx: Context<any>, model: { find(filter: object): any }, key: string, show: (doc: any) => unknown) {
+  const rawLimit = param(ctx, "limit");
+  const limit = rawLimit === undefined ? 100 : Number(rawLimit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+    throw clientError(400, "INVALID_LIMIT", `limit must be a whole number from 1 to ${MAX_PAGE}`);
+  }
+  const after = param(ctx, "after");
+  const filter = after === undefined ? {} : { _id: { $gt: code(after, "after cursor") } };
+  const docs: any[] = await model.find(filter).sort({ _id: 1 }).limit(limit).lean();
+  const items = await Promise.all(docs.map(show));
+  return { [key]: items, ...(docs.length === limit ? { next: String(docs[docs.length - 1]._id) } : {}) };
+}
+
 /** An agency as the API shows it: its secrets listed (ids and dates, never the secrets). */
 const withSecretList = async (a: any) => {
   const { _id, ...rest } = a;
@@ -68,6 +88,9 @@ const DirectoryService: ServiceSchema = {
         return { code: c, ...withoutId(doc) };
       },
     },
+    listDepartments: {
+      handler: (ctx: Context<any>) => page(ctx, DepartmentModel, "departments", (d) => ({ code: d._id, ...withoutId(d) })),
+    },
     getDepartment: {
       async handler(ctx: Context<any>) {
         const c = code(param(ctx, "code"), "department code");
@@ -81,12 +104,21 @@ const DirectoryService: ServiceSchema = {
         const id = code(param(ctx, "id"), "employee id");
         const { value, errors } = validateEmployee(ctx.params.body);
         if (!value) throw invalid(errors);
+        // An employee's SMS name their department: one that is not in the directory is refused, not stored dangling.
+        if (!(await DepartmentModel.exists({ _id: value.departmentCode }))) {
+          throw clientError(400, "DEPARTMENT_NOT_FOUND", `No department ${value.departmentCode}: create it first (PUT /api/v1/departments/${value.departmentCode}), then retry`, {
+            details: [{ field: "departmentCode", message: "is not a department in the directory" }],
+          });
+        }
         const before = await EmployeeModel.exists({ _id: id });
         const doc = await EmployeeModel.findOneAndReplace({ _id: id }, { _id: id, ...value, updatedAt: new Date() }, { upsert: true, returnDocument: "after" }).lean();
         await announceDirectoryChange(this.broker, { kind: "employee", id });
         created(ctx, before, `/api/v1/employees/${id}`);
         return { id, ...withoutId(doc) };
       },
+    },
+    listEmployees: {
+      handler: (ctx: Context<any>) => page(ctx, EmployeeModel, "employees", (e) => ({ id: e._id, ...withoutId(e) })),
     },
     getEmployee: {
       async handler(ctx: Context<any>) {
@@ -108,6 +140,9 @@ const DirectoryService: ServiceSchema = {
         created(ctx, before, `/api/v1/agencies/${c}`);
         return withSecretList(doc);
       },
+    },
+    listAgencies: {
+      handler: (ctx: Context<any>) => page(ctx, AgencyModel, "agencies", withSecretList),
     },
     getAgency: {
       async handler(ctx: Context<any>) {
@@ -137,11 +172,18 @@ const DirectoryService: ServiceSchema = {
           filter.transactionNumber = n;
         }
         const status = param(ctx, "status");
-        if (status !== undefined) filter.status = String(status);
+        if (status !== undefined) {
+          if (!(MESSAGE_STATUSES as readonly unknown[]).includes(status)) {
+            throw clientError(400, "INVALID_STATUS", `status must be one of: ${MESSAGE_STATUSES.join(", ")}`, { details: { statuses: MESSAGE_STATUSES } });
+          }
+          filter.status = status;
+        }
         const limit = Math.min(Math.max(Number(param(ctx, "limit") ?? 100) || 100, 1), 1000);
         const docs = await MessageModel.find(filter).sort({ createdAt: 1 }).limit(limit).lean();
+        // Citizens' full numbers only for a key allowed to read them; the masked one is enough to tell messages apart.
+        const mobiles = ((ctx.meta as { user?: { scopes?: string[] } }).user?.scopes ?? []).includes("messages:read-mobiles");
         return {
-          messages: docs.map(({ _id, ...m }) => ({ id: _id, ...m, toMasked: maskMobile(m.to ?? undefined) })),
+          messages: docs.map(({ _id, to, ...m }) => ({ id: _id, ...m, ...(mobiles ? { to } : {}), toMasked: maskMobile(to ?? undefined) })),
         };
       },
     },

@@ -30,7 +30,8 @@
  *
  * Numbers and dates never reorder inside Arabic text: `num`, `isolate`, `hijri` and `gregorian`
  * isolate every run of digits and separators, as `<bdi dir="ltr">` in `.html` and between
- * LRI and PDI (U+2066, U+2069) in Arabic `.txt`. Their digits are the channel's style: the
+ * LRI and PDI (U+2066, U+2069) in Arabic `.txt` (with Arabic-Indic digits, a left-to-right mark
+ * after each separator; pages set `bdi[dir=ltr]` to `unicode-bidi: isolate-override`). Their digits are the channel's style: the
  * `digits` field of the data (`"latin"` or `"arabic"`, from DIGITS) in Arabic, Latin in English.
  * | `name obj` | `{{name agency.name}}` | `.ar` / `.en` by language |
  * | `eq a b`, `or a b …`, `not a` | `{{#if (eq stage "issued")}}` | |
@@ -110,7 +111,10 @@ export function isolateNumbers(text: string, kind: "html" | "xml" | "txt", lang:
     }
     return out + Handlebars.escapeExpression(text.slice(last));
   }
-  if (kind === "txt" && lang === "ar") return text.replace(runs, (m) => LRI + m + PDI);
+  // Arabic-Indic digits around a dash still reorder inside an LTR isolate (they act as
+  // right-to-left to their neighbours): a left-to-right mark after each separator holds them.
+  const held = (m: string) => (/[\u0660-\u0669]/.test(m) ? m.replace(/[^0-9\u0660-\u0669]/g, "$&\u200E") : m);
+  if (kind === "txt" && lang === "ar") return text.replace(runs, (m) => LRI + held(m) + PDI);
   return text;
 }
 

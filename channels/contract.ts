@@ -160,8 +160,11 @@ export interface ChannelFormat {
   spokenDigits(s: string, lang: Lang): string;
   /** Arabic-Indic digits: `"120"` → `"١٢٠"`. */
   arabicDigits(s: string): string;
-  /** A wait, rounded up to minutes, for "try again in …": `"دقيقتين"`, `"3 دقائق"` / `"2 minutes"`; under a minute: `"دقيقة واحدة"` / `"1 minute"`. */
-  waitTime(ms: number, lang: Lang): string;
+  /**
+   * A wait, rounded up to minutes, for "try again in …": `"دقيقتين"`, `"3 دقائق"` / `"2 minutes"`; under a minute: `"دقيقة واحدة"` / `"1 minute"`.
+   * `seconds: true` (pages beside a `Retry-After` header): the wait {@link retryAfterSeconds} gives, in seconds under a minute (`"ثانيتين"` / `"2 seconds"`).
+   */
+  waitTime(ms: number, lang: Lang, opts?: { seconds?: boolean }): string;
 }
 
 /** A message for a channel with no network of its own in this deployment (see docs/channels.md). */
@@ -271,6 +274,48 @@ export function parseForm(body: string): Record<string, string | string[]> {
     out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
   }
   return out;
+}
+
+/**
+ * The `Retry-After` of a wait, in seconds: exact under a minute, else rounded up to whole
+ * minutes, so that the header and the page's "try again in …" (`waitTime(ms, lang, { seconds: true })`) say the same.
+ *
+ * @example
+ *   retryAfterSeconds(1_200) // 2
+ *   retryAfterSeconds(61_000) // 120
+ */
+export function retryAfterSeconds(ms: number): number {
+  const s = Math.max(1, Math.ceil(ms / 1000));
+  return s < 60 ? s : Math.ceil(s / 60) * 60;
+}
+
+/** A transaction or outgoing number as the citizen should see it. */
+export interface Numbered {
+  /** Canonical digits (lookups, links). */
+  number: string;
+  /** The number as the source system wrote it (`1448/00512`), when known. */
+  displayNumber?: string;
+}
+
+/**
+ * The form a number is shown in: as the source wrote it, else its canonical digits.
+ *
+ * @example
+ *   displayNumberOf({ number: "144800512", displayNumber: "1448/00512" }) // "1448/00512"
+ */
+export function displayNumberOf(n: Numbered): string {
+  return n.displayNumber ?? n.number;
+}
+
+/**
+ * The answer with `displayNumber` set on it and on each outgoing letter (templates render
+ * `displayNumber`, whatever the core filled in), without changing the canonical `number`.
+ */
+export function withDisplayNumbers(answer: InquiryAnswer): InquiryAnswer {
+  if (answer.outcome === "not-found") return { ...answer, displayNumber: displayNumberOf(answer) } as InquiryAnswer;
+  if (answer.outcome !== "found") return answer;
+  const details = answer.details && { ...answer.details, outgoing: answer.details.outgoing.map((o) => ({ ...o, displayNumber: displayNumberOf(o) })) };
+  return { ...answer, displayNumber: displayNumberOf(answer), ...(details ? { details } : {}) } as InquiryAnswer;
 }
 
 /** `ar` unless `en` is asked for. */

@@ -5,6 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { checkResponse, clientAddress, messageId, parseQuery, requestUrl, waitTime } from "./host.ts";
+import { retryAfterSeconds } from "./contract.ts";
 import { ChannelTemplateError, createChannelTemplates } from "./templates.ts";
 import { CHANNEL_PLUGINS } from "./registry.ts";
 import { KNOWN_CHANNELS } from "../core/config.ts";
@@ -46,6 +47,13 @@ test("checkResponse: a plugin's answer is checked", () => {
 });
 
 test("waitTime and message ids", () => {
+  // Pages beside a Retry-After header: seconds under a minute, the header's own figure.
+  const seconds: Array<[number, string, string, number]> = [[1_200, "ثانيتين", "2 seconds", 2], [500, "ثانية واحدة", "1 second", 1], [7_000, "7 ثوانٍ", "7 seconds", 7], [30_000, "30 ثانية", "30 seconds", 30], [61_000, "دقيقتين", "2 minutes", 120]];
+  for (const [ms, ar, en, header] of seconds) {
+    assert.equal(waitTime(ms, "ar", { seconds: true }), ar);
+    assert.equal(waitTime(ms, "en", { seconds: true }), en);
+    assert.equal(retryAfterSeconds(ms), header);
+  }
   const table: Array<[number, string, string]> = [[1, "دقيقة واحدة", "1 minute"], [60_000, "دقيقة واحدة", "1 minute"], [61_000, "دقيقتين", "2 minutes"], [600_000, "10 دقائق", "10 minutes"], [660_000, "11 دقيقة", "11 minutes"]];
   for (const [ms, ar, en] of table) {
     assert.equal(waitTime(ms, "ar"), ar);

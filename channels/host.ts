@@ -37,6 +37,7 @@ import type {
   Lang,
   OutgoingMessage,
 } from "./contract.ts";
+import { retryAfterSeconds } from "./contract.ts";
 import { createChannelTemplates } from "./templates.ts";
 
 export const CHANNELS_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -161,8 +162,15 @@ export const format: ChannelFormat = {
   waitTime,
 };
 
-/** "try again in …" wording: minutes, rounded up, with Arabic number agreement. */
-export function waitTime(ms: number, lang: Lang): string {
+/** "try again in …" wording: minutes, rounded up (or seconds under a minute, as `Retry-After` says), with Arabic number agreement. */
+export function waitTime(ms: number, lang: Lang, opts: { seconds?: boolean } = {}): string {
+  const s = retryAfterSeconds(ms);
+  if (opts.seconds && s < 60) {
+    if (lang === "en") return s === 1 ? "1 second" : `${s} seconds`;
+    if (s === 1) return "ثانية واحدة";
+    if (s === 2) return "ثانيتين";
+    return s <= 10 ? `${s} ثوانٍ` : `${s} ثانية`;
+  }
   const n = Math.max(1, Math.ceil(ms / 60_000));
   if (lang === "en") return n === 1 ? "1 minute" : `${n} minutes`;
   if (n === 1) return "دقيقة واحدة";

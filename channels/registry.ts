@@ -35,14 +35,14 @@ const entry = <C>(plugin: ChannelPlugin<C>, config: (c: Config) => C, secrets?: 
 
 /** Every plugin Taqib ships, by name. */
 export const CHANNEL_PLUGINS: Record<string, ChannelEntry> = {
-  web: entry(web, (c) => ({ pagePath: "/", shortCode: c.smsSender })),
+  web: entry(web, (c) => ({ pagePath: "/", shortCode: c.smsSender, digits: c.digits, office: c.office })),
   sms: entry(sms, (c) => ({ shortCode: c.smsSender })),
-  ivr: entry(ivr, (c) => ({ authToken: c.twilioAuthToken }), (c) => ({ TWILIO_AUTH_TOKEN: c.twilioAuthToken })),
+  ivr: entry(ivr, (c) => ({ authToken: c.twilioAuthToken, voice: c.ivrVoice, language: c.ivrLanguage }), (c) => ({ TWILIO_AUTH_TOKEN: c.twilioAuthToken })),
   kiosk: entry(
     kiosk,
     (c) => {
       try {
-        return { idleMs: 60_000, kiosks: parseKiosks(c.kiosks) };
+        return { idleMs: 60_000, kiosks: parseKiosks(c.kiosks), digits: c.digits, office: c.office };
       } catch (err) {
         throw new ConfigError("KIOSKS", (err as Error).message);
       }

@@ -20,11 +20,19 @@
  *
  * | helper | example | output (ar) |
  * |---|---|---|
- * | `hijri date [digits] [style="long"]` | `{{hijri d}}` | `1448/06/18هـ` (en `18/06/1448 AH`) |
+ * | `hijri date [digits] [style="long"]` | `{{hijri d}}` | `<bdi dir="ltr">1448/06/18</bdi>هـ` (en `18/06/1448 AH`) |
  * | `hijriWords date` | `{{hijriWords d}}` | `الثامن عشر من جمادى الآخرة عام …` (en: long Hijri date) |
- * | `gregorian date [digits]` | `{{gregorian d}}` | `2026/11/28م` |
+ * | `gregorian date [digits]` | `{{gregorian d}}` | `<bdi dir="ltr">2026/11/28</bdi>م` |
+ * | `num value` | `{{num answer.displayNumber}}` | `<bdi dir="ltr">1448/00512</bdi>` |
+ * | `isolate text` | `{{isolate office.hours}}` | `… <bdi dir="ltr">7:30</bdi> صباحًا …` (every number in a text) |
  * | `digits value [style]` | `{{digits n "arabic"}}` | `١٢٣` (default `latin`) |
- * | `spoken value` | `{{spoken n}}` | `واحد اثنان ثلاثة` (en `one two three`) |
+ * | `spoken value` | `{{spoken n}}` | `واحد أربعة، شرطة، صفر اثنان` for `14/02` (en `one four, slash, zero two`) |
+ *
+ * Numbers and dates never reorder inside Arabic text: `num`, `isolate`, `hijri` and `gregorian`
+ * isolate every run of digits and separators, as `<bdi dir="ltr">` in `.html` and between
+ * LRI and PDI (U+2066, U+2069) in Arabic `.txt` (with Arabic-Indic digits, a left-to-right mark
+ * after each separator; pages set `bdi[dir=ltr]` to `unicode-bidi: isolate-override`). Their digits are the channel's style: the
+ * `digits` field of the data (`"latin"` or `"arabic"`, from DIGITS) in Arabic, Latin in English.
  * | `name obj` | `{{name agency.name}}` | `.ar` / `.en` by language |
  * | `eq a b`, `or a b …`, `not a` | `{{#if (eq stage "issued")}}` | |
  *
@@ -60,7 +68,7 @@ export class ChannelTemplateError extends Error {
   }
 }
 
-type Opts = Handlebars.HelperOptions & { data?: { lang?: Lang } };
+type Opts = Handlebars.HelperOptions & { data?: { lang?: Lang; kind?: Compiled["kind"]; root?: { digits?: unknown } } };
 
 function split(args: unknown[]): { params: unknown[]; options: Opts } {
   return { params: args.slice(0, -1), options: args[args.length - 1] as Opts };
@@ -76,12 +84,63 @@ function digitStyle(v: unknown, helper: string): DigitStyle {
   if (v === undefined || v === "latin" || v === "arabic") return (v as DigitStyle | undefined) ?? "latin";
   throw new Error(`{{${helper}}}: digits must be "latin" or "arabic", got ${JSON.stringify(v)}`);
 }
+/** The channel's digits (the data's `digits`) in Arabic, Latin in English, unless the template names a style. */
+const channelDigits = (v: unknown, o: Opts, helper: string): DigitStyle =>
+  v !== undefined ? digitStyle(v, helper) : langOf(o) === "ar" ? digitStyle(o.data?.root?.digits, helper) : "latin";
+
+const LRI = "\u2066";
+const PDI = "\u2069";
+/** A run of digits with the separators inside a number or date (`1448/00512`, `1445-00123`, `7:30`). */
+const NUMBER_RUN = /[0-9\u0660-\u0669](?:[0-9\u0660-\u0669/.:\u066B-]*[0-9\u0660-\u0669])?/g;
+
+/**
+ * `text` with its numbers isolated left-to-right (all of it with `whole`): `<bdi dir="ltr">`
+ * in HTML, LRI…PDI in Arabic plain text, untouched in XML and English plain text.
+ *
+ * @example
+ *   isolateNumbers("1448/06/18هـ", "html", "ar") // '<bdi dir="ltr">1448/06/18</bdi>هـ'
+ */
+export function isolateNumbers(text: string, kind: "html" | "xml" | "txt", lang: Lang, whole = false): string {
+  const runs = whole ? /^[\s\S]+$/g : new RegExp(NUMBER_RUN.source, "g");
+  if (kind === "html") {
+    let out = "";
+    let last = 0;
+    for (const m of text.matchAll(runs)) {
+      out += Handlebars.escapeExpression(text.slice(last, m.index)) + `<bdi dir="ltr">${Handlebars.escapeExpression(m[0])}</bdi>`;
+      last = m.index + m[0].length;
+    }
+    return out + Handlebars.escapeExpression(text.slice(last));
+  }
+  // Arabic-Indic digits around a dash still reorder inside an LTR isolate (they act as
+  // right-to-left to their neighbours): a left-to-right mark after each separator holds them.
+  const held = (m: string) => (/[\u0660-\u0669]/.test(m) ? m.replace(/[^0-9\u0660-\u0669]/g, "$&\u200E") : m);
+  if (kind === "txt" && lang === "ar") return text.replace(runs, (m) => LRI + held(m) + PDI);
+  return text;
+}
+
+function isolated(hb: typeof Handlebars, text: string, o: Opts, whole = false): string | Handlebars.SafeString {
+  const kind = o.data?.kind ?? "txt";
+  const out = isolateNumbers(text, kind, langOf(o), whole);
+  return kind === "html" ? new hb.SafeString(out) : out;
+}
+
+/**
+ * A number read aloud in its groups, digit by digit, the separators named.
+ *
+ * @example
+ *   spokenGroups("1448/00512", "ar") // "واحد أربعة أربعة ثمانية، شرطة، صفر صفر خمسة واحد اثنان"
+ */
+export function spokenGroups(value: string, lang: Lang): string {
+  const groups = String(value).split(/[^0-9\u0660-\u0669\u06F0-\u06F9]+/).filter(Boolean);
+  const separator = lang === "ar" ? "، شرطة، " : /\//.test(value) ? ", slash, " : ", dash, ";
+  return groups.map((g) => (lang === "ar" ? digitsSpokenAr(g) : digitsSpokenEn(g))).join(separator);
+}
 
 function registerHelpers(hb: typeof Handlebars): void {
   hb.registerHelper("hijri", (...args: unknown[]) => {
     const { params, options } = split(args);
     const style = (options.hash as { style?: string }).style === "long" ? "long" : "numeric";
-    return formatHijri(toDate(params[0], "hijri"), { lang: langOf(options), digits: digitStyle(params[1], "hijri"), style });
+    return isolated(hb, formatHijri(toDate(params[0], "hijri"), { lang: langOf(options), digits: channelDigits(params[1], options, "hijri"), style }), options);
   });
   hb.registerHelper("hijriWords", (...args: unknown[]) => {
     const { params, options } = split(args);
@@ -90,7 +149,17 @@ function registerHelpers(hb: typeof Handlebars): void {
   });
   hb.registerHelper("gregorian", (...args: unknown[]) => {
     const { params, options } = split(args);
-    return formatGregorian(toDate(params[0], "gregorian"), { lang: langOf(options), digits: digitStyle(params[1], "gregorian") });
+    return isolated(hb, formatGregorian(toDate(params[0], "gregorian"), { lang: langOf(options), digits: channelDigits(params[1], options, "gregorian") }), options);
+  });
+  hb.registerHelper("isolate", (...args: unknown[]) => {
+    const { params, options } = split(args);
+    if (params[0] === undefined || params[0] === null) throw new Error("{{isolate}}: value is missing");
+    return isolated(hb, applyDigits(String(params[0]), channelDigits(undefined, options, "isolate")), options);
+  });
+  hb.registerHelper("num", (...args: unknown[]) => {
+    const { params, options } = split(args);
+    if (params[0] === undefined || params[0] === null) throw new Error("{{num}}: value is missing");
+    return isolated(hb, applyDigits(String(params[0]), channelDigits(params[1], options, "num")), options, true);
   });
   hb.registerHelper("digits", (...args: unknown[]) => {
     const { params } = split(args);
@@ -100,7 +169,7 @@ function registerHelpers(hb: typeof Handlebars): void {
   hb.registerHelper("spoken", (...args: unknown[]) => {
     const { params, options } = split(args);
     if (params[0] === undefined || params[0] === null) throw new Error("{{spoken}}: value is missing");
-    return langOf(options) === "ar" ? digitsSpokenAr(String(params[0])) : digitsSpokenEn(String(params[0]));
+    return spokenGroups(String(params[0]), langOf(options));
   });
   hb.registerHelper("name", (...args: unknown[]) => {
     const { params, options } = split(args);
@@ -167,7 +236,7 @@ export function createChannelTemplates(dir: string): ChannelTemplates & { names(
       if (!t) throw new ChannelTemplateError(`${lang}/${name}`, `no file ${path.join(dir, lang, `${name}.hbs`)} nor ${path.join(dir, `${name}.hbs`)}`);
       let out: string;
       try {
-        out = t.fn(data, { data: { lang } });
+        out = t.fn(data, { data: { lang, kind: t.kind } });
       } catch (err) {
         throw new ChannelTemplateError(`${lang}/${name}`, (err as Error).message, { cause: err });
       }

@@ -87,6 +87,12 @@ export interface Config {
   devInsecure: boolean;
   /** KIOSKS: the registered kiosks, `<id>:<secret>[@<cidr>|<cidr>…],…` (parsed by channels/kiosk). */
   kiosks?: string;
+  digits: "latin" | "arabic";
+  /** The office the pages and kiosk name (OFFICE_*), so a citizen knows whom to call or visit. */
+  office: { nameAr: string; nameEn: string; phone: string; hoursAr: string; hoursEn: string };
+  /** IVR_VOICE, IVR_LANGUAGE: the `<Say>` voice and its language (Twilio's default voice speaks no Arabic). */
+  ivrVoice?: string;
+  ivrLanguage?: string;
 }
 
 /** A configuration value that is wrong; start-up stops with its message. */
@@ -254,5 +260,15 @@ export function loadConfig(env: Env = process.env): Config {
     webhookRefusalLimit: int(env, "WEBHOOK_REFUSAL_LIMIT", 20, 1, 1000000),
     devInsecure: str(env, "DEV_INSECURE") === "1",
     kiosks: str(env, "KIOSKS"),
+    digits: oneOf(env, "DIGITS", ["latin", "arabic"] as const, "latin"),
+    office: {
+      nameAr: str(env, "OFFICE_NAME_AR") ?? "الإمارة",
+      nameEn: str(env, "OFFICE_NAME_EN") ?? "The Emirate",
+      phone: str(env, "OFFICE_PHONE") ?? "920000000",
+      hoursAr: str(env, "OFFICE_HOURS_AR") ?? "من الأحد إلى الخميس، من 7:30 صباحًا إلى 2:30 ظهرًا",
+      hoursEn: str(env, "OFFICE_HOURS_EN") ?? "Sunday to Thursday, 7:30 am to 2:30 pm",
+    },
+    ivrVoice: str(env, "IVR_VOICE"),
+    ivrLanguage: str(env, "IVR_LANGUAGE"),
   };
 }

@@ -53,12 +53,12 @@ test("a whole call: greeting, number, the stage, the verifier, the details in Ar
   assert.equal(greeting.gather?.input, "dtmf");
   assert.equal(greeting.gather?.finishOnKey, "#");
   assert.match(greeting.gather!.action, new RegExp(`^${PUBLIC}/channels/ivr/number\\?attempt=1&at=\\d+$`));
-  assert.equal(greeting.gather?.prompt, "فضلًا أدخل رقم المعاملة، ثم اضغط مفتاح المربع.");
+  assert.equal(greeting.gather?.prompt, "فضلًا أدخلوا رقم المعاملة، ثم اضغطوا مفتاح المربع.");
 
   const coarse = await post(greeting.gather!.action, { Digits: NUMBER, FinishedOnKey: "#" });
   assert.equal(coarse.says.map((s) => s.text).join("\n"), `المعاملة رقم ${digitsSpokenAr(NUMBER)}، صدرت، وتاريخ صدورها ${hijriDateInWordsAr(issuedOn)}.`);
   assert.equal(coarse.gather?.finishOnKey, "#");
-  assert.match(coarse.gather!.prompt, /^لسماع التفاصيل أدخل آخر أربعة أرقام من الجوال المسجل في المعاملة/);
+  assert.match(coarse.gather!.prompt, /^لسماع التفاصيل أدخلوا آخر أربعة أرقام من الجوال المسجل في المعاملة/);
   const status = await post(coarse.gather!.action, { Digits: "4567", FinishedOnKey: "#" });
   const spoken = status.says.map((s) => s.text).join("\n");
   assert.equal(
@@ -68,7 +68,7 @@ test("a whole call: greeting, number, the stage, the verifier, the details in Ar
   );
   assert.ok(status.says.every((s) => s.language === "ar-SA"));
   assert.equal(status.gather?.numDigits, "1");
-  assert.equal(status.gather?.prompt, "للاستماع مرة أخرى اضغط واحد، ولإنهاء المكالمة اضغط اثنين.");
+  assert.equal(status.gather?.prompt, "للاستماع مرة أخرى اضغطوا واحد، ولإنهاء المكالمة اضغطوا اثنين.");
   assert.match(status.gather!.action, new RegExp(`^${PUBLIC}/channels/ivr/menu\\?number=${NUMBER}&attempt=1&v=[\\w-]+&at=\\d+$`));
 
   const repeat = await post(status.gather!.action, { Digits: "1" });
@@ -101,7 +101,7 @@ test("no input and bad input re-prompt up to 3 times, then goodbye and hang up",
   assert.equal(step.gather, undefined);
   // The menu likewise.
   const menu = await post(`${PUBLIC}/channels/ivr/menu?number=${NUMBER}&attempt=3&at=${Date.now()}`, { Digits: "9" });
-  assert.match(menu.says[0]!.text, /لم نتعرف على اختيارك/);
+  assert.match(menu.says[0]!.text, /لم نتعرف على اختياركم/);
   assert.match(menu.gather!.action, new RegExp(`^${PUBLIC}/channels/ivr/menu\\?number=${NUMBER}&attempt=4&v=&at=\\d+$`));
   const last = await post(menu.gather!.action, {});
   assert.equal(last.hangup, true);
@@ -114,7 +114,7 @@ test("a stranger's call hears the stage only, and no details for a wrong verifie
   const spoken = status.says.map((s) => s.text).join("\n");
   assert.match(spoken, /صدرت/);
   assert.doesNotMatch(spoken, /وزارة الداخلية|رقم الصادر/);
-  assert.match(status.gather!.prompt, /لسماع التفاصيل أدخل آخر أربعة أرقام من الجوال المسجل في المعاملة/);
+  assert.match(status.gather!.prompt, /لسماع التفاصيل أدخلوا آخر أربعة أرقام من الجوال المسجل في المعاملة/);
   const wrong = await post(status.gather!.action, { Digits: "0000" });
   assert.doesNotMatch(wrong.says.map((s) => s.text).join("\n"), /وزارة الداخلية|رقم الصادر/);
 });

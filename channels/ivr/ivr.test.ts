@@ -130,7 +130,7 @@ test("scripts: every step and outcome", async () => {
     ["verifier", { number: "144500123", digits: "4567#" }, "issued-detail", { say: [/رقم الصادر أربعة ثمانية واحد اثنان صفر سبعة سبعة، إلى وزارة الداخلية، بانتظار الرد.$/], gather: /^menu https:\/\/t.sa\/channels\/ivr\/menu\?number=144500123&attempt=1&v=[\w-]+&at=1$/, hangup: false }],
     ["verifier", { number: "777", digits: "4567" }, "closed-detail", { say: [/انتهت إجراءاتها وأُغلقت، وتاريخ إغلاقها الثالث عشر من رجب[^]*وقد ورد الرد/], gather: /^menu .*number=777&attempt=1&v=/, hangup: false }],
     ["verifier", { number: "144500123", digits: "1111" }, "issued-mismatch", { say: [/^الأرقام المدخلة لا تطابق الجوال المسجل في المعاملة.$/], gather: `verifier ${V}&attempt=2&at=1`, hangup: false }],
-    ["verifier", { number: "144500123", digits: "12" }, undefined, { say: [/^يجب أن تكون أربعة أرقام.$/], gather: `verifier ${V}&attempt=2&at=1`, hangup: false }],
+    ["verifier", { number: "144500123", digits: "12" }, undefined, { say: [/^يُرجى إدخال أربعة أرقام بالتحديد.$/], gather: `verifier ${V}&attempt=2&at=1`, hangup: false }],
     ["verifier", { number: "144500123", digits: "1111" }, "issued-locked", { say: [/^أُوقف التحقق لهذه المعاملة مؤقتًا/, /مع السلامة/], hangup: true }],
     ["verifier", { number: "144500123", digits: "#" }, undefined, { say: [/^شكرًا لاتصالكم/], hangup: true }],
     ["verifier", { number: "144500123" }, undefined, { say: [/^شكرًا لاتصالكم/], hangup: true }],
@@ -139,8 +139,8 @@ test("scripts: every step and outcome", async () => {
     ["menu", { number: "144500123", digits: "1", sealed, callSid: "CA-other" }, undefined, { say: [/^شكرًا لاتصالكم/], hangup: true }],
     ["menu", { number: "144500123", digits: "1" }, undefined, { say: [/^شكرًا لاتصالكم/], hangup: true }],
     ["menu", { number: "144500123", digits: "2" }, undefined, { say: [/^شكرًا لاتصالكم/], hangup: true }],
-    ["menu", { number: "144500123", digits: "7", attempt: 2, sealed: "s" }, undefined, { say: [/^لم نتعرف على اختيارك.$/], gather: "menu https://t.sa/channels/ivr/menu?number=144500123&attempt=3&v=s&at=1", hangup: false }],
-    ["menu", { number: "144500123", attempt: MAX_REPROMPTS + 1 }, undefined, { say: [/اختيارك/, /مع السلامة/], hangup: true }],
+    ["menu", { number: "144500123", digits: "7", attempt: 2, sealed: "s" }, undefined, { say: [/^لم نتعرف على اختياركم.$/], gather: "menu https://t.sa/channels/ivr/menu?number=144500123&attempt=3&v=s&at=1", hangup: false }],
+    ["menu", { number: "144500123", attempt: MAX_REPROMPTS + 1 }, undefined, { say: [/اختياركم/, /مع السلامة/], hangup: true }],
     ["menu", { digits: "1" }, undefined, { say: [/مع السلامة/], hangup: true }],
     ["number", { digits: "144500123", lang: "en" }, "issued-coarse", { say: [/^Transaction number one four four five zero zero one two three was issued on 23 Jumada al-Akhirah 1448 AH.$/], gather: `verifier ${V}&attempt=1&at=1`, hangup: false }],
   ];
@@ -232,4 +232,19 @@ test("routes: a missing or wrong signature is 403; a signed request gets TwiML",
   // Without a token (development) nothing is checked.
   const dev = await voice.handler(post("/channels/ivr/voice", bodies.voice!), testContext<IvrConfig>("ivr", {}));
   assert.match(dev.body, /<Gather/);
+});
+
+test("IVR_VOICE and IVR_LANGUAGE on every Arabic <Say>; a number read group by group as the source wrote it", async () => {
+  const numbered = { ...answers["issued-detail"]!, displayNumber: "1448/00512" } as unknown as InquiryAnswer;
+  const ctx = testContext<IvrConfig>("ivr", { authToken: TOKEN, voice: "Polly.Zeina", language: "arb" }, { answer: () => numbered });
+  const s = await script("verifier", input({ number: "144800512", digits: "4567" }), ctx, urls);
+  const ar = renderScript(s, "twiml", ctx, "ar").body;
+  assertWellFormed(ar);
+  const says = [...ar.matchAll(/<Say ([^>]*)>/g)].map((m) => m[1]);
+  assert.ok(says.length >= 2);
+  for (const attrs of says) assert.equal(attrs, 'voice="Polly.Zeina" language="arb"');
+  assert.match(ar, /المعاملة رقم واحد أربعة أربعة ثمانية، شرطة، صفر صفر خمسة واحد اثنان،/);
+  // English calls keep the platform's English voice.
+  assert.doesNotMatch(renderScript(s, "twiml", ctx, "en").body, /voice=/);
+  assert.match(ctx.templates.render("answer.txt", "en", { answer: numbered, details: {}, latest: false }), /^Transaction number one four four eight, slash, zero zero five one two /);
 });

@@ -35,6 +35,7 @@
 import {
   definePlugin,
   langOf,
+  withDisplayNumbers,
   parseForm,
   queryValue,
   type ChannelContext,
@@ -50,6 +51,10 @@ import { validTwilioSignature, type FormParams } from "./signature.ts";
 export interface IvrConfig {
   /** TWILIO_AUTH_TOKEN; unset (only with DEV_INSECURE=1): requests are not checked. */
   authToken?: string;
+  /** IVR_VOICE: the voice of the Arabic `<Say>` (`Polly.Zeina`, `Google.ar-XA-Standard-A`); unset: the platform's default, which speaks no Arabic on Twilio. */
+  voice?: string;
+  /** IVR_LANGUAGE: the language of the Arabic `<Say>` (default `ar-SA`; `arb` for Polly.Zeina, `ar-XA` for Google voices). */
+  language?: string;
 }
 
 export type Platform = "twiml" | "vxml";
@@ -175,7 +180,9 @@ export function stepUrls(req: ChannelRequest, platform: Platform, lang: Lang, no
 type Urls = ReturnType<typeof stepUrls>;
 type Ctx = Pick<ChannelContext<IvrConfig>, "templates" | "inquiry" | "format" | "config">;
 
-function answerData(answer: InquiryAnswer, ctx: Pick<Ctx, "format">, lang: Lang) {
+function answerData(raw: InquiryAnswer, ctx: Pick<Ctx, "format">, lang: Lang) {
+  // Spoken as the source wrote it, group by group ("1448 / 00512").
+  const answer = withDisplayNumbers(raw);
   const details = (answer.outcome === "found" && answer.details) || {};
   const outgoing = answer.outcome === "found" ? answer.details?.outgoing ?? [] : [];
   return {
@@ -284,8 +291,15 @@ export async function script(step: Step, input: CallInput, ctx: Ctx, urls: Urls)
 }
 
 /** The script as TwiML or VoiceXML. */
-export function renderScript(s: IvrScript, platform: Platform, ctx: Pick<Ctx, "templates">, lang: Lang): ChannelResponse {
-  const data = { ...s, gather: s.gather ?? false, voiceLang: lang === "ar" ? "ar-SA" : "en-US" };
+export function renderScript(s: IvrScript, platform: Platform, ctx: Pick<Ctx, "templates" | "config">, lang: Lang): ChannelResponse {
+  const arabic = lang === "ar";
+  const data = {
+    ...s,
+    gather: s.gather ?? false,
+    voiceLang: arabic ? ctx.config.language ?? "ar-SA" : "en-US",
+    // The configured voice is an Arabic one: English calls keep the platform's default.
+    voice: (arabic && ctx.config.voice) || false,
+  };
   return platform === "twiml"
     ? { headers: { "content-type": "text/xml; charset=utf-8", "cache-control": "no-store" }, body: ctx.templates.render("twiml.xml", lang, data) }
     : { headers: { "content-type": "application/voicexml+xml; charset=utf-8", "cache-control": "no-store" }, body: ctx.templates.render("vxml.xml", lang, data) };

@@ -4,10 +4,13 @@ import assert from "node:assert/strict";
 import plugin, { parseKioskQuery, parseKiosks, refusal, renderAnswer, renderPage, statusOf, type KioskConfig } from "./kiosk.ts";
 import { loadFixture, request, testContext } from "../testing.ts";
 import type { InquiryAnswer } from "../contract.ts";
+import { loadConfig } from "../../core/config.ts";
 
 const answers = loadFixture<Record<string, InquiryAnswer>>("kiosk", "answers.json");
-const config: KioskConfig = { idleMs: 60_000 };
-const ctx = (answer?: InquiryAnswer) => testContext("kiosk", config, answer ? { answer: () => answer } : {});
+const config: KioskConfig = { idleMs: 60_000, digits: "latin", office: loadConfig({}).office };
+const ctx = (answer?: InquiryAnswer, c: KioskConfig = config) => testContext("kiosk", c, answer ? { answer: () => answer } : {});
+/** A kiosk with DIGITS=arabic. */
+const arabicCtx = () => ctx(undefined, { ...config, digits: "arabic" });
 const route = (path: string) => plugin.routes!.find((r) => r.path === path)!;
 
 test("parseKioskQuery: kiosk id, idle, language", () => {
@@ -28,19 +31,19 @@ test("parseKioskQuery: kiosk id, idle, language", () => {
   }
 });
 
-test("the answer in large type with Arabic-Indic digits; each outcome", () => {
+test("the answer in large type in the DIGITS style (here Arabic-Indic), numbers and dates isolated; each outcome", () => {
   const table: Array<[string, "ar" | "en", RegExp[]]> = [
-    ["issued-coarse", "ar", [/المعاملة رقم <span class="num">١٤٤٥٠٠١٢٣<\/span>/, /صدرت بتاريخ <bdi>١٤٤٨\/٠٦\/٢٣هـ<\/bdi>/, /آخر أربعة أرقام/, /data-level="coarse"/]],
-    ["issued-detail", "ar", [/الإدارة: الإدارة القانونية/, /صادر رقم <span class="num">٤٨١٢٠٧٧<\/span>/, /إلى وزارة الداخلية، بانتظار الرد/]],
-    ["issued-detail", "en", [/Transaction No. <span class="num">144500123<\/span>/, /Department: Legal Affairs/]],
+    ["issued-coarse", "ar", [/المعاملة رقم <bdi dir="ltr">١٤٤٥٠٠١٢٣<\/bdi>/, /صدرت بتاريخ <bdi dir="ltr">١٤٤٨\/٠٦\/٢٣<\/bdi>هـ الموافق <bdi dir="ltr">٢٠٢٦\/١٢\/٠٣<\/bdi>م، ولا يلزم حضوركم/, /آخر أربعة أرقام/, /data-level="coarse"/]],
+    ["issued-detail", "ar", [/الإدارة: الإدارة القانونية/, /صادر رقم <bdi dir="ltr">٤٨١٢٠٧٧<\/bdi>/, /إلى وزارة الداخلية، بانتظار الرد/]],
+    ["issued-detail", "en", [/Transaction No. <bdi dir="ltr">144500123<\/bdi>/, /Department: Legal Affairs/]],
     ["issued-mismatch", "ar", [/لا تطابق/]],
     ["under-study", "ar", [/قيد الدراسة/]],
-    ["not-found", "ar", [/role="alert"/, /لم نعثر على معاملة بالرقم <span class="num">٩٩٩<\/span>/]],
+    ["not-found", "ar", [/role="alert"/, /لم نعثر على معاملة بالرقم <bdi dir="ltr">٩٩٩<\/bdi>/]],
     ["limited", "ar", [/يرجى المحاولة بعد دقيقتين/]],
     ["empty", "en", [/Enter the transaction number/]],
   ];
   for (const [name, lang, patterns] of table) {
-    const html = renderAnswer(answers[name]!, ctx(), lang);
+    const html = renderAnswer(answers[name]!, arabicCtx(), lang);
     for (const p of patterns) assert.match(html, p, `${name}/${lang}`);
   }
   for (const [name, answer] of Object.entries(answers)) {
@@ -49,11 +52,15 @@ test("the answer in large type with Arabic-Indic digits; each outcome", () => {
   }
 });
 
-test("the page: RTL, keypad with Arabic-Indic digits, idle time, kiosk id; escaped", () => {
-  const html = renderPage(parseKioskQuery(request("GET", "/kiosk?kiosk=gate-1&idle=2").query, config), undefined, ctx(), "n");
+test("the page: RTL, keypad in the DIGITS style, masked verifier posted, idle time, kiosk id, office; escaped", () => {
+  const html = renderPage(parseKioskQuery(request("GET", "/kiosk?kiosk=gate-1&idle=2").query, config), undefined, arabicCtx(), "n");
   assert.match(html, /<html lang="ar" dir="rtl">/);
-  assert.match(html, /<body data-idle-ms="2000" data-kiosk="gate-1" data-lang="ar"/);
+  assert.match(html, /<body data-idle-ms="2000" data-digits="arabic" data-kiosk="gate-1" data-lang="ar"/);
   for (const [d, a] of [["1", "١"], ["5", "٥"], ["9", "٩"], ["0", "٠"]]) assert.match(html, new RegExp(`data-key="${d}"[^>]*>${a}</button>`));
+  assert.match(renderPage(parseKioskQuery(request("GET", "/kiosk?kiosk=gate-1").query, config), undefined, ctx(), "n"), /data-key="5"[^>]*>5<\/button>/, "DIGITS=latin: Latin keys");
+  assert.match(html, /<form id="ask" class="ask" method="post"/);
+  assert.match(html, /<input id="verifier" name="verifier" type="password"[^>]*inputmode="numeric"/);
+  assert.match(html, /<footer class="office"><strong>الإمارة<\/strong> · الهاتف <bdi dir="ltr">٩٢٠٠٠٠٠٠٠<\/bdi>/);
   assert.match(html, /<script nonce="n">/);
   assert.match(html, /id="result" class="screen" hidden/);
   const en = renderPage(parseKioskQuery(request("GET", "/kiosk?kiosk=gate-1&lang=en&number=1").query, config), answers["issued-coarse"], ctx(), "n");
@@ -85,7 +92,15 @@ test("routes: kiosk id and address are the identities; a missing id is a clear 4
   assert.equal(c.questions.length, 1);
   const limited = await route("/kiosk/answer").handler(request("GET", "/kiosk/answer?kiosk=k&number=1"), ctx(answers["limited"]));
   assert.equal(limited.status, 429);
-  assert.equal(limited.headers!["retry-after"], "90");
+  assert.equal(limited.headers!["retry-after"], "120");
+  // The page's own form and the script post the number and the verifier in the body.
+  const posted = ctx(answers["issued-coarse"]);
+  const post = plugin.routes!.find((r) => r.method === "POST" && r.path === "/kiosk")!;
+  const p = await post.handler(request("POST", "/kiosk?kiosk=gate-1", { body: "number=1448%2F00512&verifier=4567", headers: { "content-type": "application/x-www-form-urlencoded" } }), posted);
+  assert.equal(p.status, 200);
+  assert.match(p.body, /id="start" class="screen" hidden/);
+  assert.equal(posted.questions[0]!.number, "1448/00512");
+  assert.equal(posted.questions[0]!.verifier, "4567");
   const page = await route("/kiosk").handler(request("GET", "/kiosk?kiosk=k"), c);
   assert.equal(page.status, 200);
   assert.match(page.headers!["content-security-policy"]!, /script-src 'nonce-/);
@@ -117,7 +132,7 @@ test("parseKiosks: ids, secrets and networks; a malformed list says why", () => 
 });
 
 test("refusal: unknown ids and wrong keys alike (401), other networks 403, the key by header or address", () => {
-  const registered: KioskConfig = { idleMs: 60_000, kiosks: parseKiosks(`gate-1:${KEY}@10.1.2.0/24,lobby:${KEY}`)! };
+  const registered: KioskConfig = { ...config, kiosks: parseKiosks(`gate-1:${KEY}@10.1.2.0/24,lobby:${KEY}`)! };
   const check = (url: string, ip: string, headers: Record<string, string> = {}) => {
     const req = request("GET", url, { ip, headers });
     return refusal(parseKioskQuery(req.query, registered, req.headers), req, registered)?.error.code;

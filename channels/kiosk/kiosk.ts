@@ -2,12 +2,15 @@
  * kiosk: the touch screen at the building's gate.
  *
  * - `GET /kiosk?kiosk=gate-1` — a full-screen Arabic page with an on-screen keypad (large
- *   keys, Arabic-Indic digits), the answer in large type, and a reset to the start screen
+ *   keys filling a portrait screen, digits in the DIGITS style), the answer in large type, the
+ *   office's name, phone and hours, and a reset to the start screen
  *   after 60 s idle (`?idle=2` seconds, or the page's `data-idle-ms`, for tests and
  *   installers). Only the coarse status shows unless the citizen keys in the verifier (the
- *   last 4 digits of their mobile) too. The page asks `/kiosk/answer` with fetch; without
- *   JavaScript its form still works (a GET to the same page).
- * - `GET /kiosk/answer?kiosk=&number=&verifier=&lang=` — `{ outcome, html }`, the answer
+ *   last 4 digits of their mobile) too, masked on the screen. The page POSTs to `/kiosk/answer`
+ *   with fetch; without JavaScript its form still works (a POST to the same page), so the
+ *   verifier never enters an address (history, access logs).
+ * - `POST /kiosk/answer` (form body `number`, `verifier`, `lang`; the kiosk in the query) and
+ *   `GET /kiosk/answer?kiosk=&number=&verifier=&lang=` — `{ outcome, html }`, the answer
  *   rendered by this plugin's templates, with the same statuses as the web API.
  *
  * A kiosk id is not a secret, so kiosks are registered (`KIOSKS=<id>:<secret>[@<cidr>|<cidr>…],…`):
@@ -25,7 +28,10 @@ import { BlockList, isIP } from "node:net";
 import {
   definePlugin,
   langOf,
+  parseForm,
   queryValue,
+  retryAfterSeconds,
+  withDisplayNumbers,
   type ChannelContext,
   type ChannelRequest,
   type ChannelResponse,
@@ -38,6 +44,10 @@ export interface KioskConfig {
   idleMs: number;
   /** The registered kiosks by id (KIOSKS); undefined: none registered, any id is accepted (development only). */
   kiosks?: Map<string, RegisteredKiosk>;
+  /** The digits of the Arabic screen (DIGITS): one style for keys, fields and answers. */
+  digits: "latin" | "arabic";
+  /** The office named on the screen (OFFICE_*). */
+  office: { nameAr: string; nameEn: string; phone: string; hoursAr: string; hoursEn: string };
 }
 
 /** A kiosk of KIOSKS: its id, its secret and, when listed, the networks it may ask from. */
@@ -156,17 +166,30 @@ export function parseKioskQuery(query: ChannelRequest["query"], config: KioskCon
   };
 }
 
+/**
+ * The question of a request: the query, and for a POST its form fields (which win), so the
+ * number and the verifier can travel in a body rather than in the address.
+ */
+export function parseKioskRequest(req: ChannelRequest, config: KioskConfig): KioskQuestion {
+  const form = req.method === "POST" ? parseForm(req.rawBody) : {};
+  const query = { ...req.query };
+  for (const k of ["number", "verifier", "lang"]) if (form[k] !== undefined) query[k] = form[k]!;
+  return parseKioskQuery(query, config, req.headers);
+}
+
 /** Same statuses as the web channel. */
 export function statusOf(answer: InquiryAnswer): number {
   return { found: 200, "invalid-number": 400, "invalid-verifier": 400, "not-found": 404, "rate-limited": 429, unavailable: 503 }[answer.outcome];
 }
 
 /** The answer as an HTML fragment in large type. */
-export function renderAnswer(answer: InquiryAnswer, ctx: Pick<ChannelContext, "templates" | "format">, lang: Lang): string {
+export function renderAnswer(answer: InquiryAnswer, ctx: Pick<ChannelContext<Pick<KioskConfig, "digits">>, "templates" | "format" | "config">, lang: Lang): string {
+  const shown = withDisplayNumbers(answer);
   return ctx.templates.render("answer.html", lang, {
-    answer,
-    details: (answer.outcome === "found" && answer.details) || {},
-    wait: answer.outcome === "rate-limited" ? ctx.format.waitTime(answer.retryAfterMs, lang) : "",
+    answer: shown,
+    details: (shown.outcome === "found" && shown.details) || {},
+    wait: answer.outcome === "rate-limited" ? ctx.format.waitTime(answer.retryAfterMs, lang, { seconds: true }) : "",
+    digits: ctx.config.digits,
   });
 }
 
@@ -190,16 +213,19 @@ const headers = (nonce: string, lang: Lang): Record<string, string> => ({
 });
 
 const retryAfter = (answer: InquiryAnswer | undefined): Record<string, string> =>
-  answer?.outcome === "rate-limited" ? { "retry-after": String(Math.max(1, Math.ceil(answer.retryAfterMs / 1000))) } : {};
+  answer?.outcome === "rate-limited" ? { "retry-after": String(retryAfterSeconds(answer.retryAfterMs)) } : {};
 
 /** The kiosk page: the keypad, and the answer when the (no-JavaScript) form asked; or why the kiosk is refused. */
 export function renderPage(
   q: KioskQuestion,
   answer: InquiryAnswer | undefined,
-  ctx: Pick<ChannelContext, "templates" | "format">,
+  ctx: Pick<ChannelContext<Pick<KioskConfig, "digits" | "office">>, "templates" | "format" | "config">,
   nonce: string,
   refused?: ReturnType<typeof refusal>,
 ): string {
+  const digits = q.lang === "ar" ? ctx.config.digits : "latin";
+  const label = (d: string) => (digits === "arabic" ? ctx.format.arabicDigits(d) : d);
+  const office = ctx.config.office;
   const start = new URLSearchParams({ kiosk: q.kiosk ?? "" });
   if (q.key) start.set("key", q.key);
   const switchQuery = new URLSearchParams(start);
@@ -218,8 +244,10 @@ export function renderPage(
     form: { number: q.number, verifier: q.verifier },
     asked: !!answer,
     answerHtml: answer ? renderAnswer(answer, ctx, q.lang) : "",
-    keys: ["1", "2", "3", "4", "5", "6", "7", "8", "9"].map((d) => ({ value: d, label: q.lang === "ar" ? ctx.format.arabicDigits(d) : d })),
-    zero: { value: "0", label: q.lang === "ar" ? ctx.format.arabicDigits("0") : "0" },
+    digits,
+    office: { name: q.lang === "ar" ? office.nameAr : office.nameEn, phone: office.phone, hours: q.lang === "ar" ? office.hoursAr : office.hoursEn },
+    keys: ["1", "2", "3", "4", "5", "6", "7", "8", "9"].map((d) => ({ value: d, label: label(d) })),
+    zero: { value: "0", label: label("0") },
   });
 }
 
@@ -230,7 +258,7 @@ function refused(q: KioskQuestion, req: ChannelRequest, ctx: ChannelContext<Kios
 }
 
 async function page(req: ChannelRequest, ctx: ChannelContext<KioskConfig>): Promise<ChannelResponse> {
-  const q = parseKioskQuery(req.query, ctx.config, req.headers);
+  const q = parseKioskRequest(req, ctx.config);
   const refuse = refused(q, req, ctx);
   const answer = !refuse && q.asked ? await ask(q, req, ctx) : undefined;
   const nonce = randomBytes(16).toString("base64");
@@ -242,7 +270,7 @@ async function page(req: ChannelRequest, ctx: ChannelContext<KioskConfig>): Prom
 }
 
 async function answerRoute(req: ChannelRequest, ctx: ChannelContext<KioskConfig>): Promise<ChannelResponse> {
-  const q = parseKioskQuery(req.query, ctx.config, req.headers);
+  const q = parseKioskRequest(req, ctx.config);
   const json = (status: number, body: object, extra: Record<string, string> = {}): ChannelResponse => ({
     status,
     headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...extra },
@@ -267,6 +295,8 @@ export default definePlugin<KioskConfig>({
   description: "touch-screen kiosk page with an on-screen keypad",
   routes: [
     { method: "GET", path: "/kiosk", handler: page },
+    { method: "POST", path: "/kiosk", handler: page },
     { method: "GET", path: "/kiosk/answer", handler: answerRoute },
+    { method: "POST", path: "/kiosk/answer", handler: answerRoute },
   ],
 });

@@ -4,9 +4,10 @@ import assert from "node:assert/strict";
 import plugin, { answerJson, errorCodeOf, parseWebQuery, renderPage, statusOf, type WebConfig } from "./web.ts";
 import { loadFixture, request, testContext } from "../testing.ts";
 import type { InquiryAnswer } from "../contract.ts";
+import { loadConfig } from "../../core/config.ts";
 
 const answers = loadFixture<Record<string, InquiryAnswer>>("web", "answers.json");
-const config: WebConfig = { pagePath: "/", shortCode: "74747" };
+const config: WebConfig = { pagePath: "/", shortCode: "74747", digits: "latin", office: loadConfig({}).office };
 const ctx = (answer?: InquiryAnswer) => testContext("web", config, answer ? { answer: () => answer } : {});
 const route = (path: string) => plugin.routes!.find((r) => r.path === path)!;
 
@@ -48,10 +49,11 @@ test("statuses and error codes of every outcome", () => {
 test("JSON: the answer's facts, dates in ISO, a sentence in both languages", () => {
   const coarse = answerJson(answers["issued-coarse"]!, ctx(), "ar");
   assert.equal(coarse.status, 200);
-  assert.deepEqual(Object.keys(coarse.body).sort(), ["issuedOn", "lang", "level", "message", "messageAr", "number", "proof", "stage", "text", "verification"]);
+  assert.deepEqual(Object.keys(coarse.body).sort(), ["displayNumber", "issuedOn", "lang", "level", "message", "messageAr", "number", "proof", "stage", "text", "verification"]);
   const b = coarse.body as any;
   assert.equal(b.issuedOn, "2026-12-03T09:15:00.000Z");
-  assert.equal(b.messageAr, "المعاملة رقم 144500123 صدرت بتاريخ 1448/06/23هـ.");
+  // Numbers and dates isolated left-to-right (LRI…PDI) inside the Arabic sentence.
+  assert.equal(b.messageAr, "المعاملة رقم \u2066144500123\u2069 صدرت بتاريخ \u20661448/06/23\u2069هـ.");
   assert.equal(b.message, "Transaction No. 144500123 was issued on 23/06/1448 AH.");
   assert.equal(b.text, b.messageAr);
   const detail = answerJson(answers["issued-detail"]!, ctx(), "en").body as any;
@@ -59,11 +61,11 @@ test("JSON: the answer's facts, dates in ISO, a sentence in both languages", () 
   assert.deepEqual(detail.details, {
     registeredAt: "2026-11-28T07:30:00.000Z",
     department: { code: "LEGAL", name: { ar: "الإدارة القانونية", en: "Legal Affairs" } },
-    outgoing: [{ number: "4812077", date: "2026-12-03T09:15:00.000Z", destination: { code: "MOI", name: { ar: "وزارة الداخلية", en: "Ministry of Interior" } }, requiresReply: true, replied: false }],
+    outgoing: [{ number: "4812077", displayNumber: "4812077", date: "2026-12-03T09:15:00.000Z", destination: { code: "MOI", name: { ar: "وزارة الداخلية", en: "Ministry of Interior" } }, requiresReply: true, replied: false }],
   });
-  assert.match(detail.messageAr, /صادر رقم 4812077 بتاريخ 1448\/06\/23هـ إلى وزارة الداخلية/);
+  assert.match(detail.messageAr, /صادر رقم \u20664812077\u2069 بتاريخ \u20661448\/06\/23\u2069هـ إلى وزارة الداخلية/);
   const errors: Array<[string, string, RegExp, RegExp]> = [
-    ["not-found", "TRANSACTION_NOT_FOUND", /^No transaction with the number 999/, /^لم نعثر على معاملة بالرقم 999/],
+    ["not-found", "TRANSACTION_NOT_FOUND", /^No transaction with the number 999/, /^لم نعثر على معاملة بالرقم \u2066999\u2069/],
     ["malformed", "INVALID_TRANSACTION_NUMBER", /not valid/, /غير صحيح/],
     ["limited", "RATE_LIMITED", /try again in 2 minutes/, /بعد دقيقتين/],
     ["bad-verifier", "INVALID_VERIFIER", /verification digits/, /أرقام التحقق/],
@@ -99,17 +101,17 @@ test("page: Arabic RTL by default, English switch, the form refilled and escaped
 
 test("page: each outcome in each language", () => {
   const table: Array<[string, "ar" | "en", RegExp[]]> = [
-    ["issued-coarse", "ar", [/data-stage="issued"/, /data-level="coarse"/, /صدرت بتاريخ <bdi>1448\/06\/23هـ<\/bdi> الموافق <bdi>2026\/12\/03م<\/bdi>/, /آخر أربعة أرقام/]],
-    ["issued-coarse", "en", [/Issued on <span class="num">23\/06\/1448 AH<\/span>/, /last four digits/]],
+    ["issued-coarse", "ar", [/data-stage="issued"/, /data-level="coarse"/, /صدرت بتاريخ <bdi dir="ltr">1448\/06\/23<\/bdi>هـ الموافق <bdi dir="ltr">2026\/12\/03<\/bdi>م/, /آخر أربعة أرقام/]],
+    ["issued-coarse", "en", [/Issued on <bdi dir="ltr">23\/06\/1448<\/bdi> AH/, /last four digits/]],
     ["issued-mismatch", "ar", [/لا تطابق رقم الجوال/]],
     ["issued-locked", "en", [/too many wrong attempts/]],
-    ["issued-detail", "ar", [/data-level="detail"/, /<dt>الإدارة<\/dt><dd>الإدارة القانونية<\/dd>/, /صادر رقم <span class="num">4812077<\/span>/, /إلى وزارة الداخلية، بانتظار الرد/]],
+    ["issued-detail", "ar", [/data-level="detail"/, /<dt>الإدارة<\/dt><dd>الإدارة القانونية<\/dd>/, /صادر رقم <bdi dir="ltr">4812077<\/bdi>/, /إلى وزارة الداخلية، بانتظار الرد/]],
     ["issued-detail", "en", [/<dd>Legal Affairs<\/dd>/, /to Ministry of Interior: awaiting reply/]],
-    ["closed-detail", "ar", [/انتهت إجراءاتها/, /ورد الرد بتاريخ <bdi>1448\/07\/11هـ<\/bdi>/, /تاريخ الإغلاق/]],
+    ["closed-detail", "ar", [/انتهت إجراءاتها/, /ورد الرد بتاريخ <bdi dir="ltr">1448\/07\/11<\/bdi>هـ/, /تاريخ الإغلاق/]],
     ["registered", "ar", [/مسجلة لدينا/]],
     ["under-study", "en", [/Under study/]],
     ["empty", "ar", [/role="alert"/, /يرجى إدخال رقم المعاملة/, /href="#number"/]],
-    ["not-found", "ar", [/لم نعثر على معاملة بالرقم <span class="num">999<\/span>/]],
+    ["not-found", "ar", [/لم نعثر على معاملة بالرقم <bdi dir="ltr">999<\/bdi>/]],
     ["limited", "ar", [/يرجى المحاولة بعد دقيقتين/]],
     ["limited", "en", [/try again in 2 minutes/]],
     ["unavailable", "en", [/temporarily unavailable/]],
@@ -124,7 +126,8 @@ test("routes: the page and the API ask with the client's address and answer with
   const c = ctx(answers["limited"]);
   const page = await route("/").handler(request("GET", "/?number=1&verifier=1234", { ip: "198.51.100.4" }), c);
   assert.equal(page.status, 429);
-  assert.equal(page.headers!["retry-after"], "90");
+  // 90 s is shown as "2 minutes": the header says the same (120), not less.
+  assert.equal(page.headers!["retry-after"], "120");
   assert.match(page.headers!["content-security-policy"]!, /style-src 'nonce-/);
   assert.deepEqual(c.questions, [{ number: "1", verifier: "1234", identities: [{ kind: "ip", value: "198.51.100.4" }] }]);
   const form = await route("/").handler(request("GET", "/"), c);

@@ -14,8 +14,11 @@
 import { randomBytes } from "node:crypto";
 import {
   definePlugin,
+  displayNumberOf,
   langOf,
   queryValue,
+  retryAfterSeconds,
+  withDisplayNumbers,
   type ChannelContext,
   type ChannelRequest,
   type ChannelResponse,
@@ -28,6 +31,24 @@ export interface WebConfig {
   pagePath: string;
   /** The SMS short code the page mentions. */
   shortCode: string;
+  /** The digits of the Arabic page (DIGITS); the English page always has Latin digits. */
+  digits: "latin" | "arabic";
+  /** The office named on every page (OFFICE_*). */
+  office: Office;
+}
+
+/** The office a page names, with a phone and hours (OFFICE_NAME_AR, OFFICE_NAME_EN, OFFICE_PHONE, OFFICE_HOURS_AR, OFFICE_HOURS_EN). */
+export interface Office {
+  nameAr: string;
+  nameEn: string;
+  phone: string;
+  hoursAr: string;
+  hoursEn: string;
+}
+
+/** The office in the page's language, for templates (`office.name`, `office.phone`, `office.hours`). */
+export function officeData(office: Office, lang: Lang) {
+  return { name: lang === "ar" ? office.nameAr : office.nameEn, phone: office.phone, hours: lang === "ar" ? office.hoursAr : office.hoursEn };
 }
 
 /** What the page or the API was asked. */
@@ -92,24 +113,27 @@ export function errorCodeOf(answer: InquiryAnswer): string | undefined {
 }
 
 const retryHeaders = (answer: InquiryAnswer): Record<string, string> =>
-  answer.outcome === "rate-limited" ? { "retry-after": String(Math.max(1, Math.ceil(answer.retryAfterMs / 1000))) } : answer.outcome === "unavailable" ? { "retry-after": "30" } : {};
+  answer.outcome === "rate-limited" ? { "retry-after": String(retryAfterSeconds(answer.retryAfterMs)) } : answer.outcome === "unavailable" ? { "retry-after": "30" } : {};
 
 /** The data every template of this plugin gets for an answer. */
-export function answerData(answer: InquiryAnswer, ctx: Pick<ChannelContext, "format">, lang: Lang) {
+export function answerData(answer: InquiryAnswer, ctx: Pick<ChannelContext, "format">, lang: Lang, digits: WebConfig["digits"] = "latin") {
+  const shown = withDisplayNumbers(answer);
   return {
-    answer,
+    answer: shown,
     /** The details, or {} at the coarse level (templates test `details.department`). */
-    details: (answer.outcome === "found" && answer.details) || {},
-    wait: answer.outcome === "rate-limited" ? ctx.format.waitTime(answer.retryAfterMs, lang) : "",
+    details: (shown.outcome === "found" && shown.details) || {},
+    // The same wait as the Retry-After header, in seconds under a minute.
+    wait: answer.outcome === "rate-limited" ? ctx.format.waitTime(answer.retryAfterMs, lang, { seconds: true }) : "",
+    digits,
   };
 }
 
 const iso = (d: Date | undefined) => (d ? new Date(d).toISOString() : undefined);
 
 /** The API's JSON for an answer (dates in ISO 8601, both languages' sentence). */
-export function answerJson(answer: InquiryAnswer, ctx: Pick<ChannelContext, "format" | "templates">, lang: Lang): { status: number; body: object } {
+export function answerJson(answer: InquiryAnswer, ctx: Pick<ChannelContext, "format" | "templates">, lang: Lang, digits: WebConfig["digits"] = "latin"): { status: number; body: object } {
   const message = ctx.templates.render("message.txt", "en", answerData(answer, ctx, "en"));
-  const messageAr = ctx.templates.render("message.txt", "ar", answerData(answer, ctx, "ar"));
+  const messageAr = ctx.templates.render("message.txt", "ar", answerData(answer, ctx, "ar", digits));
   const status = statusOf(answer);
   if (answer.outcome !== "found") {
     return { status, body: { error: { code: errorCodeOf(answer), message, messageAr } } };
@@ -119,6 +143,7 @@ export function answerJson(answer: InquiryAnswer, ctx: Pick<ChannelContext, "for
     status,
     body: {
       number: answer.number,
+      displayNumber: displayNumberOf(answer),
       stage: answer.stage,
       ...(answer.issuedOn ? { issuedOn: iso(answer.issuedOn) } : {}),
       level: answer.level,
@@ -131,6 +156,7 @@ export function answerJson(answer: InquiryAnswer, ctx: Pick<ChannelContext, "for
               ...(d.department ? { department: d.department } : {}),
               outgoing: d.outgoing.map((o) => ({
                 number: o.number,
+                displayNumber: displayNumberOf(o),
                 date: iso(o.date),
                 destination: o.destination,
                 requiresReply: o.requiresReply,
@@ -167,10 +193,12 @@ export function renderPage(
     nonce,
     action: ctx.config.pagePath,
     shortCode: ctx.config.shortCode,
+    office: officeData(ctx.config.office, q.lang),
     switchHref: ctx.config.pagePath + (qs ? `?${qs}` : ""),
     form: { number: q.number, verifier: q.verifier },
     asked: !!answer,
-    ...(answer ? answerData(answer, ctx, q.lang) : { answer: { outcome: "none" }, wait: "" }),
+    digits: ctx.config.digits,
+    ...(answer ? answerData(answer, ctx, q.lang, ctx.config.digits) : { answer: { outcome: "none" }, wait: "" }),
   });
 }
 
@@ -208,7 +236,7 @@ async function api(req: ChannelRequest, ctx: ChannelContext<WebConfig>): Promise
     return json(400, { error: { code: "INVALID_LANG", message: 'lang must be "ar" or "en"', messageAr: 'قيمة اللغة يجب أن تكون "ar" أو "en"' } });
   }
   const answer = await ctx.inquiry.ask({ number: q.number, verifier: q.verifier, identities: [{ kind: "ip", value: req.ip }] });
-  const { status, body } = answerJson(answer, ctx, q.lang);
+  const { status, body } = answerJson(answer, ctx, q.lang, ctx.config.digits);
   return json(status, body, retryHeaders(answer));
 }
 

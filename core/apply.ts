@@ -5,7 +5,7 @@ import { Batcher } from "./batcher.ts";
 import { IN_LIMIT } from "./db.ts";
 import { forgetOutbox, pendingEvents, projectTransactions, type AppliedTransaction } from "./ingest.ts";
 import type { LifecycleEvent } from "./lifecycle.ts";
-import { enqueueMessages, plannedMessages } from "./notifications.ts";
+import { enqueueMessages, plannedForApplied } from "./notifications.ts";
 import { syncPendingReplies } from "./followup.ts";
 
 export interface ApplierOptions {
@@ -27,7 +27,7 @@ export interface ApplierOptions {
 export async function applyEvents(events: LifecycleEvent[], opts: ApplierOptions): Promise<AppliedTransaction[]> {
   if (!events.length) return [];
   const applied = await projectTransactions(events);
-  await enqueueMessages(applied.flatMap((a) => a.events.flatMap((e) => plannedMessages(e, a.state))));
+  await enqueueMessages(await plannedForApplied(applied));
   await syncPendingReplies(applied.map((a) => a.state), opts.defaultReplyPeriodDays);
   opts.onApplied?.(applied);
   return applied;

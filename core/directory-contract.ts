@@ -3,6 +3,7 @@ import type { FieldError } from "./event-contract.ts";
 import { normalizeSaudiMobile } from "./normalize.ts";
 import { safeText } from "./sms-text.ts";
 import { parseWindow } from "./sending-hours.ts";
+import { DEFAULT_NOTIFICATIONS, notificationSwitches, type NotificationSwitches } from "./notification-switches.ts";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -58,13 +59,14 @@ export interface DepartmentInput {
   maxReminders: number;
   escalation?: { name: string; mobile: string };
   smsHours?: string;
+  notifications: NotificationSwitches;
 }
 
-/** `{ name: { ar, en }, manager: { name, mobile }, replyPeriodDays?, replyPeriodKind?, reminderEveryDays?, maxReminders?, escalation?, smsHours? }` */
+/** `{ name: { ar, en }, manager: { name, mobile }, replyPeriodDays?, replyPeriodKind?, reminderEveryDays?, maxReminders?, escalation?, smsHours?, notifications? }` */
 export function validateDepartment(body: unknown, defaultPeriod: number): { value?: DepartmentInput; errors: FieldError[] } {
   const v = new V();
   if (!isObj(body)) return { errors: [{ field: "body", message: "must be a JSON object" }] };
-  v.unknown(body, ["name", "manager", "replyPeriodDays", "replyPeriodKind", "reminderEveryDays", "maxReminders", "escalation", "smsHours"]);
+  v.unknown(body, ["name", "manager", "replyPeriodDays", "replyPeriodKind", "reminderEveryDays", "maxReminders", "escalation", "smsHours", "notifications"]);
   const name = v.names(body, "name", "name");
   let manager: DepartmentInput["manager"] | undefined;
   if (!isObj(body.manager)) v.fail("manager", "is required: { name, mobile }");
@@ -89,11 +91,20 @@ export function validateDepartment(body: unknown, defaultPeriod: number): { valu
   }
   const smsHours = body.smsHours ?? undefined;
   if (smsHours !== undefined && !parseWindow(smsHours)) v.fail("smsHours", "must be HH:MM-HH:MM (Riyadh time), e.g. 07:30-15:30");
+  // Switches given are set, the others keep their defaults: `{ "closed": true }`.
+  const notifications = body.notifications ?? {};
+  if (!isObj(notifications)) v.fail("notifications", `must be an object of true/false by event type (${Object.keys(DEFAULT_NOTIFICATIONS).join(", ")})`);
+  else {
+    for (const [k, on] of Object.entries(notifications)) {
+      if (!Object.hasOwn(DEFAULT_NOTIFICATIONS, k)) v.fail(`notifications.${k}`, `is not a notification (${Object.keys(DEFAULT_NOTIFICATIONS).join(", ")})`);
+      else if (typeof on !== "boolean") v.fail(`notifications.${k}`, "must be true or false");
+    }
+  }
   if (v.errors.length || !name || !manager || replyPeriodDays === undefined || reminderEveryDays === undefined || maxReminders === undefined) {
     return { errors: v.errors };
   }
   return {
-    value: { name, manager, replyPeriodDays, replyPeriodKind: kind as "calendar" | "working", reminderEveryDays, maxReminders, ...(escalation ? { escalation } : {}), ...(smsHours ? { smsHours: smsHours as string } : {}) },
+    value: { name, manager, replyPeriodDays, replyPeriodKind: kind as "calendar" | "working", reminderEveryDays, maxReminders, ...(escalation ? { escalation } : {}), ...(smsHours ? { smsHours: smsHours as string } : {}), notifications: notificationSwitches(notifications as Obj) },
     errors: [],
   };
 }

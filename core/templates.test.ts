@@ -126,6 +126,8 @@ test("long but realistic values still fit in 3 parts", () => {
     },
     "reply-received": { transaction: { number: "1448012345" }, outgoing, reply: { number: "44/12345/ص", date: new Date() } },
     "inquiry-help": { shortCode: "74747" },
+    referred: { transaction: { number: "1448012345" }, department: { name: longDept } },
+    closed: { transaction: { number: "1448012345" }, closedAt: new Date() },
   };
   for (const name of TEMPLATE_NAMES) {
     for (const lang of ["ar", "en"] as const) {

@@ -111,6 +111,16 @@ export interface ReplyReceivedData {
   outgoing: OutgoingRef;
   reply: { number?: RefNumber; date?: DateLike };
 }
+/** `referred` → citizen: your transaction N was referred to department Y. */
+export interface ReferredData {
+  transaction: { number: RefNumber };
+  department: { name: LocalizedName };
+}
+/** `closed` → citizen: the work on transaction N is over, closed on date D. */
+export interface ClosedData {
+  transaction: { number: RefNumber };
+  closedAt: DateLike;
+}
 /** `inquiry-help` → anyone who texts "help"/"مساعدة" to the short code. */
 export interface InquiryHelpData {
   shortCode: string;
@@ -126,6 +136,8 @@ export interface TemplateDataMap {
   escalation: EscalationData;
   "reply-received": ReplyReceivedData;
   "inquiry-help": InquiryHelpData;
+  referred: ReferredData;
+  closed: ClosedData;
 }
 export type TemplateName = keyof TemplateDataMap;
 
@@ -139,6 +151,8 @@ export const TEMPLATE_NAMES: readonly TemplateName[] = [
   "escalation",
   "reply-received",
   "inquiry-help",
+  "referred",
+  "closed",
 ];
 
 // ------------------------------------------------------------ results, errors
@@ -733,4 +747,9 @@ export const SAMPLE_DATA: { readonly [N in TemplateName]: TemplateDataMap[N] } =
     reply: { number: "9031", date: d("2026-12-22T10:00:00Z") },
   },
   "inquiry-help": { shortCode: "74747" },
+  referred: {
+    transaction: { number: "4800231" },
+    department: { name: { ar: "إدارة الحقوق المدنية والشؤون القانونية", en: "Civil Rights and Legal Affairs Department" } },
+  },
+  closed: { transaction: { number: "4800231" }, closedAt: d("2026-12-24T10:00:00Z") },
 };

@@ -7,6 +7,7 @@ import { clientError } from "../core/errors.ts";
 import { normalizeTransactionNumber, maskMobile } from "../core/normalize.ts";
 import { configOf } from "../core/broker.ts";
 import { announceDirectoryChange } from "../core/directory-events.ts";
+import { notificationSwitches } from "../core/notification-switches.ts";
 
 /** A path or query parameter (the gateway passes { params, query, body }). */
 function param(ctx: Context<any>, name: string): unknown {
@@ -29,6 +30,11 @@ function created(ctx: Context<any>, existed: unknown, location: string) {
 
 function invalid(errors: { field: string; message: string }[]) {
   return clientError(400, "INVALID_BODY", `${errors.length} invalid field(s)`, { details: errors });
+}
+
+/** A department as the API shows it: its code, and its switches in full (defaults included). */
+function departmentView(code: string, doc: any) {
+  return { code, ...withoutId(doc), notifications: notificationSwitches(doc?.notifications) };
 }
 
 function notFound(what: string, id: string) {
@@ -65,7 +71,7 @@ const DirectoryService: ServiceSchema = {
         await announceDirectoryChange(this.broker, { kind: "department", id: c });
         if (changed) this.broker.emit("department.changed", { code: c });
         created(ctx, before, `/api/v1/departments/${c}`);
-        return { code: c, ...withoutId(doc) };
+        return departmentView(c, doc);
       },
     },
     getDepartment: {
@@ -73,7 +79,7 @@ const DirectoryService: ServiceSchema = {
         const c = code(param(ctx, "code"), "department code");
         const doc = await DepartmentModel.findById(c).lean();
         if (!doc) throw notFound("department", c);
-        return { code: c, ...withoutId(doc) };
+        return departmentView(c, doc);
       },
     },
     putEmployee: {

@@ -6,7 +6,7 @@ import { IN_LIMIT } from "./db.ts";
 import { forgetOutbox, pendingEvents, projectTransactions, type AppliedTransaction } from "./ingest.ts";
 import type { LifecycleEvent } from "./lifecycle.ts";
 import { enqueueMessages, plannedForApplied } from "./notifications.ts";
-import { syncPendingReplies } from "./followup.ts";
+import { syncPendingItems } from "./followup.ts";
 
 export interface ApplierOptions {
   defaultReplyPeriodDays: number;
@@ -28,7 +28,7 @@ export async function applyEvents(events: LifecycleEvent[], opts: ApplierOptions
   if (!events.length) return [];
   const applied = await projectTransactions(events);
   await enqueueMessages(await plannedForApplied(applied));
-  await syncPendingReplies(applied.map((a) => a.state), opts.defaultReplyPeriodDays);
+  await syncPendingItems(applied.map((a) => a.state), opts.defaultReplyPeriodDays);
   opts.onApplied?.(applied);
   return applied;
 }

@@ -92,6 +92,8 @@ const departmentSchema = new Schema(
     smsHours: String,
     /** Which events' SMS it sends (see DEFAULT_NOTIFICATIONS in core/notifications.ts); unset: the defaults. */
     notifications: { type: Schema.Types.Mixed, default: undefined },
+    /** Follow-up of transactions assigned to its employees (see INTERNAL_DEFAULTS in core/followup.ts); unset: the defaults. */
+    internalFollowup: { type: new Schema({ periodDays: Number, reminderEveryDays: Number, maxReminders: Number }, { _id: false }), default: undefined },
     updatedAt: Date,
   },
   { versionKey: false },

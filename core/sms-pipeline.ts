@@ -136,6 +136,10 @@ export async function resolveMessage(msg: MessageInput, t: any | null | undefine
     if (!emp) throw new MissingDataError("EMPLOYEE_NOT_FOUND", `employee ${vars.employeeId} is not in the directory`);
     data.employee = { name: emp.name };
     to ??= emp.mobile;
+  } else if (vars.employeeId) {
+    // A notice about an employee to someone else (the manager): the name, or the id it was assigned under.
+    const emp = await directory.employees.get(vars.employeeId);
+    data.employee = { name: emp?.name ?? String(vars.employeeId) };
   }
   if (!to) throw new MissingDataError("NO_RECIPIENT", `no mobile number for the ${msg.role} of this message`);
   return { to, lang: lang ?? "ar", data };

@@ -121,6 +121,21 @@ export interface ClosedData {
   transaction: { number: RefNumber };
   closedAt: DateLike;
 }
+/** `internal-due` → employee: transaction N, assigned to you on D, has not moved for K days. */
+export interface InternalDueData {
+  transaction: { number: RefNumber };
+  assignedAt: DateLike;
+  daysHeld: number;
+}
+/** `internal-reminder` → employee: the same, reminder number K. */
+export interface InternalReminderData extends InternalDueData {
+  reminderNumber: number;
+}
+/** `internal-escalation` → department manager: transaction N, assigned to employee E on D, has not moved after K reminders. */
+export interface InternalEscalationData extends InternalDueData {
+  employee: { name: string };
+  reminderCount: number;
+}
 /** `inquiry-help` → anyone who texts "help"/"مساعدة" to the short code. */
 export interface InquiryHelpData {
   shortCode: string;
@@ -138,6 +153,9 @@ export interface TemplateDataMap {
   "inquiry-help": InquiryHelpData;
   referred: ReferredData;
   closed: ClosedData;
+  "internal-due": InternalDueData;
+  "internal-reminder": InternalReminderData;
+  "internal-escalation": InternalEscalationData;
 }
 export type TemplateName = keyof TemplateDataMap;
 
@@ -153,6 +171,9 @@ export const TEMPLATE_NAMES: readonly TemplateName[] = [
   "inquiry-help",
   "referred",
   "closed",
+  "internal-due",
+  "internal-reminder",
+  "internal-escalation",
 ];
 
 // ------------------------------------------------------------ results, errors
@@ -752,4 +773,13 @@ export const SAMPLE_DATA: { readonly [N in TemplateName]: TemplateDataMap[N] } =
     department: { name: { ar: "إدارة الحقوق المدنية والشؤون القانونية", en: "Civil Rights and Legal Affairs Department" } },
   },
   closed: { transaction: { number: "4800231" }, closedAt: d("2026-12-24T10:00:00Z") },
+  "internal-due": { transaction: { number: "4800231" }, assignedAt: d("2026-11-26T07:00:00Z"), daysHeld: 10 },
+  "internal-reminder": { transaction: { number: "4800231" }, assignedAt: d("2026-11-26T07:00:00Z"), daysHeld: 12, reminderNumber: 1 },
+  "internal-escalation": {
+    transaction: { number: "4800231" },
+    assignedAt: d("2026-11-26T07:00:00Z"),
+    daysHeld: 14,
+    employee: { name: "فهد بن صالح السالم" },
+    reminderCount: 1,
+  },
 };

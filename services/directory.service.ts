@@ -8,6 +8,7 @@ import { normalizeTransactionNumber, maskMobile } from "../core/normalize.ts";
 import { configOf } from "../core/broker.ts";
 import { announceDirectoryChange } from "../core/directory-events.ts";
 import { notificationSwitches } from "../core/notification-switches.ts";
+import { INTERNAL_DEFAULTS } from "../core/followup.ts";
 
 /** A path or query parameter (the gateway passes { params, query, body }). */
 function param(ctx: Context<any>, name: string): unknown {
@@ -34,7 +35,7 @@ function invalid(errors: { field: string; message: string }[]) {
 
 /** A department as the API shows it: its code, and its switches in full (defaults included). */
 function departmentView(code: string, doc: any) {
-  return { code, ...withoutId(doc), notifications: notificationSwitches(doc?.notifications) };
+  return { code, ...withoutId(doc), notifications: notificationSwitches(doc?.notifications), internalFollowup: { ...INTERNAL_DEFAULTS, ...doc?.internalFollowup } };
 }
 
 function notFound(what: string, id: string) {
@@ -67,7 +68,8 @@ const DirectoryService: ServiceSchema = {
         const doc = await DepartmentModel.findOneAndReplace({ _id: c }, { _id: c, ...value, updatedAt: new Date() }, { upsert: true, returnDocument: "after" }).lean();
         // A changed reply period applies to what is still pending.
         const changed = !before || before.replyPeriodDays !== value.replyPeriodDays || before.replyPeriodKind !== value.replyPeriodKind ||
-          before.reminderEveryDays !== value.reminderEveryDays || before.maxReminders !== value.maxReminders;
+          before.reminderEveryDays !== value.reminderEveryDays || before.maxReminders !== value.maxReminders ||
+          JSON.stringify(before.internalFollowup ?? null) !== JSON.stringify(value.internalFollowup) || before.manager?.mobile !== value.manager.mobile;
         await announceDirectoryChange(this.broker, { kind: "department", id: c });
         if (changed) this.broker.emit("department.changed", { code: c });
         created(ctx, before, `/api/v1/departments/${c}`);

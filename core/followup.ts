@@ -8,7 +8,8 @@
 import mongoose, { Schema } from "mongoose";
 import { addDays, addWorkingDays, daysBetween } from "./dates.ts";
 import type { TransactionState } from "./lifecycle.ts";
-import { enqueueMessages, type PlannedMessage } from "./notifications.ts";
+import type { PlannedMessage } from "./notifications.ts";
+import { queueNotices } from "./staff-digest.ts";
 import { JOBS_COLLECTION } from "./jobs.ts";
 import { directory } from "./directory-cache.ts";
 import { nativeDb } from "./db.ts";
@@ -322,7 +323,8 @@ export async function processNotice(itemId: string, defaultPeriod: number, now =
   const stage: number = p.stage;
   const notice = noticeOf(p, stage, policy, now);
   // The message first (its id makes it once), then the stage: a crash in between repeats nothing.
-  if (notice) await enqueueMessages([notice]);
+  // Staff notices may wait for the day's digest (STAFF_DIGEST_AT).
+  if (notice) await queueNotices([notice], { number: p.kind === "internal" ? p.transactionNumber : p._id, since: startOf(p) }, now);
   let next = stage + 1;
   let nextAt = noticeTime(p.dueAt, next, policy, holidays);
   while (nextAt && nextAt <= now) nextAt = noticeTime(p.dueAt, ++next, policy, holidays);

@@ -1,4 +1,4 @@
-// The office's follow-up and switchable notices (referred, closed, internal-*, staff-digest)
+// The office's follow-up and switchable notices (referred, closed, internal-*, the staff digests)
 // fit in 2 SMS parts with the longest realistic data: Arabic at most 134 UCS-2 characters.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -18,6 +18,8 @@ export const LONGEST: Record<string, object> = {
   "internal-due": { transaction: t, assignedAt, daysHeld: 125 },
   "internal-reminder": { transaction: t, assignedAt, daysHeld: 125, reminderNumber: 12 },
   "internal-escalation": { transaction: t, assignedAt, daysHeld: 125, employee: person, reminderCount: 12 },
+  "employee-digest": { total: 125, numbers: ["1448012345", "1448012346", "1448012347"] },
+  "manager-digest": { total: 125, numbers: ["1448012345", "1448012346", "1448012347"] },
 };
 
 test("the office's new templates fit in 2 parts with the longest realistic data (Arabic ≤ 134 characters)", () => {

@@ -117,17 +117,18 @@ export async function resolveMessage(msg: MessageInput, t: any | null | undefine
       };
       if (o.reply) data.reply = { number: o.reply.number ?? "", date: o.reply.date ?? o.reply.receivedAt };
     }
-    const deptCode = (vars.departmentCode as string | undefined) ?? t.departmentCode;
-    if (deptCode) {
-      const dept = await directory.departments.get(deptCode);
-      if (dept) {
-        data.department = { code: dept._id, name: localName(dept.name) };
-        data.manager = { name: dept.manager?.name ?? "" };
-        if (msg.role === "manager") to ??= dept.manager?.mobile ?? undefined;
-        if (msg.role === "escalation") {
-          to ??= dept.escalation?.mobile ?? undefined;
-          data.escalation = { name: dept.escalation?.name ?? "" };
-        }
+  }
+  // The department (also for a message of no transaction: a manager's digest).
+  const deptCode = (vars.departmentCode as string | undefined) ?? t?.departmentCode;
+  if (deptCode) {
+    const dept = await directory.departments.get(deptCode);
+    if (dept) {
+      data.department = { code: dept._id, name: localName(dept.name) };
+      data.manager = { name: dept.manager?.name ?? "" };
+      if (msg.role === "manager") to ??= dept.manager?.mobile ?? undefined;
+      if (msg.role === "escalation") {
+        to ??= dept.escalation?.mobile ?? undefined;
+        data.escalation = { name: dept.escalation?.name ?? "" };
       }
     }
   }

@@ -136,6 +136,11 @@ export interface InternalEscalationData extends InternalDueData {
   employee: { name: string };
   reminderCount: number;
 }
+/** `employee-digest` / `manager-digest` → staff: T items waiting, the oldest numbers listed. */
+export interface DigestData {
+  total: number;
+  numbers: RefNumber[];
+}
 /** `inquiry-help` → anyone who texts "help"/"مساعدة" to the short code. */
 export interface InquiryHelpData {
   shortCode: string;
@@ -156,6 +161,8 @@ export interface TemplateDataMap {
   "internal-due": InternalDueData;
   "internal-reminder": InternalReminderData;
   "internal-escalation": InternalEscalationData;
+  "employee-digest": DigestData;
+  "manager-digest": DigestData;
 }
 export type TemplateName = keyof TemplateDataMap;
 
@@ -174,6 +181,8 @@ export const TEMPLATE_NAMES: readonly TemplateName[] = [
   "internal-due",
   "internal-reminder",
   "internal-escalation",
+  "employee-digest",
+  "manager-digest",
 ];
 
 // ------------------------------------------------------------ results, errors
@@ -782,4 +791,6 @@ export const SAMPLE_DATA: { readonly [N in TemplateName]: TemplateDataMap[N] } =
     employee: { name: "فهد بن صالح السالم" },
     reminderCount: 1,
   },
+  "employee-digest": { total: 4, numbers: ["4800231", "4800377", "4801002"] },
+  "manager-digest": { total: 6, numbers: ["4812077", "4800231", "4800377"] },
 };

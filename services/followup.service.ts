@@ -4,6 +4,9 @@ import { databaseMixin } from "../core/mixins.ts";
 import { getAgenda, startProcessing, stopProcessing } from "../core/jobs.ts";
 import { departmentsOnWorkingDays, HolidayModel, JOB_FOLLOWUP, type NoticeResult, JOB_FOLLOWUP_SWEEP, PendingReplyModel, processNotice, retimeDepartment, sweepNotices } from "../core/followup.ts";
 import { clock } from "../core/clock.ts";
+import { sendDueDigests } from "../core/staff-digest.ts";
+
+export const JOB_DIGEST = "followup.digest";
 import { clientError } from "../core/errors.ts";
 import { directory } from "../core/directory-cache.ts";
 import { announceDirectoryChange, directoryCacheMixin } from "../core/directory-events.ts";
@@ -109,12 +112,22 @@ export default function followupService(config: Config): ServiceSchema {
       });
       await startProcessing({ slotMs: config.schedulerLeaseMs, log: (m) => this.logger.info(m) });
       await agenda.every("1 day", JOB_FOLLOWUP_SWEEP);
+      agenda.define(JOB_DIGEST, async () => {
+        await sweepNotices(period);
+        const d = await sendDueDigests(clock.now());
+        if (d.digests) this.logger.info(`staff digests: ${d.digests} SMS for ${d.items} notice(s)`);
+      });
+      if (config.staffDigestAt !== undefined) {
+        const m = config.staffDigestAt;
+        await agenda.every(`${m % 60} ${Math.floor(m / 60)} * * *`, JOB_DIGEST, undefined, { timezone: "Asia/Riyadh" });
+      }
       // The schedule clock moved (tests): what fell due is noticed now, not at Agenda's real-time run.
       let sweeping: Promise<unknown> | undefined;
       let again = false;
       const onClock = () => {
         if (sweeping) return void (again = true);
         sweeping = sweepNotices(period)
+          .then(() => sendDueDigests(clock.now()))
           .catch((err) => this.logger.warn(`follow-up sweep after a clock change: ${err.message}`))
           .finally(() => {
             sweeping = undefined;
@@ -125,6 +138,7 @@ export default function followupService(config: Config): ServiceSchema {
       // At start: anything that fell due while no worker ran.
       const r = await sweepNotices(period);
       if (r.due) this.logger.info(`start-up sweep: ${r.sent} follow-up notice(s) sent`);
+      await sendDueDigests(clock.now());
     },
     async stopped() {
       this.stopClockWatch?.();

@@ -4,7 +4,8 @@ import { agencySecretSummaries } from "../core/agency-secrets.ts";
 import { AgencyModel, DepartmentModel, EmployeeModel, MessageModel, TransactionModel } from "../core/models.ts";
 import { CODE, validateAgency, validateDepartment, validateEmployee } from "../core/directory-contract.ts";
 import { clientError } from "../core/errors.ts";
-import { normalizeTransactionNumber, maskMobile } from "../core/normalize.ts";
+import { normalizeTransactionNumber, maskMobile, normalizeSaudiMobile } from "../core/normalize.ts";
+import { SmsOptOutModel } from "../core/opt-out.ts";
 import { configOf } from "../core/broker.ts";
 import { announceDirectoryChange } from "../core/directory-events.ts";
 import { notificationSwitches } from "../core/notification-switches.ts";
@@ -133,6 +134,20 @@ const DirectoryService: ServiceSchema = {
         if (!doc) throw notFound("transaction", number);
         const { _id, applyToken, ...rest } = doc as typeof doc & { applyToken?: string };
         return rest;
+      },
+    },
+    /** A citizen's opt-out of non-essential SMS: now, and every change with its time (a mobile that never sent STOP: not opted out). */
+    getOptOut: {
+      async handler(ctx: Context<any>) {
+        const mobile = normalizeSaudiMobile(param(ctx, "mobile"));
+        if (!mobile) throw clientError(400, "INVALID_MOBILE", "A Saudi mobile number is 05XXXXXXXX, 9665XXXXXXXX or +9665XXXXXXXX (not retryable as is)");
+        const doc = await SmsOptOutModel.findById(mobile).lean();
+        return {
+          mobile,
+          optedOut: doc?.optedOut ?? false,
+          ...(doc ? { changedAt: doc.changedAt } : {}),
+          history: (doc?.history ?? []).map((h) => ({ optedOut: h.optedOut, at: h.at, via: h.via })),
+        };
       },
     },
     listMessages: {

@@ -5,8 +5,8 @@ import { Batcher } from "./batcher.ts";
 import { IN_LIMIT } from "./db.ts";
 import { forgetOutbox, pendingEvents, projectTransactions, type AppliedTransaction } from "./ingest.ts";
 import type { LifecycleEvent } from "./lifecycle.ts";
-import { enqueueMessages, plannedMessages } from "./notifications.ts";
-import { syncPendingReplies } from "./followup.ts";
+import { enqueueMessages, plannedForApplied } from "./notifications.ts";
+import { syncPendingItems } from "./followup.ts";
 
 export interface ApplierOptions {
   defaultReplyPeriodDays: number;
@@ -27,8 +27,8 @@ export interface ApplierOptions {
 export async function applyEvents(events: LifecycleEvent[], opts: ApplierOptions): Promise<AppliedTransaction[]> {
   if (!events.length) return [];
   const applied = await projectTransactions(events);
-  await enqueueMessages(applied.flatMap((a) => a.events.flatMap((e) => plannedMessages(e, a.state))));
-  await syncPendingReplies(applied.map((a) => a.state), opts.defaultReplyPeriodDays);
+  await enqueueMessages(await plannedForApplied(applied));
+  await syncPendingItems(applied.map((a) => a.state), opts.defaultReplyPeriodDays);
   opts.onApplied?.(applied);
   return applied;
 }

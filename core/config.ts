@@ -50,6 +50,8 @@ export interface Config {
   /** Staff SMS hours on working days (STAFF_SMS_HOURS) and the citizens' quiet window (CITIZEN_QUIET_HOURS, off when unset). */
   staffSmsHours?: DayWindow;
   citizenQuietHours?: DayWindow;
+  /** STAFF_DIGEST_AT: the time of day (minutes after midnight, Riyadh) staff follow-up notices go as one digest per person; unset: each on its own. */
+  staffDigestAt?: number;
   twilioAuthToken?: string;
   publicUrl?: string;
   /** Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (rate limits by IP). */
@@ -124,6 +126,15 @@ function window(env: Env, name: string, def?: string): DayWindow | undefined {
   const raw = str(env, name) ?? def;
   if (raw === undefined) return undefined;
   return parseWindow(raw) ?? (() => { throw new ConfigError(name, `expected HH:MM-HH:MM (Riyadh time), got "${raw}"`); })();
+}
+
+/** `HH:MM` (Riyadh) as minutes after midnight. */
+function timeOfDay(env: Env, name: string): number | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) return undefined;
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(raw.trim());
+  if (!m) throw new ConfigError(name, `expected HH:MM (Riyadh time), got "${raw}"`);
+  return Number(m[1]) * 60 + Number(m[2]);
 }
 
 function num(env: Env, name: string, def: number, min: number, max: number): number {
@@ -235,6 +246,7 @@ export function loadConfig(env: Env = process.env): Config {
     defaultReplyPeriodDays: int(env, "DEFAULT_REPLY_PERIOD_DAYS", 10, 1, 365),
     staffSmsHours: str(env, "STAFF_SMS_HOURS") === "always" ? undefined : window(env, "STAFF_SMS_HOURS", "07:30-15:30"),
     citizenQuietHours: window(env, "CITIZEN_QUIET_HOURS"),
+    staffDigestAt: timeOfDay(env, "STAFF_DIGEST_AT"),
     twilioAuthToken: str(env, "TWILIO_AUTH_TOKEN"),
     publicUrl: url(env, "PUBLIC_URL", ["http:", "https:"]),
     trustProxy: proxies(env, "TRUST_PROXY"),

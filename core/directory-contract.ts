@@ -3,6 +3,8 @@ import type { FieldError } from "./event-contract.ts";
 import { normalizeSaudiMobile } from "./normalize.ts";
 import { safeText } from "./sms-text.ts";
 import { parseWindow } from "./sending-hours.ts";
+import { INTERNAL_DEFAULTS } from "./followup.ts";
+import { DEFAULT_NOTIFICATIONS, notificationSwitches, type NotificationSwitches } from "./notification-switches.ts";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -44,8 +46,8 @@ class V {
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) return this.fail(field, `must be a whole number from ${min} to ${max}`);
     return v;
   }
-  unknown(o: Obj, known: string[]) {
-    for (const k of Object.keys(o)) if (!known.includes(k)) this.fail(k, "is not a known field");
+  unknown(o: Obj, known: string[], prefix = "") {
+    for (const k of Object.keys(o)) if (!known.includes(k)) this.fail(prefix + k, "is not a known field");
   }
 }
 
@@ -58,13 +60,15 @@ export interface DepartmentInput {
   maxReminders: number;
   escalation?: { name: string; mobile: string };
   smsHours?: string;
+  notifications: NotificationSwitches;
+  internalFollowup: { periodDays: number; reminderEveryDays: number; maxReminders: number };
 }
 
-/** `{ name: { ar, en }, manager: { name, mobile }, replyPeriodDays?, replyPeriodKind?, reminderEveryDays?, maxReminders?, escalation?, smsHours? }` */
+/** `{ name: { ar, en }, manager: { name, mobile }, replyPeriodDays?, replyPeriodKind?, reminderEveryDays?, maxReminders?, escalation?, smsHours?, notifications?, internalFollowup?: { periodDays?, reminderEveryDays?, maxReminders? } }` */
 export function validateDepartment(body: unknown, defaultPeriod: number): { value?: DepartmentInput; errors: FieldError[] } {
   const v = new V();
   if (!isObj(body)) return { errors: [{ field: "body", message: "must be a JSON object" }] };
-  v.unknown(body, ["name", "manager", "replyPeriodDays", "replyPeriodKind", "reminderEveryDays", "maxReminders", "escalation", "smsHours"]);
+  v.unknown(body, ["name", "manager", "replyPeriodDays", "replyPeriodKind", "reminderEveryDays", "maxReminders", "escalation", "smsHours", "notifications", "internalFollowup"]);
   const name = v.names(body, "name", "name");
   let manager: DepartmentInput["manager"] | undefined;
   if (!isObj(body.manager)) v.fail("manager", "is required: { name, mobile }");
@@ -89,11 +93,31 @@ export function validateDepartment(body: unknown, defaultPeriod: number): { valu
   }
   const smsHours = body.smsHours ?? undefined;
   if (smsHours !== undefined && !parseWindow(smsHours)) v.fail("smsHours", "must be HH:MM-HH:MM (Riyadh time), e.g. 07:30-15:30");
-  if (v.errors.length || !name || !manager || replyPeriodDays === undefined || reminderEveryDays === undefined || maxReminders === undefined) {
+  // Switches given are set, the others keep their defaults: `{ "closed": true }`.
+  const notifications = body.notifications ?? {};
+  if (!isObj(notifications)) v.fail("notifications", `must be an object of true/false by event type (${Object.keys(DEFAULT_NOTIFICATIONS).join(", ")})`);
+  else {
+    for (const [k, on] of Object.entries(notifications)) {
+      if (!Object.hasOwn(DEFAULT_NOTIFICATIONS, k)) v.fail(`notifications.${k}`, `is not a notification (${Object.keys(DEFAULT_NOTIFICATIONS).join(", ")})`);
+      else if (typeof on !== "boolean") v.fail(`notifications.${k}`, "must be true or false");
+    }
+  }
+  // Working days from assignment to the employee's notice, between reminders, and how many before the manager is told.
+  let internalFollowup: DepartmentInput["internalFollowup"] | undefined;
+  const internal = body.internalFollowup ?? {};
+  if (!isObj(internal)) v.fail("internalFollowup", "must be { periodDays?, reminderEveryDays?, maxReminders? }");
+  else {
+    v.unknown(internal, ["periodDays", "reminderEveryDays", "maxReminders"], "internalFollowup.");
+    const periodDays = v.int(internal, "periodDays", "internalFollowup.periodDays", 1, 365, INTERNAL_DEFAULTS.periodDays);
+    const every = v.int(internal, "reminderEveryDays", "internalFollowup.reminderEveryDays", 1, 365, INTERNAL_DEFAULTS.reminderEveryDays);
+    const max = v.int(internal, "maxReminders", "internalFollowup.maxReminders", 0, 100, INTERNAL_DEFAULTS.maxReminders);
+    if (periodDays !== undefined && every !== undefined && max !== undefined) internalFollowup = { periodDays, reminderEveryDays: every, maxReminders: max };
+  }
+  if (v.errors.length || !internalFollowup || !name || !manager || replyPeriodDays === undefined || reminderEveryDays === undefined || maxReminders === undefined) {
     return { errors: v.errors };
   }
   return {
-    value: { name, manager, replyPeriodDays, replyPeriodKind: kind as "calendar" | "working", reminderEveryDays, maxReminders, ...(escalation ? { escalation } : {}), ...(smsHours ? { smsHours: smsHours as string } : {}) },
+    value: { name, manager, replyPeriodDays, replyPeriodKind: kind as "calendar" | "working", reminderEveryDays, maxReminders, ...(escalation ? { escalation } : {}), ...(smsHours ? { smsHours: smsHours as string } : {}), notifications: notificationSwitches(notifications as Obj), internalFollowup },
     errors: [],
   };
 }

@@ -1,29 +1,44 @@
-// Overdue replies: every outgoing item that waits for a reply has a pending-reply record
-// while it waits, and only then. The record carries the next notice's time and how many
-// notices went out, so each notice (overdue, reminders, escalation) is sent once:
-// its message id is derived from the outgoing number and the notice's place in the sequence.
+// The follow-up of items that wait: outgoing letters waiting for an agency's reply
+// (`reply`: notices to the department's manager, then its escalation contact) and
+// transactions assigned to an employee and not moved since (`internal`: the employee, then
+// the department's manager). One engine for both: a pending-item record while an item
+// waits, and only then, carrying the next notice's time and how many notices went out, so
+// each notice is sent once (its message id is derived from the item and the notice's place
+// in the sequence); one Agenda job per item at its next notice; one policy model.
 import mongoose, { Schema } from "mongoose";
 import { addDays, addWorkingDays, daysBetween } from "./dates.ts";
 import type { TransactionState } from "./lifecycle.ts";
-import { enqueueMessages, type PlannedMessage } from "./notifications.ts";
+import type { PlannedMessage } from "./notifications.ts";
+import { queueNotices } from "./staff-digest.ts";
 import { JOBS_COLLECTION } from "./jobs.ts";
 import { directory } from "./directory-cache.ts";
 import { nativeDb } from "./db.ts";
+import { clock } from "./clock.ts";
+import { DepartmentModel } from "./models.ts";
 
 export const JOB_FOLLOWUP = "followup.due";
 export const JOB_FOLLOWUP_SWEEP = "followup.sweep";
 
+/** What a pending item waits for: an agency's reply, or its employee (see the module comment). */
+export type FollowupKind = "reply" | "internal";
+
 const pendingReplySchema = new Schema(
   {
-    _id: { type: String, required: true }, // the outgoing number
+    /** The item's key: the outgoing number (reply), or `assigned:<assigned event id>` (internal). */
+    _id: { type: String, required: true },
+    /** Unset on records written before internal items existed: `reply`. */
+    kind: { type: String, enum: ["reply", "internal"] },
     transactionNumber: { type: String, required: true },
     departmentCode: String,
-    agencyCode: { type: String, required: true },
-    outgoingDate: { type: Date, required: true },
+    agencyCode: String,
+    outgoingDate: Date,
+    /** Internal items: who holds the transaction, and since when. */
+    employeeId: String,
+    assignedAt: Date,
     dueAt: { type: Date, required: true },
     /** When the next notice is due; unset once the sequence is over (the item still waits). */
     nextAt: Date,
-    /** Notices sent so far: 0 none, 1 the overdue notice, 1+k after k reminders, then the escalation. */
+    /** Notices sent so far: 0 none, 1 the first notice, 1+k after k reminders, then the escalation. */
     stage: { type: Number, default: 0 },
     lastNoticeAt: Date,
     createdAt: Date,
@@ -40,63 +55,89 @@ const holidaySchema = new Schema({ _id: { type: String, required: true }, name: 
 export const PendingReplyModel = mongoose.model("PendingReply", pendingReplySchema, "pending_replies");
 export const HolidayModel = mongoose.model("Holiday", holidaySchema, "holidays");
 
-export interface ReplyPolicy {
-  replyPeriodDays: number;
-  replyPeriodKind: "calendar" | "working";
+/** How an item is followed up: its period from the start, then reminders, then an escalation. */
+export interface FollowupPolicy {
+  periodDays: number;
+  periodKind: "calendar" | "working";
   reminderEveryDays: number;
+  /** Reminders are days apart in calendar days (replies) or working days (internal). */
+  reminderKind: "calendar" | "working";
   maxReminders: number;
   hasEscalation: boolean;
 }
 
-export async function replyPolicy(departmentCode: string | undefined | null, defaultPeriod: number): Promise<ReplyPolicy> {
+/** The internal follow-up's defaults: 5 working days from assignment, a reminder 2 working days later, then the manager. */
+export const INTERNAL_DEFAULTS = Object.freeze({ periodDays: 5, reminderEveryDays: 2, maxReminders: 1 });
+
+/**
+ * The policy of a kind of item in a department (from the directory cache).
+ *
+ * @example
+ *   await followupPolicy("internal", "LEGAL", 10) // { periodDays: 5, periodKind: "working", reminderEveryDays: 2, ... }
+ */
+export async function followupPolicy(kind: FollowupKind, departmentCode: string | undefined | null, defaultPeriod: number): Promise<FollowupPolicy> {
   const d = departmentCode ? await directory.departments.get(departmentCode) : null;
+  if (kind === "internal") {
+    const own = (d?.internalFollowup ?? {}) as Partial<typeof INTERNAL_DEFAULTS>;
+    return {
+      periodDays: own.periodDays ?? INTERNAL_DEFAULTS.periodDays,
+      periodKind: "working",
+      reminderEveryDays: own.reminderEveryDays ?? INTERNAL_DEFAULTS.reminderEveryDays,
+      reminderKind: "working",
+      maxReminders: own.maxReminders ?? INTERNAL_DEFAULTS.maxReminders,
+      hasEscalation: !!d?.manager?.mobile,
+    };
+  }
   return {
-    replyPeriodDays: d?.replyPeriodDays ?? defaultPeriod,
-    replyPeriodKind: (d?.replyPeriodKind as "calendar" | "working" | undefined) ?? "calendar",
+    periodDays: d?.replyPeriodDays ?? defaultPeriod,
+    periodKind: (d?.replyPeriodKind as "calendar" | "working" | undefined) ?? "calendar",
     reminderEveryDays: d?.reminderEveryDays ?? 3,
+    reminderKind: "calendar",
     maxReminders: d?.maxReminders ?? 3,
     hasEscalation: !!d?.escalation?.mobile,
   };
 }
 
 /**
- * The due date of a reply: the outgoing date plus the reply period, in calendar days or in
- * working days (Friday and Saturday off, and the holidays).
+ * When an item falls due: its start plus the period, in calendar days or in working days
+ * (Friday and Saturday off, and the holidays).
  *
  * @example
- *   dueDate(new Date("2026-11-01T09:00:00Z"), { replyPeriodDays: 10, replyPeriodKind: "calendar" }, []) // 2026-11-11T09:00:00Z
+ *   dueDate(new Date("2026-11-01T09:00:00Z"), { periodDays: 10, periodKind: "calendar" }, []) // 2026-11-11T09:00:00Z
  */
-export function dueDate(outgoingDate: Date, policy: Pick<ReplyPolicy, "replyPeriodDays" | "replyPeriodKind">, holidays: string[]): Date {
-  return policy.replyPeriodKind === "working"
-    ? addWorkingDays(outgoingDate, policy.replyPeriodDays, { holidays })
-    : addDays(outgoingDate, policy.replyPeriodDays);
+export function dueDate(start: Date, policy: Pick<FollowupPolicy, "periodDays" | "periodKind">, holidays: string[]): Date {
+  return policy.periodKind === "working" ? addWorkingDays(start, policy.periodDays, { holidays }) : addDays(start, policy.periodDays);
 }
 
 /** When notice number `stage` (0-based) is due, or undefined when the sequence has no such notice. */
-export function noticeTime(dueAt: Date, stage: number, policy: ReplyPolicy): Date | undefined {
-  if (stage <= policy.maxReminders) return addDays(dueAt, stage * policy.reminderEveryDays);
-  if (stage === policy.maxReminders + 1 && policy.hasEscalation) return addDays(dueAt, stage * policy.reminderEveryDays);
-  return undefined;
+export function noticeTime(dueAt: Date, stage: number, policy: FollowupPolicy, holidays: string[] = []): Date | undefined {
+  if (stage > policy.maxReminders + 1 || (stage === policy.maxReminders + 1 && !policy.hasEscalation)) return undefined;
+  const days = stage * policy.reminderEveryDays;
+  return policy.reminderKind === "working" ? addWorkingDays(dueAt, days, { holidays }) : addDays(dueAt, days);
 }
+
+/** Whether the item's dates need the holidays. */
+const usesHolidays = (p: FollowupPolicy) => p.periodKind === "working" || p.reminderKind === "working";
 
 function holidayKeys(): Promise<string[]> {
   return directory.holidays.dates();
 }
 
 /**
- * Schedules (or moves) the Agenda jobs of outgoing items' next notices: one job per item,
- * written in one bulk upsert of the documents Agenda's own unique save would write.
+ * Schedules (or moves) the Agenda jobs of pending items' next notices: one job per item,
+ * written in one bulk upsert of the documents Agenda's own unique save would write. The job's
+ * `data.outgoingNumber` is the item's key (its name from when replies were the only items).
  */
-async function scheduleNotices(items: Array<{ outgoingNumber: string; at: Date }>): Promise<void> {
+async function scheduleNotices(items: Array<{ itemId: string; at: Date }>): Promise<void> {
   if (!items.length) return;
   await nativeDb()
     .collection(JOBS_COLLECTION)
     .bulkWrite(
-      items.map(({ outgoingNumber, at }) => ({
+      items.map(({ itemId, at }) => ({
         updateOne: {
-          filter: { name: JOB_FOLLOWUP, "data.outgoingNumber": outgoingNumber },
+          filter: { name: JOB_FOLLOWUP, "data.outgoingNumber": itemId },
           update: {
-            $set: { name: JOB_FOLLOWUP, data: { outgoingNumber }, type: "normal", priority: 0, nextRunAt: at, disabled: null, lastModifiedBy: null },
+            $set: { name: JOB_FOLLOWUP, data: { outgoingNumber: itemId }, type: "normal", priority: 0, nextRunAt: at, disabled: null, lastModifiedBy: null },
             // A job running now keeps its lock: Agenda saves it when it ends.
             $setOnInsert: { lockedAt: null, lastRunAt: null, lastFinishedAt: null, failedAt: null, failCount: null, failReason: null, repeatInterval: null, repeatAt: null, repeatTimezone: null },
           },
@@ -107,62 +148,108 @@ async function scheduleNotices(items: Array<{ outgoingNumber: string; at: Date }
     );
 }
 
-function scheduleNotice(outgoingNumber: string, at: Date): Promise<void> {
-  return scheduleNotices([{ outgoingNumber, at }]);
+function scheduleNotice(itemId: string, at: Date): Promise<void> {
+  return scheduleNotices([{ itemId, at }]);
 }
 
-async function cancelNotices(outgoingNumbers: string[]): Promise<void> {
-  if (!outgoingNumbers.length) return;
-  await nativeDb().collection(JOBS_COLLECTION).deleteMany({ name: JOB_FOLLOWUP, "data.outgoingNumber": { $in: outgoingNumbers } });
+async function cancelNotices(itemIds: string[]): Promise<void> {
+  if (!itemIds.length) return;
+  await nativeDb().collection(JOBS_COLLECTION).deleteMany({ name: JOB_FOLLOWUP, "data.outgoingNumber": { $in: itemIds } });
+}
+
+/** What an item starts from: the outgoing date of a reply, the assignment of an internal item. */
+const startOf = (p: { kind?: string | null; outgoingDate?: Date | null; assignedAt?: Date | null }) => (p.kind === "internal" ? p.assignedAt : p.outgoingDate) as Date;
+
+/** Events after which an assigned transaction has moved on from its employee. */
+const MOVES = new Set(["issued", "referred", "closed"]);
+
+/**
+ * The internal item of a transaction, if it waits for its employee: assigned, and neither
+ * issued, referred onward nor closed since the last assignment.
+ *
+ * @example
+ *   internalItem(state) // { itemId: "assigned:e7", employeeId: "E100", assignedAt: ... } or undefined
+ */
+export function internalItem(state: TransactionState): { itemId: string; employeeId: string; assignedAt: Date } | undefined {
+  if (state.closedAt) return undefined;
+  let last = -1;
+  state.history.forEach((h, i) => h.type === "assigned" && (last = i));
+  if (last < 0 || state.history.slice(last + 1).some((h) => MOVES.has(h.type))) return undefined;
+  const h = state.history[last]!;
+  return { itemId: `assigned:${h.eventId}`, employeeId: h.data.employeeId, assignedAt: h.occurredAt };
 }
 
 /**
- * Brings the pending-reply records of transactions in line with their state: items that
- * wait for a reply get one (due date from the department's current policy), replied or
- * closed ones lose it. Idempotent; called whenever transactions' events are applied, for a
- * whole batch at once (a read, a write and the jobs' write, whatever the batch's size).
+ * Brings the pending items of transactions in line with their state: outgoing items that
+ * wait for a reply and transactions that wait for their employee get one (due date from the
+ * department's current policy), the others lose theirs. Idempotent; called whenever
+ * transactions' events are applied, for a whole batch at once (two reads, a write and the
+ * jobs' write, whatever the batch's size).
  */
-export async function syncPendingReplies(states: TransactionState | TransactionState[], defaultPeriod: number): Promise<void> {
-  const withOutgoing = [states].flat().filter((s) => s.outgoing.length);
-  if (!withOutgoing.length) return;
-  const waiting = withOutgoing.flatMap((state) =>
-    (state.closedAt ? [] : state.outgoing.filter((o) => o.requiresReply && !o.reply)).map((o) => ({ state, o })),
+export async function syncPendingItems(states: TransactionState | TransactionState[], defaultPeriod: number): Promise<void> {
+  const all = [states].flat();
+  const withOutgoing = all.filter((s) => s.outgoing.length);
+  const assigned = all.filter((s) => s.assigneeId);
+  if (!withOutgoing.length && !assigned.length) return;
+  type Wanted = { itemId: string; kind: FollowupKind; state: TransactionState; start: Date; fields: Record<string, unknown> };
+  const wanted: Wanted[] = withOutgoing.flatMap((state) =>
+    (state.closedAt ? [] : state.outgoing.filter((o) => o.requiresReply && !o.reply)).map((o) => ({
+      itemId: o.number, kind: "reply" as const, state, start: o.date,
+      fields: { kind: "reply", agencyCode: o.destination.agencyCode, outgoingDate: o.date },
+    })),
   );
-  const waitingNumbers = new Set(waiting.map((w) => w.o.number));
-  const done = withOutgoing.flatMap((s) => s.outgoing.map((o) => o.number)).filter((n) => !waitingNumbers.has(n));
+  for (const state of assigned) {
+    const item = internalItem(state);
+    if (item) wanted.push({ itemId: item.itemId, kind: "internal", state, start: item.assignedAt, fields: { kind: "internal", employeeId: item.employeeId, assignedAt: item.assignedAt } });
+  }
+  const wantedIds = new Set(wanted.map((w) => w.itemId));
+  // Gone: replied, closed, moved on, assigned again (a new assignment is a new item).
+  const internalNow = assigned.length
+    ? (await PendingReplyModel.find({ kind: "internal", transactionNumber: { $in: assigned.map((s) => s.number) } }, { _id: 1 }).lean()).map((p) => p._id)
+    : [];
+  const done = [...withOutgoing.flatMap((s) => s.outgoing.map((o) => o.number)), ...internalNow].filter((n) => !wantedIds.has(n));
   if (done.length) {
     const removed = await PendingReplyModel.deleteMany({ _id: { $in: done } });
     if (removed.deletedCount) await cancelNotices(done);
   }
-  if (!waiting.length) return;
-  const existing = new Map((await PendingReplyModel.find({ _id: { $in: [...waitingNumbers] } }).lean()).map((p) => [p._id, p]));
+  if (!wanted.length) return;
+  const existing = new Map((await PendingReplyModel.find({ _id: { $in: [...wantedIds] } }).lean()).map((p) => [p._id, p]));
   const times = new NoticeTimes();
-  for (const { state, o } of waiting) {
-    const policy = await replyPolicy(state.departmentCode, defaultPeriod);
-    const holidays = policy.replyPeriodKind === "working" ? await holidayKeys() : [];
-    const dueAt = dueDate(o.date, policy, holidays);
-    const prev = existing.get(o.number);
-    const nextAt = noticeTime(dueAt, prev?.stage ?? 0, policy);
-    const fields = { transactionNumber: state.number, departmentCode: state.departmentCode, agencyCode: o.destination.agencyCode, outgoingDate: o.date, dueAt };
-    const same = prev && prev.dueAt?.getTime() === dueAt.getTime() && prev.nextAt?.getTime() === nextAt?.getTime() &&
-      prev.departmentCode === state.departmentCode && prev.agencyCode === o.destination.agencyCode && prev.transactionNumber === state.number;
-    if (!same) times.set(o.number, prev?.stage, fields, nextAt);
+  for (const { itemId, kind, state, start, fields: own } of wanted) {
+    const policy = await followupPolicy(kind, state.departmentCode, defaultPeriod);
+    const holidays = usesHolidays(policy) ? await holidayKeys() : [];
+    const dueAt = dueDate(start, policy, holidays);
+    const prev = existing.get(itemId);
+    const nextAt = noticeTime(dueAt, prev?.stage ?? 0, policy, holidays);
+    const fields: Record<string, unknown> = { ...own, transactionNumber: state.number, departmentCode: state.departmentCode, dueAt };
+    const same = prev && Object.entries(fields).every(([k, v]) => String((prev as any)[k] ?? "") === String(v ?? "")) && prev.nextAt?.getTime() === nextAt?.getTime();
+    if (!same) times.set(itemId, prev?.stage, fields, nextAt);
   }
   await times.write();
 }
 
-/** A department's policy changed: re-time everything of it still pending (a read, a write and the jobs' write). */
+/** A department's policy (or the holidays) changed: re-time everything of it still pending (a read, a write and the jobs' write). */
 export async function retimeDepartment(departmentCode: string, defaultPeriod: number): Promise<number> {
-  const policy = await replyPolicy(departmentCode, defaultPeriod);
-  const holidays = policy.replyPeriodKind === "working" ? await holidayKeys() : [];
-  const items = await PendingReplyModel.find({ departmentCode }, { outgoingDate: 1, stage: 1 }).lean();
+  const policies = { reply: await followupPolicy("reply", departmentCode, defaultPeriod), internal: await followupPolicy("internal", departmentCode, defaultPeriod) };
+  const holidays = await holidayKeys();
+  const items = await PendingReplyModel.find({ departmentCode }, { kind: 1, outgoingDate: 1, assignedAt: 1, stage: 1 }).lean();
   const times = new NoticeTimes();
   for (const p of items) {
-    const dueAt = dueDate(p.outgoingDate, policy, holidays);
-    times.set(p._id, p.stage, { dueAt }, noticeTime(dueAt, p.stage, policy));
+    const policy = policies[(p.kind as FollowupKind | undefined) ?? "reply"];
+    const dueAt = dueDate(startOf(p), policy, holidays);
+    times.set(p._id, p.stage, { dueAt }, noticeTime(dueAt, p.stage, policy, holidays));
   }
   await times.write();
   return items.length;
+}
+
+/** The departments whose pending items count working days: re-timed when the holidays change. */
+export async function departmentsOnWorkingDays(): Promise<string[]> {
+  const [internal, working] = await Promise.all([
+    PendingReplyModel.distinct("departmentCode", { kind: "internal" }),
+    DepartmentModel.distinct("_id", { replyPeriodKind: "working" }),
+  ]);
+  return [...new Set([...internal, ...working].filter((c): c is string => typeof c === "string" && c !== ""))];
 }
 
 /**
@@ -171,18 +258,18 @@ export async function retimeDepartment(departmentCode: string, defaultPeriod: nu
  */
 class NoticeTimes {
   private readonly ops: any[] = [];
-  private readonly jobs: Array<{ outgoingNumber: string; at: Date }> = [];
+  private readonly jobs: Array<{ itemId: string; at: Date }> = [];
   private readonly cancelled: string[] = [];
 
   /** An item's fields and next notice (none: its sequence is over); `stage` undefined for a new item. */
-  set(outgoingNumber: string, stage: number | undefined, fields: Record<string, unknown>, nextAt: Date | undefined): void {
+  set(itemId: string, stage: number | undefined, fields: Record<string, unknown>, nextAt: Date | undefined): void {
     if (stage === undefined) {
-      this.ops.push({ updateOne: { filter: { _id: outgoingNumber }, update: { $set: { ...fields, ...(nextAt ? { nextAt } : {}) }, $setOnInsert: { stage: 0, createdAt: new Date() } }, upsert: true } });
+      this.ops.push({ updateOne: { filter: { _id: itemId }, update: { $set: { ...fields, ...(nextAt ? { nextAt } : {}) }, $setOnInsert: { stage: 0, createdAt: clock.now() } }, upsert: true } });
     } else {
-      this.ops.push({ updateOne: { filter: { _id: outgoingNumber, stage }, update: nextAt ? { $set: { ...fields, nextAt } } : { $set: fields, $unset: { nextAt: 1 } } } });
+      this.ops.push({ updateOne: { filter: { _id: itemId, stage }, update: nextAt ? { $set: { ...fields, nextAt } } : { $set: fields, $unset: { nextAt: 1 } } } });
     }
-    if (nextAt) this.jobs.push({ outgoingNumber, at: nextAt });
-    else this.cancelled.push(outgoingNumber);
+    if (nextAt) this.jobs.push({ itemId, at: nextAt });
+    else this.cancelled.push(itemId);
   }
 
   async write(): Promise<void> {
@@ -198,38 +285,54 @@ export interface NoticeResult {
   nextAt?: Date;
 }
 
+type PendingDoc = NonNullable<Awaited<ReturnType<typeof loadItem>>>;
+const loadItem = (itemId: string) => PendingReplyModel.findById(itemId).lean();
+
+/** The SMS of notice `stage` of an item, if the sequence has one there. */
+function noticeOf(p: PendingDoc, stage: number, policy: FollowupPolicy, now: Date): PlannedMessage | undefined {
+  const base = { transactionNumber: p.transactionNumber, _id: `followup:${p._id}:${stage}`, departmentCode: p.departmentCode ?? undefined };
+  const escalation = stage === policy.maxReminders + 1 && policy.hasEscalation;
+  if (p.kind === "internal") {
+    const vars = { employeeId: p.employeeId, departmentCode: p.departmentCode, assignedAt: p.assignedAt, daysHeld: Math.max(daysBetween(p.assignedAt!, now), 0) };
+    if (stage === 0) return { ...base, template: "internal-due", role: "employee", vars };
+    if (stage <= policy.maxReminders) return { ...base, template: "internal-reminder", role: "employee", vars: { ...vars, reminderNumber: stage } };
+    return escalation ? { ...base, template: "internal-escalation", role: "manager", vars: { ...vars, reminderCount: policy.maxReminders } } : undefined;
+  }
+  const vars = { outgoingNumber: p._id, departmentCode: p.departmentCode, daysOverdue: Math.max(daysBetween(p.dueAt, now), 0) };
+  if (stage === 0) return { ...base, template: "overdue", role: "manager", vars };
+  if (stage <= policy.maxReminders) return { ...base, template: "reminder", role: "manager", vars: { ...vars, reminderNumber: stage } };
+  return escalation ? { ...base, template: "escalation", role: "escalation", vars: { ...vars, reminderCount: policy.maxReminders } } : undefined;
+}
+
 /**
- * Sends the notice that is due for one outgoing item, if any, and moves on to the next.
+ * Sends the notice that is due for one pending item, if any, and moves on to the next.
  * After an outage only one notice goes out, and the sequence resumes at its next future slot.
  * The item's job is moved to the next notice, unless `fromJob`: the running job itself is
  * then re-timed by its caller (Agenda writes the running job's own document when it ends,
  * over any change made meanwhile, and removes it when it has no next run).
  */
-export async function processNotice(outgoingNumber: string, defaultPeriod: number, now = new Date(), opts: { fromJob?: boolean } = {}): Promise<NoticeResult> {
-  const p = await PendingReplyModel.findById(outgoingNumber).lean();
+export async function processNotice(itemId: string, defaultPeriod: number, now = clock.now(), opts: { fromJob?: boolean } = {}): Promise<NoticeResult> {
+  const p = await loadItem(itemId);
   if (!p || !p.nextAt) return { outcome: "none" };
   if (p.nextAt > now) {
-    if (!opts.fromJob) await scheduleNotice(outgoingNumber, p.nextAt);
+    if (!opts.fromJob) await scheduleNotice(itemId, p.nextAt);
     return { outcome: "not-due", nextAt: p.nextAt };
   }
-  const policy = await replyPolicy(p.departmentCode ?? undefined, defaultPeriod);
+  const policy = await followupPolicy((p.kind as FollowupKind | undefined) ?? "reply", p.departmentCode ?? undefined, defaultPeriod);
+  const holidays = usesHolidays(policy) ? await holidayKeys() : [];
   const stage: number = p.stage;
-  const vars = { outgoingNumber, departmentCode: p.departmentCode, daysOverdue: Math.max(daysBetween(p.dueAt, now), 0) };
-  const base = { transactionNumber: p.transactionNumber, _id: `followup:${outgoingNumber}:${stage}`, departmentCode: p.departmentCode ?? undefined };
-  let notice: PlannedMessage | undefined;
-  if (stage === 0) notice = { ...base, template: "overdue", role: "manager", vars };
-  else if (stage <= policy.maxReminders) notice = { ...base, template: "reminder", role: "manager", vars: { ...vars, reminderNumber: stage } };
-  else if (policy.hasEscalation) notice = { ...base, template: "escalation", role: "escalation", vars: { ...vars, reminderCount: policy.maxReminders } };
+  const notice = noticeOf(p, stage, policy, now);
   // The message first (its id makes it once), then the stage: a crash in between repeats nothing.
-  if (notice) await enqueueMessages([notice]);
+  // Staff notices may wait for the day's digest (STAFF_DIGEST_AT).
+  if (notice) await queueNotices([notice], { number: p.kind === "internal" ? p.transactionNumber : p._id, since: startOf(p) }, now);
   let next = stage + 1;
-  let nextAt = noticeTime(p.dueAt, next, policy);
-  while (nextAt && nextAt <= now) nextAt = noticeTime(p.dueAt, ++next, policy);
+  let nextAt = noticeTime(p.dueAt, next, policy, holidays);
+  while (nextAt && nextAt <= now) nextAt = noticeTime(p.dueAt, ++next, policy, holidays);
   await PendingReplyModel.updateOne(
-    { _id: outgoingNumber, stage },
+    { _id: itemId, stage },
     nextAt ? { $set: { stage: next, nextAt, lastNoticeAt: now } } : { $set: { stage: next, lastNoticeAt: now }, $unset: { nextAt: 1 } },
   );
-  if (nextAt && !opts.fromJob) await scheduleNotice(outgoingNumber, nextAt);
+  if (nextAt && !opts.fromJob) await scheduleNotice(itemId, nextAt);
   return { outcome: "sent", ...(nextAt ? { nextAt } : {}) };
 }
 
@@ -237,7 +340,7 @@ export async function processNotice(outgoingNumber: string, defaultPeriod: numbe
  * The safety sweep: every pending item whose notice is due, read through the nextAt index
  * from a collection that holds pending items only.
  */
-export async function sweepNotices(defaultPeriod: number, now = new Date()): Promise<{ due: number; sent: number }> {
+export async function sweepNotices(defaultPeriod: number, now = clock.now()): Promise<{ due: number; sent: number }> {
   const due = await PendingReplyModel.find({ nextAt: { $lte: now } }, { _id: 1 }).lean();
   let sent = 0;
   for (const p of due) if ((await processNotice(p._id, defaultPeriod, now)).outcome === "sent") sent++;

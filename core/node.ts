@@ -9,6 +9,7 @@ import { resetAgenda } from "./jobs.ts";
 import { maskLogText } from "./logging.ts";
 import { embeddedSecretsKey } from "./secrets-key.ts";
 import { setSendingHours } from "./sending-hours.ts";
+import { setStaffDigestAt } from "./staff-digest.ts";
 
 export interface RunningNode {
   broker: ServiceBroker;
@@ -63,6 +64,7 @@ export async function startTaqib(input: Config, opts: { log?: (line: string) => 
       log(`embedded SMSC simulator on 127.0.0.1:${port}`);
     }
     setSendingHours({ staff: config.staffSmsHours, citizenQuiet: config.citizenQuietHours });
+    setStaffDigestAt(config.staffDigestAt);
     const broker = await createBroker(config);
     // A citizen's SMS over HTTP, development only: with DEV_INSECURE=1, to the embedded simulator.
     const devMo = smsc && config.devInsecure && config.services.includes("api");

@@ -7,6 +7,7 @@ import { onlyDuplicateKeys } from "./db.ts";
 import { clock } from "./clock.ts";
 import { sendTime, STAFF_ROLES } from "./sending-hours.ts";
 import { directory } from "./directory-cache.ts";
+import { DEFAULT_NOTIFICATIONS, notificationSwitches, type NotificationSwitches } from "./notification-switches.ts";
 
 /** Who a message goes to, resolved when it is rendered. */
 export type Role = "citizen" | "employee" | "manager" | "escalation" | "inquirer";
@@ -30,30 +31,49 @@ export interface PlannedMessage {
 /** The trigger table of the follow-up services: event type -> template and recipient. */
 export const EVENT_NOTIFICATIONS: Readonly<Record<string, { template: string; role: Role } | undefined>> = {
   registered: { template: "registered", role: "citizen" },
+  referred: { template: "referred", role: "citizen" },
   issued: { template: "issued", role: "citizen" },
   assigned: { template: "assigned", role: "employee" },
   "reply-received": { template: "reply-received", role: "citizen" },
+  closed: { template: "closed", role: "citizen" },
 };
 
 /**
- * The messages one event causes.
+ * The messages one event causes, under the switches of the transaction's department.
  *
  * @example
  *   plannedMessages(issuedEvent)
  *   // [{ _id: "e4:issued:citizen", template: "issued", role: "citizen", vars: { outgoingNumber: "5501" }, ... }]
+ *   plannedMessages(closedEvent, state, notificationSwitches({ closed: true })) // the closing notice
  */
-export function plannedMessages(event: LifecycleEvent, state?: TransactionState): PlannedMessage[] {
+export function plannedMessages(event: LifecycleEvent, state?: TransactionState, switches: NotificationSwitches = DEFAULT_NOTIFICATIONS): PlannedMessage[] {
   const n = EVENT_NOTIFICATIONS[event.type];
-  if (!n) return [];
+  if (!n || !switches[event.type as keyof NotificationSwitches]) return [];
   const vars: Record<string, unknown> = {};
   if (event.type === "issued" || event.type === "reply-received") vars.outgoingNumber = event.data.outgoingNumber;
   if (event.type === "assigned") vars.employeeId = event.data.employeeId;
+  // The department it went to, also when a later referral moved it on again.
+  if (event.type === "referred") vars.departmentCode = event.data.departmentCode;
+  if (event.type === "closed") vars.closedAt = event.occurredAt;
   // A reply to an outgoing item that does not wait for one is not news to the citizen.
   if (event.type === "reply-received" && state) {
     const item = state.outgoing.find((o) => o.number === event.data.outgoingNumber);
     if (item && item.reply?.eventId !== event.id) return [];
   }
   return [{ _id: `${event.id}:${n.template}:${n.role}`, transactionNumber: event.transactionNumber, eventId: event.id, template: n.template, role: n.role, vars, departmentCode: state?.departmentCode }];
+}
+
+/**
+ * The messages of applied transactions' new events, each under its department's switches
+ * (from the directory cache: no round-trip per message).
+ */
+export async function plannedForApplied(applied: Array<{ events: LifecycleEvent[]; state: TransactionState }>): Promise<PlannedMessage[]> {
+  const codes = applied.map((a) => a.state.departmentCode).filter((c): c is string => !!c);
+  const departments = codes.length ? await directory.departments.getMany(codes) : new Map();
+  return applied.flatMap((a) => {
+    const switches = notificationSwitches(a.state.departmentCode ? departments.get(a.state.departmentCode)?.notifications : undefined);
+    return a.events.flatMap((e) => plannedMessages(e, a.state, switches));
+  });
 }
 
 const queuedListeners = new Set<() => void>();

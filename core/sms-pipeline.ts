@@ -125,17 +125,18 @@ export async function resolveMessage(msg: MessageInput, t: any | null | undefine
       };
       if (o.reply) data.reply = { number: o.reply.number ?? "", date: o.reply.date ?? o.reply.receivedAt };
     }
-    const deptCode = (vars.departmentCode as string | undefined) ?? t.departmentCode;
-    if (deptCode) {
-      const dept = await directory.departments.get(deptCode);
-      if (dept) {
-        data.department = { code: dept._id, name: localName(dept.name) };
-        data.manager = { name: dept.manager?.name ?? "" };
-        if (msg.role === "manager") to ??= dept.manager?.mobile ?? undefined;
-        if (msg.role === "escalation") {
-          to ??= dept.escalation?.mobile ?? undefined;
-          data.escalation = { name: dept.escalation?.name ?? "" };
-        }
+  }
+  // The department (also for a message of no transaction: a manager's digest).
+  const deptCode = (vars.departmentCode as string | undefined) ?? t?.departmentCode;
+  if (deptCode) {
+    const dept = await directory.departments.get(deptCode);
+    if (dept) {
+      data.department = { code: dept._id, name: localName(dept.name) };
+      data.manager = { name: dept.manager?.name ?? "" };
+      if (msg.role === "manager") to ??= dept.manager?.mobile ?? undefined;
+      if (msg.role === "escalation") {
+        to ??= dept.escalation?.mobile ?? undefined;
+        data.escalation = { name: dept.escalation?.name ?? "" };
       }
     }
   }
@@ -144,6 +145,10 @@ export async function resolveMessage(msg: MessageInput, t: any | null | undefine
     if (!emp) throw new MissingDataError("EMPLOYEE_NOT_FOUND", `employee ${vars.employeeId} is not in the directory`);
     data.employee = { name: emp.name };
     to ??= emp.mobile;
+  } else if (vars.employeeId) {
+    // A notice about an employee to someone else (the manager): the name, or the id it was assigned under.
+    const emp = await directory.employees.get(vars.employeeId);
+    data.employee = { name: emp?.name ?? String(vars.employeeId) };
   }
   if (!to) throw new MissingDataError("NO_RECIPIENT", `no mobile number for the ${msg.role} of this message`);
   return { to, lang: lang ?? "ar", data };

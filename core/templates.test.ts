@@ -126,6 +126,13 @@ test("long but realistic values still fit in 3 parts", () => {
     },
     "reply-received": { transaction: { number: "1448012345" }, outgoing, reply: { number: "44/12345/ص", date: new Date() } },
     "inquiry-help": { shortCode: "74747" },
+    referred: { transaction: { number: "1448012345" }, department: { name: longDept } },
+    closed: { transaction: { number: "1448012345" }, closedAt: new Date() },
+    "internal-due": { transaction: { number: "1448012345" }, assignedAt: new Date(), daysHeld: 125 },
+    "internal-reminder": { transaction: { number: "1448012345" }, assignedAt: new Date(), daysHeld: 125, reminderNumber: 12 },
+    "internal-escalation": { transaction: { number: "1448012345" }, assignedAt: new Date(), daysHeld: 125, employee: person, reminderCount: 12 },
+    "employee-digest": { total: 125, numbers: ["1448012345", "1448012346", "1448012347"] },
+    "manager-digest": { total: 125, numbers: ["1448012345", "1448012346", "1448012347"] },
   };
   for (const name of TEMPLATE_NAMES) {
     for (const lang of ["ar", "en"] as const) {

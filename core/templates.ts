@@ -111,6 +111,36 @@ export interface ReplyReceivedData {
   outgoing: OutgoingRef;
   reply: { number?: RefNumber; date?: DateLike };
 }
+/** `referred` → citizen: your transaction N was referred to department Y. */
+export interface ReferredData {
+  transaction: { number: RefNumber };
+  department: { name: LocalizedName };
+}
+/** `closed` → citizen: the work on transaction N is over, closed on date D. */
+export interface ClosedData {
+  transaction: { number: RefNumber };
+  closedAt: DateLike;
+}
+/** `internal-due` → employee: transaction N, assigned to you on D, has not moved for K days. */
+export interface InternalDueData {
+  transaction: { number: RefNumber };
+  assignedAt: DateLike;
+  daysHeld: number;
+}
+/** `internal-reminder` → employee: the same, reminder number K. */
+export interface InternalReminderData extends InternalDueData {
+  reminderNumber: number;
+}
+/** `internal-escalation` → department manager: transaction N, assigned to employee E on D, has not moved after K reminders. */
+export interface InternalEscalationData extends InternalDueData {
+  employee: { name: string };
+  reminderCount: number;
+}
+/** `employee-digest` / `manager-digest` → staff: T items waiting, the oldest numbers listed. */
+export interface DigestData {
+  total: number;
+  numbers: RefNumber[];
+}
 /** `inquiry-help` → anyone who texts "help"/"مساعدة" to the short code. */
 export interface InquiryHelpData {
   shortCode: string;
@@ -126,6 +156,13 @@ export interface TemplateDataMap {
   escalation: EscalationData;
   "reply-received": ReplyReceivedData;
   "inquiry-help": InquiryHelpData;
+  referred: ReferredData;
+  closed: ClosedData;
+  "internal-due": InternalDueData;
+  "internal-reminder": InternalReminderData;
+  "internal-escalation": InternalEscalationData;
+  "employee-digest": DigestData;
+  "manager-digest": DigestData;
 }
 export type TemplateName = keyof TemplateDataMap;
 
@@ -139,6 +176,13 @@ export const TEMPLATE_NAMES: readonly TemplateName[] = [
   "escalation",
   "reply-received",
   "inquiry-help",
+  "referred",
+  "closed",
+  "internal-due",
+  "internal-reminder",
+  "internal-escalation",
+  "employee-digest",
+  "manager-digest",
 ];
 
 // ------------------------------------------------------------ results, errors
@@ -733,4 +777,20 @@ export const SAMPLE_DATA: { readonly [N in TemplateName]: TemplateDataMap[N] } =
     reply: { number: "9031", date: d("2026-12-22T10:00:00Z") },
   },
   "inquiry-help": { shortCode: "74747" },
+  referred: {
+    transaction: { number: "4800231" },
+    department: { name: { ar: "إدارة الحقوق المدنية والشؤون القانونية", en: "Civil Rights and Legal Affairs Department" } },
+  },
+  closed: { transaction: { number: "4800231" }, closedAt: d("2026-12-24T10:00:00Z") },
+  "internal-due": { transaction: { number: "4800231" }, assignedAt: d("2026-11-26T07:00:00Z"), daysHeld: 10 },
+  "internal-reminder": { transaction: { number: "4800231" }, assignedAt: d("2026-11-26T07:00:00Z"), daysHeld: 12, reminderNumber: 1 },
+  "internal-escalation": {
+    transaction: { number: "4800231" },
+    assignedAt: d("2026-11-26T07:00:00Z"),
+    daysHeld: 14,
+    employee: { name: "فهد بن صالح السالم" },
+    reminderCount: 1,
+  },
+  "employee-digest": { total: 4, numbers: ["4800231", "4800377", "4801002"] },
+  "manager-digest": { total: 6, numbers: ["4812077", "4800231", "4800377"] },
 };

@@ -45,6 +45,7 @@ export const API_V1: Record<string, { action: string; scope: Scope }> = {
   "GET agencies/:code": { action: "directory.getAgency", scope: "directory:admin" },
   "GET transactions/:number": { action: "directory.getTransaction", scope: "messages:read" },
   "GET messages": { action: "directory.listMessages", scope: "messages:read" },
+  "GET opt-outs/:mobile": { action: "directory.getOptOut", scope: "messages:read" },
   "POST agencies/:code/secrets": { action: "agencies.createSecret", scope: "directory:admin" },
   "DELETE agencies/:code/secrets/:id": { action: "agencies.revokeSecret", scope: "directory:admin" },
   "GET agencies/:code/deliveries": { action: "agencies.deliveries", scope: "messages:read" },

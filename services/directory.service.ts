@@ -4,9 +4,12 @@ import { agencySecretSummaries } from "../core/agency-secrets.ts";
 import { AgencyModel, DepartmentModel, EmployeeModel, MESSAGE_STATUSES, MessageModel, TransactionModel } from "../core/models.ts";
 import { CODE, validateAgency, validateDepartment, validateEmployee } from "../core/directory-contract.ts";
 import { clientError } from "../core/errors.ts";
-import { normalizeTransactionNumber, maskMobile } from "../core/normalize.ts";
+import { normalizeTransactionNumber, maskMobile, normalizeSaudiMobile } from "../core/normalize.ts";
+import { SmsOptOutModel } from "../core/opt-out.ts";
 import { configOf } from "../core/broker.ts";
 import { announceDirectoryChange } from "../core/directory-events.ts";
+import { notificationSwitches } from "../core/notification-switches.ts";
+import { INTERNAL_DEFAULTS } from "../core/followup.ts";
 
 /** A path or query parameter (the gateway passes { params, query, body }). */
 function param(ctx: Context<any>, name: string): unknown {
@@ -29,6 +32,11 @@ function created(ctx: Context<any>, existed: unknown, location: string) {
 
 function invalid(errors: { field: string; message: string }[]) {
   return clientError(400, "INVALID_BODY", `${errors.length} invalid field(s)`, { details: errors });
+}
+
+/** A department as the API shows it: its code, and its switches in full (defaults included). */
+function departmentView(code: string, doc: any) {
+  return { code, ...withoutId(doc), notifications: notificationSwitches(doc?.notifications), internalFollowup: { ...INTERNAL_DEFAULTS, ...doc?.internalFollowup } };
 }
 
 function notFound(what: string, id: string) {
@@ -81,11 +89,12 @@ const DirectoryService: ServiceSchema = {
         const doc = await DepartmentModel.findOneAndReplace({ _id: c }, { _id: c, ...value, updatedAt: new Date() }, { upsert: true, returnDocument: "after" }).lean();
         // A changed reply period applies to what is still pending.
         const changed = !before || before.replyPeriodDays !== value.replyPeriodDays || before.replyPeriodKind !== value.replyPeriodKind ||
-          before.reminderEveryDays !== value.reminderEveryDays || before.maxReminders !== value.maxReminders;
+          before.reminderEveryDays !== value.reminderEveryDays || before.maxReminders !== value.maxReminders ||
+          JSON.stringify(before.internalFollowup ?? null) !== JSON.stringify(value.internalFollowup) || before.manager?.mobile !== value.manager.mobile;
         await announceDirectoryChange(this.broker, { kind: "department", id: c });
         if (changed) this.broker.emit("department.changed", { code: c });
         created(ctx, before, `/api/v1/departments/${c}`);
-        return { code: c, ...withoutId(doc) };
+        return departmentView(c, doc);
       },
     },
     listDepartments: {
@@ -96,7 +105,7 @@ const DirectoryService: ServiceSchema = {
         const c = code(param(ctx, "code"), "department code");
         const doc = await DepartmentModel.findById(c).lean();
         if (!doc) throw notFound("department", c);
-        return { code: c, ...withoutId(doc) };
+        return departmentView(c, doc);
       },
     },
     putEmployee: {
@@ -160,6 +169,20 @@ const DirectoryService: ServiceSchema = {
         if (!doc) throw notFound("transaction", number);
         const { _id, applyToken, ...rest } = doc as typeof doc & { applyToken?: string };
         return rest;
+      },
+    },
+    /** A citizen's opt-out of non-essential SMS: now, and every change with its time (a mobile that never sent STOP: not opted out). */
+    getOptOut: {
+      async handler(ctx: Context<any>) {
+        const mobile = normalizeSaudiMobile(param(ctx, "mobile"));
+        if (!mobile) throw clientError(400, "INVALID_MOBILE", "A Saudi mobile number is 05XXXXXXXX, 9665XXXXXXXX or +9665XXXXXXXX (not retryable as is)");
+        const doc = await SmsOptOutModel.findById(mobile).lean();
+        return {
+          mobile,
+          optedOut: doc?.optedOut ?? false,
+          ...(doc ? { changedAt: doc.changedAt } : {}),
+          history: (doc?.history ?? []).map((h) => ({ optedOut: h.optedOut, at: h.at, via: h.via })),
+        };
       },
     },
     listMessages: {

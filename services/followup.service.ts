@@ -2,8 +2,11 @@ import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../core/config.ts";
 import { databaseMixin } from "../core/mixins.ts";
 import { getAgenda, startProcessing, stopProcessing } from "../core/jobs.ts";
-import { HolidayModel, JOB_FOLLOWUP, type NoticeResult, JOB_FOLLOWUP_SWEEP, PendingReplyModel, processNotice, retimeDepartment, sweepNotices } from "../core/followup.ts";
-import { DepartmentModel } from "../core/models.ts";
+import { departmentsOnWorkingDays, HolidayModel, JOB_FOLLOWUP, type NoticeResult, JOB_FOLLOWUP_SWEEP, PendingReplyModel, processNotice, retimeDepartment, sweepNotices } from "../core/followup.ts";
+import { clock } from "../core/clock.ts";
+import { sendDueDigests } from "../core/staff-digest.ts";
+
+export const JOB_DIGEST = "followup.digest";
 import { clientError } from "../core/errors.ts";
 import { directory } from "../core/directory-cache.ts";
 import { announceDirectoryChange, directoryCacheMixin } from "../core/directory-events.ts";
@@ -18,7 +21,8 @@ function holidayDate(ctx: Context<any>): string {
 }
 
 /**
- * Follow-up of outgoing transactions waiting for a reply: Agenda jobs at each notice's
+ * Follow-up of pending items (outgoing letters waiting for a reply, transactions waiting for
+ * their employee): Agenda jobs at each notice's
  * exact time, a safety sweep at start and daily, and re-timing when a department's
  * policy or the holidays change.
  */
@@ -39,7 +43,7 @@ export default function followupService(config: Config): ServiceSchema {
       notice: {
         params: { outgoingNumber: "string", fromJob: { type: "boolean", optional: true } },
         async handler(ctx: Context<{ outgoingNumber: string; fromJob?: boolean }>) {
-          return processNotice(ctx.params.outgoingNumber, period, new Date(), { fromJob: ctx.params.fromJob });
+          return processNotice(ctx.params.outgoingNumber, period, clock.now(), { fromJob: ctx.params.fromJob });
         },
       },
       /** Runs the safety sweep now: `{ due, sent }`. */
@@ -53,7 +57,7 @@ export default function followupService(config: Config): ServiceSchema {
         async handler() {
           const [pending, overdue] = await Promise.all([
             PendingReplyModel.countDocuments({}),
-            PendingReplyModel.countDocuments({ dueAt: { $lte: new Date() } }),
+            PendingReplyModel.countDocuments({ dueAt: { $lte: clock.now() } }),
           ]);
           return { pending, overdue };
         },
@@ -90,7 +94,7 @@ export default function followupService(config: Config): ServiceSchema {
     },
     methods: {
       async retimeWorkingDepartments() {
-        for (const d of await DepartmentModel.find({ replyPeriodKind: "working" }, { _id: 1 }).lean()) await retimeDepartment(d._id, period);
+        for (const code of await departmentsOnWorkingDays()) await retimeDepartment(code, period);
       },
     },
     async started() {
@@ -108,11 +112,36 @@ export default function followupService(config: Config): ServiceSchema {
       });
       await startProcessing({ slotMs: config.schedulerLeaseMs, log: (m) => this.logger.info(m) });
       await agenda.every("1 day", JOB_FOLLOWUP_SWEEP);
+      agenda.define(JOB_DIGEST, async () => {
+        await sweepNotices(period);
+        const d = await sendDueDigests(clock.now());
+        if (d.digests) this.logger.info(`staff digests: ${d.digests} SMS for ${d.items} notice(s)`);
+      });
+      if (config.staffDigestAt !== undefined) {
+        const m = config.staffDigestAt;
+        await agenda.every(`${m % 60} ${Math.floor(m / 60)} * * *`, JOB_DIGEST, undefined, { timezone: "Asia/Riyadh" });
+      }
+      // The schedule clock moved (tests): what fell due is noticed now, not at Agenda's real-time run.
+      let sweeping: Promise<unknown> | undefined;
+      let again = false;
+      const onClock = () => {
+        if (sweeping) return void (again = true);
+        sweeping = sweepNotices(period)
+          .then(() => sendDueDigests(clock.now()))
+          .catch((err) => this.logger.warn(`follow-up sweep after a clock change: ${err.message}`))
+          .finally(() => {
+            sweeping = undefined;
+            if (again) (again = false), onClock();
+          });
+      };
+      this.stopClockWatch = clock.onChange(onClock);
       // At start: anything that fell due while no worker ran.
       const r = await sweepNotices(period);
       if (r.due) this.logger.info(`start-up sweep: ${r.sent} follow-up notice(s) sent`);
+      await sendDueDigests(clock.now());
     },
     async stopped() {
+      this.stopClockWatch?.();
       await stopProcessing();
     },
   };

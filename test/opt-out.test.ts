@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
-import { smsNode, api, eventually } from "./support/harness.ts";
+import { smsNode, api, http, eventually } from "./support/harness.ts";
 
 const world = smsNode({ env: { SERVICES: "api,events,directory,notifier,smpp,channels", CHANNELS: "sms" } });
 const CITIZEN = "966551230001";
@@ -63,4 +63,21 @@ test("STOP stops a citizen's non-essential SMS, answered once; START resumes the
   console.log(`# opt-out: SMS expected ${expected}, sent ${sent}, duplicated ${keys.length - sent}, lost ${expected - sent}; stopped 1 (registered 8801)`);
   assert.equal(keys.length - sent, 0);
   assert.equal(sent, expected);
+});
+
+test("GET /api/v1/opt-outs/:mobile: a citizen's state and its changes; a bad mobile is a 400, no key a 401", async () => {
+  const { node } = world;
+  // After the first test: STOP, then START.
+  const r = await api(node.url, "GET", "/api/v1/opt-outs/0551230001");
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.body.mobile, "+966551230001");
+  assert.equal(r.body.optedOut, false);
+  assert.deepEqual(r.body.history.map((h: any) => [h.optedOut, h.via]), [[true, "sms"], [false, "sms"]]);
+  assert.ok(r.body.history.every((h: any) => !Number.isNaN(Date.parse(h.at))), "each change with its time");
+  const never = await api(node.url, "GET", "/api/v1/opt-outs/966551239999");
+  assert.deepEqual(never.body, { mobile: "+966551239999", optedOut: false, history: [] });
+  const bad = await api(node.url, "GET", "/api/v1/opt-outs/12345");
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.code, "INVALID_MOBILE");
+  assert.equal((await http(node.url, "GET", "/api/v1/opt-outs/0551230001")).status, 401);
 });

@@ -38,7 +38,8 @@ async function readStdin(): Promise<string | undefined> {
 let db: LocalServer | undefined;
 try {
   const args = parseStaffArgs(process.argv.slice(2));
-  const config = loadConfig(process.env);
+  // Only the database settings matter here: no service of this process needs its secrets.
+  const config = loadConfig({ ...process.env, SERVICES: "api" });
   const piped = await readStdin();
   const password = piped ?? generatePassword();
   let url = config.mongoUrl;

@@ -48,7 +48,7 @@ export interface BoardItem {
 /** A count of overdue letters per department or agency, with the oldest due date. */
 export interface BoardGroup {
   code: string;
-  name: string;
+  label: string;
   count: number;
   oldestDue: Date;
 }
@@ -85,6 +85,21 @@ export function daysOverdue(from: Date, to: Date, kind: "calendar" | "working", 
 const nameOf = (doc: { name?: { ar?: string; en?: string } | null } | null | undefined, code: string, lang: "ar" | "en") => doc?.name?.[lang] || code;
 
 /**
+ * Overdue letters per department or agency, with each group's oldest due date: a count per
+ * group, then the oldest through the (field, dueAt) index (the embedded database has no $min
+ * in $group; there are a few dozen groups at most).
+ */
+async function countsBy(field: "departmentCode" | "agencyCode", match: Record<string, unknown>): Promise<Array<{ _id: string | null; count: number; oldestDue: Date }>> {
+  const counts: Array<{ _id: string | null; count: number }> = await PendingReplyModel.aggregate([{ $match: match }, { $group: { _id: `$${field}`, count: { $sum: 1 } } }]);
+  return Promise.all(
+    counts.map(async (g) => {
+      const oldest = await PendingReplyModel.findOne({ ...match, [field]: g._id ?? null }, { dueAt: 1 }).sort({ [field]: 1, dueAt: 1 }).lean();
+      return { ...g, oldestDue: oldest?.dueAt ?? new Date(0) };
+    }),
+  );
+}
+
+/**
  * The overdue board at `now`, as `user` may see it: one page of letters oldest first, and
  * the counts per department and per agency (of the whole filter, not just the page).
  *
@@ -97,8 +112,8 @@ export async function overdueBoard(user: StaffUser, filter: BoardFilter, now: Da
   const page = Math.max(0, filter.page ?? 0);
   const [docs, byDept, byAgency] = await Promise.all([
     PendingReplyModel.find(match).sort({ dueAt: 1, _id: 1 }).skip(page * BOARD_PAGE).limit(BOARD_PAGE + 1).lean(),
-    PendingReplyModel.aggregate([{ $match: match }, { $group: { _id: "$departmentCode", count: { $sum: 1 }, oldestDue: { $min: "$dueAt" } } }]),
-    PendingReplyModel.aggregate([{ $match: match }, { $group: { _id: "$agencyCode", count: { $sum: 1 }, oldestDue: { $min: "$dueAt" } } }]),
+    countsBy("departmentCode", match),
+    countsBy("agencyCode", match),
   ]);
   const holidays = await directory.holidays.dates();
   const items: BoardItem[] = [];
@@ -122,7 +137,7 @@ export async function overdueBoard(user: StaffUser, filter: BoardFilter, now: Da
     });
   }
   const groups = async (rows: Array<{ _id: string | null; count: number; oldestDue: Date }>, get: (code: string) => Promise<any>) =>
-    (await Promise.all(rows.map(async (r) => ({ code: r._id ?? "", name: r._id ? nameOf(await get(r._id), r._id, lang) : "—", count: r.count, oldestDue: r.oldestDue }))))
+    (await Promise.all(rows.map(async (r) => ({ code: r._id ?? "", label: r._id ? nameOf(await get(r._id), r._id, lang) : "—", count: r.count, oldestDue: r.oldestDue }))))
       .sort((a, b) => a.oldestDue.getTime() - b.oldestDue.getTime());
   return {
     items,

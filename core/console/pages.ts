@@ -193,7 +193,7 @@ export function consoleRoute(config: Config) {
   const departmentsPage = async (c: Ctx, s: Session, status = 200, extra: Record<string, unknown> = {}) => {
     const docs = await DepartmentModel.find({}).sort({ _id: 1 }).limit(500).lean();
     send(c, status, "departments", {
-      departments: docs.map((d) => ({ code: d._id, name: d.name?.[c.lang] ?? d._id, replyPeriodDays: d.replyPeriodDays, working: d.replyPeriodKind === "working" })),
+      departments: docs.map((d) => ({ code: d._id, label: d.name?.[c.lang] ?? d._id, replyPeriodDays: d.replyPeriodDays, working: d.replyPeriodKind === "working" })),
       notice: query(c.req).get("saved") ? STRINGS[c.lang].saved : "",
       ...extra,
     }, s);

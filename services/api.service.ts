@@ -10,6 +10,7 @@ import { databaseReachable } from "../core/db.ts";
 import { channelRoutes } from "../channels/registry.ts";
 import { clientAddress, isTrustedProxy } from "../channels/host.ts";
 import { collectDatabaseGauges, prometheusText, registerMetrics } from "../core/metrics.ts";
+import { consoleRoute } from "../core/console/pages.ts";
 
 type Req = IncomingMessage & { $service: any; $ctx?: any; $params: Record<string, any>; body?: unknown; query?: Record<string, string> };
 
@@ -163,6 +164,8 @@ export default function apiService(config: Config): ServiceSchema {
             ctx.meta.ip = clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"] as string | undefined, config.trustProxy);
           },
         },
+        // The staff console's pages (sessions of their own, not API keys): core/console/pages.ts.
+        { ...consoleRoute(config), onError },
         ...channelRoutes(config, onError),
       ].map((route) => hardened(route, warning)),
     } as Record<string, unknown>,

@@ -1,0 +1,317 @@
+/**
+ * The staff console under `/console`: server-rendered Arabic pages (English by preference)
+ * with the citizen pages' template engine and security headers. Changes go through the
+ * same actions as the staff API (`events.ingest`, `directory.putDepartment`), so the rules
+ * live in one place; each is written to the audit log.
+ *
+ * Routes: `GET login`, `POST login`, `POST logout`, `GET board`, `GET transactions/:number`,
+ * `POST transactions/:number/replies`, `GET departments`, `POST departments/:code`,
+ * `GET lang/:lang`. Every POST form carries the session's CSRF token (the login form a
+ * double-submit cookie), checked before anything else.
+ *
+ * @module
+ */
+import path from "node:path";
+import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServiceBroker } from "moleculer";
+import type { Config } from "../config.ts";
+import { createChannelTemplates } from "../../channels/templates.ts";
+import { clientAddress } from "../../channels/host.ts";
+import { clock } from "../clock.ts";
+import { CODE } from "../directory-contract.ts";
+import { DepartmentModel } from "../models.ts";
+import { PendingReplyModel } from "../followup.ts";
+import { normalizeTransactionNumber } from "../normalize.ts";
+import { can, passwordLogin, type StaffUser } from "./accounts.ts";
+import { audit } from "./audit.ts";
+import { overdueBoard, transactionTimeline } from "./board.ts";
+import { clearFailures, csrfMatches, findSession, lockedFor, recordFailure, revokeSession, SESSION_COOKIE, sessionCookie, startSession, type Session } from "./sessions.ts";
+import { MESSAGES, STRINGS } from "./strings.ts";
+
+type Lang = "ar" | "en";
+type Req = IncomingMessage & { $params?: Record<string, any>; body?: unknown };
+interface Ctx {
+  req: Req;
+  res: ServerResponse;
+  broker: ServiceBroker;
+  lang: Lang;
+  ip: string;
+  nonce: string;
+}
+
+const templates = createChannelTemplates(path.join(path.dirname(fileURLToPath(import.meta.url)), "templates"));
+const LANG_COOKIE = "taqib_console_lang";
+const LOGIN_COOKIE = "taqib_console_login";
+
+function cookies(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (req.headers.cookie ?? "").split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+function query(req: IncomingMessage): URLSearchParams {
+  return new URL(req.url ?? "/", "http://x").searchParams;
+}
+
+function form(req: Req): Record<string, string> {
+  const b = req.body;
+  if (!b || typeof b !== "object") return {};
+  // Repeated fields arrive as arrays: the first counts, nothing else is trusted.
+  return Object.fromEntries(Object.entries(b as Record<string, unknown>).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v ?? "")]));
+}
+
+const SECURITY_HEADERS = (nonce: string) => ({
+  "content-type": "text/html; charset=utf-8",
+  "content-security-policy": `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-store",
+});
+
+function send(c: Ctx, status: number, name: string, data: Record<string, unknown>, session?: Session, headers: Record<string, string | string[]> = {}) {
+  const other: Lang = c.lang === "ar" ? "en" : "ar";
+  const back = (c.req.url ?? "").startsWith("/console/") && c.req.method === "GET" ? c.req.url! : "/console/board";
+  const html = templates.render(`${name}.html`, c.lang, {
+    lang: c.lang,
+    dir: c.lang === "ar" ? "rtl" : "ltr",
+    nonce: c.nonce,
+    digits: "latin",
+    t: STRINGS[c.lang],
+    user: session ? { name: session.user.username, role: session.user.role, admin: can.editDepartments(session.user) } : false,
+    csrf: session?.csrf ?? "",
+    switchHref: `/console/lang/${other}?back=${encodeURIComponent(back)}`,
+    notice: "",
+    error: "",
+    ...data,
+  });
+  c.res.writeHead(status, { ...SECURITY_HEADERS(c.nonce), "content-language": c.lang, ...headers });
+  c.res.end(html);
+}
+
+function redirect(c: Ctx, location: string, setCookie: string[] = []) {
+  c.res.writeHead(303, { location, "cache-control": "no-store", ...(setCookie.length ? { "set-cookie": setCookie } : {}) });
+  c.res.end();
+}
+
+/** A refusal page: 4xx with the reason in the page's language. */
+function refuse(c: Ctx, status: number, message: { ar: string; en: string }, session?: Session) {
+  send(c, status, "error", { status, message: message[c.lang] }, session);
+}
+
+const sameToken = (a: string | undefined, b: string | undefined) =>
+  !!a && !!b && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+/** The console's pages for a gateway route (see services/api.service.ts). */
+export function consoleRoute(config: Config) {
+  const secure = config.publicUrl?.startsWith("https:") ?? false;
+  const attr = secure ? "; Secure" : "";
+
+  /** Wraps a page: language, nonce, client address; any unexpected failure is a 503 page that says to retry. */
+  const page = (fn: (c: Ctx) => Promise<void>) =>
+    async function (this: { broker: ServiceBroker; logger: any }, req: Req, res: ServerResponse) {
+      const lang: Lang = cookies(req)[LANG_COOKIE] === "en" ? "en" : "ar";
+      const c: Ctx = { req, res, broker: this.broker, lang, ip: clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"] as string | undefined, config.trustProxy), nonce: randomBytes(16).toString("base64") };
+      try {
+        await fn(c);
+      } catch (err) {
+        this.logger.error(`console ${req.method} ${req.url} failed:`, err);
+        if (!res.headersSent) refuse(c, 503, { ar: "الخدمة غير متاحة مؤقتًا، حاول بعد قليل.", en: "Temporarily unavailable: try again in a moment." });
+        else res.end();
+      }
+    };
+
+  /** The signed-in session, or a redirect to the login page (undefined: answered). */
+  const signedIn = async (c: Ctx): Promise<Session | undefined> => {
+    const s = await findSession(cookies(c.req)[SESSION_COOKIE], clock.now());
+    if (!s) redirect(c, "/console/login");
+    return s;
+  };
+  /** The session of a POST whose CSRF token is right (undefined: answered 403 or redirected). */
+  const posted = async (c: Ctx): Promise<Session | undefined> => {
+    const s = await signedIn(c);
+    if (s && !csrfMatches(s, form(c.req).csrf)) {
+      refuse(c, 403, MESSAGES.csrf, s);
+      return undefined;
+    }
+    return s;
+  };
+
+  const loginPage = (c: Ctx, status: number, error: string, username = "") => {
+    const token = randomBytes(32).toString("base64url");
+    send(c, status, "login", { loginToken: token, username, error }, undefined, {
+      "set-cookie": `${LOGIN_COOKIE}=${token}; Path=/console; HttpOnly; SameSite=Strict${attr}`,
+    });
+  };
+
+  const boardPage = async (c: Ctx, s: Session) => {
+    const q = query(c.req);
+    const department = q.get("department") || undefined;
+    const agency = q.get("agency") || undefined;
+    const pageNo = q.get("page") ?? "0";
+    if ((department && !CODE.test(department)) || (agency && !CODE.test(agency)) || !/^\d{1,6}$/.test(pageNo)) return refuse(c, 400, MESSAGES.badInput, s);
+    const board = await overdueBoard(s.user, { department, agency, page: Number(pageNo) }, clock.now(), c.lang, config.defaultReplyPeriodDays);
+    const link = (p: number) => `/console/board?${new URLSearchParams({ ...(department ? { department } : {}), ...(agency ? { agency } : {}), page: String(p) })}`;
+    send(c, 200, "board", {
+      board,
+      filter: { department: department ?? "", agency: agency ?? "" },
+      pageNumber: board.page + 1,
+      prevHref: board.page > 0 ? link(board.page - 1) : "",
+      nextHref: board.hasNext ? link(board.page + 1) : "",
+    }, s);
+  };
+
+  const timelinePage = async (c: Ctx, s: Session, status = 200, extra: Record<string, unknown> = {}) => {
+    const number = normalizeTransactionNumber(c.req.$params?.number);
+    const t = number ? await transactionTimeline(number, c.lang) : undefined;
+    if (!t) return refuse(c, 404, { ar: STRINGS.ar.notFound, en: STRINGS.en.notFound }, s);
+    // A manager sees the transactions of their departments only.
+    if (!can.seeDepartment(s.user, t.departmentCode)) return refuse(c, 403, { ar: STRINGS.ar.notAllowed, en: STRINGS.en.notAllowed }, s);
+    const recorded = query(c.req).get("recorded");
+    const words = STRINGS[c.lang];
+    send(c, status, "timeline", {
+      tx: { number: t.number, subject: t.subject ?? "", status: t.status, department: t.departmentCode ?? "" },
+      outgoing: t.outgoing.map((o) => ({ ...o, replyDate: o.replyDate ?? "", via: o.via ? (words as Record<string, string>)[o.via] ?? o.via : "" })),
+      entries: t.entries.map((e) => ({
+        at: e.at,
+        sms: e.kind === "sms",
+        label: e.kind === "sms" ? `${words.sms}: ${e.type}` : e.type,
+        detail: Object.entries(e.detail).filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => `${k}: ${v}`).join(" · "),
+      })),
+      pendingOutgoing: t.outgoing.filter((o) => o.pending),
+      canRecord: can.recordReply(s.user) && t.outgoing.some((o) => o.pending),
+      notice: recorded ? words.recorded : "",
+      ...extra,
+    }, s);
+  };
+
+  const departmentsPage = async (c: Ctx, s: Session, status = 200, extra: Record<string, unknown> = {}) => {
+    const docs = await DepartmentModel.find({}).sort({ _id: 1 }).limit(500).lean();
+    send(c, status, "departments", {
+      departments: docs.map((d) => ({ code: d._id, label: d.name?.[c.lang] ?? d._id, replyPeriodDays: d.replyPeriodDays, working: d.replyPeriodKind === "working" })),
+      notice: query(c.req).get("saved") ? STRINGS[c.lang].saved : "",
+      ...extra,
+    }, s);
+  };
+
+  return {
+    path: "/console",
+    // Forms only: small urlencoded bodies, no JSON.
+    bodyParsers: { json: false, urlencoded: { extended: false, limit: "16kb" } },
+    mappingPolicy: "restrict",
+    aliases: {
+      "GET /": page(async (c) => redirect(c, "/console/board")),
+      "GET lang/:lang": page(async (c) => {
+        const to = c.req.$params?.lang === "en" ? "en" : "ar";
+        const back = query(c.req).get("back") ?? "";
+        // Only back into the console: never an open redirect.
+        const target = /^\/console\/[A-Za-z0-9/_.?=&%-]*$/.test(back) && !back.startsWith("//") ? back : "/console/board";
+        redirect(c, target, [`${LANG_COOKIE}=${to}; Path=/console; SameSite=Lax; Max-Age=31536000${attr}`]);
+      }),
+      "GET login": page(async (c) => loginPage(c, 200, "")),
+      "POST login": page(async (c) => {
+        const f = form(c.req);
+        if (!sameToken(cookies(c.req)[LOGIN_COOKIE], f.csrf)) return loginPage(c, 403, MESSAGES.csrf[c.lang]);
+        const username = (f.username ?? "").trim().toLowerCase().slice(0, 64);
+        const now = clock.now();
+        const minutes = await lockedFor(username, c.ip, now);
+        if (minutes) return loginPage(c, 429, MESSAGES.locked[c.lang](minutes), username);
+        const user = await passwordLogin.authenticate({ username, password: f.password });
+        if (!user) {
+          await recordFailure(username, c.ip, now);
+          await audit({ actor: username || "-", action: "login-failed", ip: c.ip }, now);
+          return loginPage(c, 401, MESSAGES.badLogin[c.lang], username);
+        }
+        await clearFailures(username);
+        const id = await startSession(user, passwordLogin.name, c.ip, now);
+        await audit({ actor: user.username, action: "login", after: { method: passwordLogin.name, role: user.role }, ip: c.ip }, now);
+        redirect(c, "/console/board", [sessionCookie(id, secure), `${LOGIN_COOKIE}=; Path=/console; Max-Age=0`]);
+      }),
+      "POST logout": page(async (c) => {
+        const s = await posted(c);
+        if (!s) return;
+        await revokeSession(s.hash);
+        await audit({ actor: s.user.username, action: "logout", ip: c.ip });
+        redirect(c, "/console/login", [`${SESSION_COOKIE}=; Path=/console; HttpOnly; SameSite=Lax; Max-Age=0${attr}`]);
+      }),
+      "GET board": page(async (c) => {
+        const s = await signedIn(c);
+        if (s) await boardPage(c, s);
+      }),
+      "GET transactions/:number": page(async (c) => {
+        const s = await signedIn(c);
+        if (s) await timelinePage(c, s);
+      }),
+      "POST transactions/:number/replies": page(async (c) => {
+        const s = await posted(c);
+        if (!s) return;
+        if (!can.recordReply(s.user)) return refuse(c, 403, { ar: STRINGS.ar.notAllowed, en: STRINGS.en.notAllowed }, s);
+        const number = normalizeTransactionNumber(c.req.$params?.number);
+        const f = form(c.req);
+        const outgoing = normalizeTransactionNumber(f.outgoingNumber);
+        const pending = number && outgoing ? await PendingReplyModel.findById(outgoing).lean() : null;
+        if (!pending || pending.transactionNumber !== number || !can.seeDepartment(s.user, pending.departmentCode)) {
+          return timelinePage(c, s, 400, { error: MESSAGES.badInput[c.lang] });
+        }
+        const data = {
+          outgoingNumber: outgoing,
+          via: f.via,
+          ...(f.replyNumber?.trim() ? { replyNumber: f.replyNumber.trim() } : {}),
+          ...(f.summary?.trim() ? { summary: f.summary.trim() } : {}),
+        };
+        if (f.via !== "phone" && f.via !== "paper") return timelinePage(c, s, 400, { error: MESSAGES.badInput[c.lang] });
+        const event = { id: `console-${randomUUID()}`, type: "reply-received", transactionNumber: number, occurredAt: clock.now().toISOString(), data };
+        try {
+          await c.broker.call("events.ingest", { body: event, source: `console:${s.user.username}` });
+        } catch (err: any) {
+          if (err?.code >= 400 && err?.code < 500) return timelinePage(c, s, 400, { error: `${MESSAGES.badInput[c.lang]} ${(err.data?.details ?? []).map((d: any) => `${d.field}: ${d.message}`).join("; ")}` });
+          throw err;
+        }
+        await audit({ actor: s.user.username, action: "reply-recorded", target: `outgoing:${outgoing}`, before: { pending: true }, after: { eventId: event.id, ...data }, ip: c.ip });
+        redirect(c, `/console/transactions/${number}?recorded=${outgoing}`);
+      }),
+      "GET departments": page(async (c) => {
+        const s = await signedIn(c);
+        if (!s) return;
+        if (!can.editDepartments(s.user)) return refuse(c, 403, { ar: STRINGS.ar.notAllowed, en: STRINGS.en.notAllowed }, s);
+        await departmentsPage(c, s);
+      }),
+      "POST departments/:code": page(async (c) => {
+        const s = await posted(c);
+        if (!s) return;
+        if (!can.editDepartments(s.user)) return refuse(c, 403, { ar: STRINGS.ar.notAllowed, en: STRINGS.en.notAllowed }, s);
+        const code = String(c.req.$params?.code ?? "");
+        const before = CODE.test(code) ? await DepartmentModel.findById(code).lean() : null;
+        if (!before) return refuse(c, 404, { ar: STRINGS.ar.notFound, en: STRINGS.en.notFound }, s);
+        const f = form(c.req);
+        const { _id, updatedAt, ...current } = before as any;
+        // The form changes the period; the API's validation judges it, as it does a PUT.
+        const body = { ...current, replyPeriodDays: /^\d{1,6}$/.test(f.replyPeriodDays ?? "") ? Number(f.replyPeriodDays) : f.replyPeriodDays, replyPeriodKind: f.replyPeriodKind };
+        try {
+          await c.broker.call("directory.putDepartment", { params: { code }, body });
+        } catch (err: any) {
+          if (err?.code >= 400 && err?.code < 500) {
+            const details = (err.data?.details ?? []).map((d: any) => `${d.field}: ${d.message}`).join("; ");
+            return departmentsPage(c, s, 400, { error: `${MESSAGES.badInput[c.lang]} ${details}` });
+          }
+          throw err;
+        }
+        await audit({
+          actor: s.user.username,
+          action: "department-updated",
+          target: `department:${code}`,
+          before: { replyPeriodDays: before.replyPeriodDays, replyPeriodKind: before.replyPeriodKind },
+          after: { replyPeriodDays: body.replyPeriodDays, replyPeriodKind: body.replyPeriodKind },
+          ip: c.ip,
+        });
+        redirect(c, "/console/departments?saved=1");
+      }),
+    },
+  };
+}
+

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { PendingReplyModel, replyPolicy } from "../followup.ts";
+import { PendingReplyModel, followupPolicy } from "../followup.ts";
 import { MessageModel, TransactionModel } from "../models.ts";
 import { directory } from "../directory-cache.ts";
 import { addDays, daysBetween, isWorkingDay } from "../dates.ts";
@@ -64,7 +64,8 @@ export interface Board {
 
 /** The pending-reply filter a user may see (a manager: their departments only), overdue at `now`. */
 export function boardScope(user: StaffUser, filter: BoardFilter, now: Date): Record<string, unknown> {
-  const match: Record<string, unknown> = { dueAt: { $lt: now } };
+  // Letters waiting for an agency's reply; the same collection also holds internal items.
+  const match: Record<string, unknown> = { dueAt: { $lt: now }, kind: { $ne: "internal" } };
   if (user.role === "manager") {
     const mine = user.departments ?? [];
     match.departmentCode = filter.department ? (mine.includes(filter.department) ? filter.department : { $in: [] }) : { $in: mine };
@@ -118,19 +119,21 @@ export async function overdueBoard(user: StaffUser, filter: BoardFilter, now: Da
   const holidays = await directory.holidays.dates();
   const items: BoardItem[] = [];
   for (const p of docs.slice(0, BOARD_PAGE)) {
-    const policy = await replyPolicy(p.departmentCode, defaultPeriod);
-    const [dept, agency] = await Promise.all([p.departmentCode ? directory.departments.get(p.departmentCode) : null, directory.agencies.get(p.agencyCode)]);
+    // Reply items always carry their agency and letter date (internal ones are filtered out).
+    const agencyCode = p.agencyCode ?? "";
+    const policy = await followupPolicy("reply", p.departmentCode, defaultPeriod);
+    const [dept, agency] = await Promise.all([p.departmentCode ? directory.departments.get(p.departmentCode) : null, directory.agencies.get(agencyCode)]);
     items.push({
       outgoingNumber: p._id,
       transactionNumber: p.transactionNumber,
       ...(p.departmentCode ? { departmentCode: p.departmentCode } : {}),
       department: nameOf(dept, p.departmentCode ?? "—", lang),
-      agencyCode: p.agencyCode,
-      agency: nameOf(agency, p.agencyCode, lang),
-      outgoingDate: p.outgoingDate,
+      agencyCode,
+      agency: nameOf(agency, agencyCode, lang),
+      outgoingDate: p.outgoingDate ?? p.dueAt,
       dueAt: p.dueAt,
-      daysOverdue: daysOverdue(p.dueAt, now, policy.replyPeriodKind, holidays),
-      dayKind: policy.replyPeriodKind,
+      daysOverdue: daysOverdue(p.dueAt, now, policy.periodKind, holidays),
+      dayKind: policy.periodKind,
       // Stage counts notices: 1 the overdue notice, then the reminders, then the escalation.
       remindersSent: Math.min(Math.max(p.stage - 1, 0), policy.maxReminders),
       escalated: policy.hasEscalation && p.stage >= policy.maxReminders + 2,

@@ -26,6 +26,8 @@
  * | `digits value [style]` | `{{digits n "arabic"}}` | `١٢٣` (default `latin`) |
  * | `spoken value` | `{{spoken n}}` | `واحد اثنان ثلاثة` (en `one two three`) |
  * | `name obj` | `{{name agency.name}}` | `.ar` / `.en` by language |
+ * | `ltr value [digits]` | `{{ltr answer.displayNumber digits}}` | `⁦1448/00512⁩` isolated (LRI…PDI) in Arabic text (see core/bidi.ts) |
+ * | `isolateNumbers text [digits]` | `{{isolateNumbers (hijri d) digits}}` | `⁦1448/06/18⁩هـ` |
  * | `eq a b`, `or a b …`, `not a` | `{{#if (eq stage "issued")}}` | |
  *
  * @module
@@ -42,6 +44,7 @@ import {
   hijriDateInWordsAr,
   type DigitStyle,
 } from "../core/dates.ts";
+import { registerBidiHelpers } from "../core/bidi.ts";
 import { cleanSmsText } from "../core/templates.ts";
 import type { ChannelTemplates, Lang } from "./contract.ts";
 
@@ -135,6 +138,7 @@ export function createChannelTemplates(dir: string): ChannelTemplates & { names(
   for (const lang of LANGS) {
     const hb = Handlebars.create();
     registerHelpers(hb);
+    registerBidiHelpers(hb);
     const files = new Map<string, string>(); // name.kind -> path
     for (const f of shared) files.set(f.replace(/\.hbs$/, ""), path.join(dir, f));
     for (const f of readDir(path.join(dir, lang))) files.set(f.replace(/\.hbs$/, ""), path.join(dir, lang, f));

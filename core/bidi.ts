@@ -54,7 +54,7 @@ export function ltrNumbers(text: string, lang: Lang, digits: DigitStyle): string
 type Opts = Handlebars.HelperOptions & { data?: { lang?: Lang; digits?: DigitStyle } };
 
 /**
- * Registers `{{ltr value [digits]}}` on a Handlebars instance: the value isolated in Arabic, in
+ * Registers `{{ltr value [digits]}}` and `{{isolateNumbers text [digits]}}` on a Handlebars instance: the value isolated in Arabic, in
  * the digit style given, else `@digits` (the DIGITS setting the renderer passes), else Latin.
  *
  * @example
@@ -72,5 +72,12 @@ export function registerBidiHelpers(hb: typeof Handlebars): void {
     }
     const digits: DigitStyle = style === "arabic" || style === "latin" ? style : (options.data?.digits ?? "latin");
     return ltrValue(String(value), options.data?.lang === "en" ? "en" : "ar", digits);
+  });
+  // `{{isolateNumbers (hijri d) digits}}`: a formatted date keeps its suffix (هـ) outside the isolate.
+  hb.registerHelper("isolateNumbers", (...args: unknown[]) => {
+    const options = args[args.length - 1] as Opts;
+    const [text, style] = args.slice(0, -1);
+    const digits: DigitStyle = style === "arabic" || style === "latin" ? style : (options.data?.digits ?? "latin");
+    return ltrNumbers(String(text ?? ""), options.data?.lang === "en" ? "en" : "ar", digits);
   });
 }

@@ -32,6 +32,7 @@ export interface Config {
   smppUrl?: string;
   smsSender: string;
   smsMaxParts: number;
+  digits: "latin" | "arabic";
   smppRatePerSecond: number;
   smppWindow: number;
   smppResponseTimeoutMs: number;
@@ -203,6 +204,7 @@ export function loadConfig(env: Env = process.env): Config {
     smppUrl: url(env, "SMPP_URL", ["smpp:"]),
     smsSender,
     smsMaxParts: int(env, "SMS_MAX_PARTS", 6, 1, 255),
+    digits: oneOf(env, "DIGITS", ["latin", "arabic"] as const, "latin"),
     smppRatePerSecond: num(env, "SMPP_RATE", 50, 0.1, 10000),
     smppWindow: int(env, "SMPP_WINDOW", 10, 1, 1000),
     smppResponseTimeoutMs: int(env, "SMPP_RESPONSE_TIMEOUT_MS", 10000, 100, 600000),

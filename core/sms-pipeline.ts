@@ -12,6 +12,7 @@ import { retryTransient } from "./retry.ts";
 import { ClaimModel } from "./exclusive.ts";
 import { FINAL_MESSAGE_STATUSES, MessageModel, ReceiptModel, SmsPartModel, SmsQueueModel, TransactionModel, type MessageStatus } from "./models.ts";
 import mongoose from "mongoose";
+import { UNKNOWN_AGENCY } from "./templates.ts";
 
 /** What the SMSC answered for an accepted submit (all parts). */
 export interface SubmitResult {
@@ -97,7 +98,7 @@ export async function resolveMessage(msg: MessageInput, t: any | null | undefine
   let lang = (msg.lang as "ar" | "en" | undefined) ?? undefined;
   if (msg.transactionNumber) {
     if (!t || !t.registered) throw new MissingDataError("TRANSACTION_NOT_REGISTERED", `transaction ${msg.transactionNumber} has no registered event yet`);
-    data.transaction = { number: t.number, registeredAt: t.registeredAt, subject: t.subject ?? "", status: t.status };
+    data.transaction = { number: t.number, displayNumber: t.displayNumber ?? t.number, registeredAt: t.registeredAt, subject: t.subject ?? "", status: t.status };
     data.citizen = { name: t.citizen?.name };
     if (msg.role === "citizen") {
       to ??= t.citizen?.mobile ?? undefined;
@@ -107,10 +108,14 @@ export async function resolveMessage(msg: MessageInput, t: any | null | undefine
       const o = (t.outgoing ?? []).find((x: any) => x.number === vars.outgoingNumber);
       if (!o) throw new MissingDataError("OUTGOING_NOT_FOUND", `outgoing ${vars.outgoingNumber} is not in transaction ${t.number}`);
       const agency = o.destination?.agencyCode ? await directory.agencies.get(o.destination.agencyCode) : null;
+      // An agency missing from the directory: the name the event gave, else a neutral phrase,
+      // never its bare code (the staff API flags it: see getTransaction).
+      const name = agency?.name ? localName(agency.name) : o.destination?.name ? localName(undefined, o.destination.name) : UNKNOWN_AGENCY;
       data.outgoing = {
         number: o.number,
+        displayNumber: o.displayNumber ?? o.number,
         date: o.date,
-        destination: { code: o.destination?.agencyCode, name: localName(agency?.name, o.destination?.name ?? o.destination?.agencyCode ?? "") },
+        destination: { code: o.destination?.agencyCode, name, inDirectory: !!agency },
       };
       if (o.reply) data.reply = { number: o.reply.number ?? "", date: o.reply.date ?? o.reply.receivedAt };
     }

@@ -57,7 +57,7 @@ export default function notifierService(config: Config): ServiceSchema {
       registerMetrics(this.broker);
     },
     async started() {
-      const templates = createTemplateEngine({ dir: path.join(config.templatesDir, "sms") });
+      const templates = createTemplateEngine({ dir: path.join(config.templatesDir, "sms"), digits: config.digits, globals: { shortCode: config.smsSender } });
       const deps: PrepareDeps = { render: templates, analyse: analyseSms, maxParts: config.smsMaxParts, staleSendingMs: config.staleSendingMs };
       this.deps = deps;
       const dispatcher = new Dispatcher({

@@ -19,6 +19,8 @@ import { definePlugin, type ChannelContext, type InquiryAnswer, type Lang, type 
 export interface SmsConfig {
   /** The short code MOs are sent to (SMS_SENDER), e.g. "74747". */
   shortCode: string;
+  /** DIGITS: numbers and dates of Arabic replies in Latin or Arabic-Indic digits (default latin). */
+  digits?: "latin" | "arabic";
 }
 
 /** What an MO asks. */
@@ -80,6 +82,7 @@ export function replyData(answer: InquiryAnswer | { outcome: "no-number" }, ctx:
     details: (answer.outcome === "found" && answer.details) || {},
     latest: latest ?? false,
     shortCode: ctx.config.shortCode,
+    digits: ctx.config.digits ?? "latin",
     wait: answer.outcome === "rate-limited" ? ctx.format.waitTime(answer.retryAfterMs, lang) : "",
   };
 }
@@ -102,7 +105,7 @@ export async function answerMo(mo: MobileOriginated, ctx: ChannelContext<SmsConf
       const limited: InquiryAnswer = { outcome: "rate-limited", ...allowed };
       return { to: replyTo, lang, text: ctx.templates.render("reply.txt", lang, replyData(limited, ctx, lang)) };
     }
-    const text = intent.kind === "help" ? ctx.templates.render("help.txt", lang, { shortCode: ctx.config.shortCode }) : ctx.templates.render("reply.txt", lang, replyData({ outcome: "no-number" }, ctx, lang));
+    const text = intent.kind === "help" ? ctx.templates.render("help.txt", lang, { shortCode: ctx.config.shortCode, digits: ctx.config.digits ?? "latin" }) : ctx.templates.render("reply.txt", lang, replyData({ outcome: "no-number" }, ctx, lang));
     return { to: replyTo, lang, text };
   }
   const answer = await ctx.inquiry.ask({ number: intent.raw, identities, ...(mobile ? { mobile } : {}) });

@@ -25,6 +25,8 @@ export interface WhatsAppConfig {
   verifyToken?: string;
   /** WHATSAPP_APP_SECRET: the app secret that signs every notification. */
   appSecret?: string;
+  /** DIGITS: numbers and dates of Arabic replies in Latin or Arabic-Indic digits (default latin). */
+  digits?: "latin" | "arabic";
 }
 
 /** One inbound message of a notification. */
@@ -119,12 +121,13 @@ export async function replyTo(m: InboundMessage, ctx: ChannelContext<WhatsAppCon
   return { lang, text: render(answer, ctx, lang) };
 }
 
-function render(answer: InquiryAnswer | { outcome: "help" | "unknown" }, ctx: Pick<ChannelContext, "templates" | "format">, lang: Lang): string {
+function render(answer: InquiryAnswer | { outcome: "help" | "unknown" }, ctx: Pick<ChannelContext<WhatsAppConfig>, "templates" | "format" | "config">, lang: Lang): string {
   const outgoing = answer.outcome === "found" ? answer.details?.outgoing ?? [] : [];
   return ctx.templates.render("reply.txt", lang, {
     answer,
     details: (answer.outcome === "found" && answer.details) || {},
     latest: outgoing[outgoing.length - 1] ?? false,
+    digits: ctx.config.digits ?? "latin",
     wait: answer.outcome === "rate-limited" ? ctx.format.waitTime(answer.retryAfterMs, lang) : "",
   });
 }

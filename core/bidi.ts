@@ -54,6 +54,21 @@ export function ltrNumbers(text: string, lang: Lang, digits: DigitStyle): string
 type Opts = Handlebars.HelperOptions & { data?: { lang?: Lang; digits?: DigitStyle } };
 
 /**
+ * An inquiry answer with `displayNumber` on it and on its outgoing letters (answers made
+ * before the display form existed, or by a peer that lacks it, show the canonical number).
+ *
+ * @example
+ *   withDisplayNumbers({ outcome: "not-found", number: "144800512" }).displayNumber // "144800512"
+ */
+export function withDisplayNumbers<T extends object>(answer: T): T {
+  const a = answer as { number?: string; displayNumber?: string; details?: { outgoing?: Array<{ number: string; displayNumber?: string }> } };
+  if (a.number === undefined) return answer;
+  const out: any = { ...a, displayNumber: a.displayNumber || a.number };
+  if (a.details?.outgoing) out.details = { ...a.details, outgoing: a.details.outgoing.map((o) => ({ ...o, displayNumber: o.displayNumber || o.number })) };
+  return out as T;
+}
+
+/**
  * Registers `{{ltr value [digits]}}` and `{{isolateNumbers text [digits]}}` on a Handlebars instance: the value isolated in Arabic, in
  * the digit style given, else `@digits` (the DIGITS setting the renderer passes), else Latin.
  *

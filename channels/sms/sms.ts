@@ -14,6 +14,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { withDisplayNumbers } from "../../core/bidi.ts";
 import { definePlugin, type ChannelContext, type InquiryAnswer, type Lang, type MobileOriginated } from "../contract.ts";
 
 export interface SmsConfig {
@@ -74,7 +75,8 @@ export function moKey(mo: MobileOriginated): string {
 }
 
 /** The template data of a reply. */
-export function replyData(answer: InquiryAnswer | { outcome: "no-number" }, ctx: Pick<ChannelContext<SmsConfig>, "config" | "format">, lang: Lang) {
+export function replyData(asked: InquiryAnswer | { outcome: "no-number" }, ctx: Pick<ChannelContext<SmsConfig>, "config" | "format">, lang: Lang) {
+  const answer = withDisplayNumbers(asked);
   const latest = answer.outcome === "found" && answer.details?.outgoing.length ? answer.details.outgoing[answer.details.outgoing.length - 1] : undefined;
   return {
     answer,

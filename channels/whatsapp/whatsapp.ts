@@ -18,6 +18,7 @@
  * @module
  */
 import { createHmac, timingSafeEqual, createHash } from "node:crypto";
+import { withDisplayNumbers } from "../../core/bidi.ts";
 import { definePlugin, queryValue, type ChannelContext, type ChannelRequest, type ChannelResponse, type InquiryAnswer, type Lang } from "../contract.ts";
 
 export interface WhatsAppConfig {
@@ -121,7 +122,8 @@ export async function replyTo(m: InboundMessage, ctx: ChannelContext<WhatsAppCon
   return { lang, text: render(answer, ctx, lang) };
 }
 
-function render(answer: InquiryAnswer | { outcome: "help" | "unknown" }, ctx: Pick<ChannelContext<WhatsAppConfig>, "templates" | "format" | "config">, lang: Lang): string {
+function render(asked: InquiryAnswer | { outcome: "help" | "unknown" }, ctx: Pick<ChannelContext<WhatsAppConfig>, "templates" | "format" | "config">, lang: Lang): string {
+  const answer = withDisplayNumbers(asked);
   const outgoing = answer.outcome === "found" ? answer.details?.outgoing ?? [] : [];
   return ctx.templates.render("reply.txt", lang, {
     answer,

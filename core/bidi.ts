@@ -21,6 +21,17 @@ export function isolate(text: string): string {
   return `${LRI}${text}${PDI}`;
 }
 
+/**
+ * The text with its isolates made visible as ⟨…⟩: for tests and previews, where the invisible
+ * marks would otherwise hide whether a number is isolated.
+ *
+ * @example
+ *   showIsolates("رقم \u20661448/00512\u2069") // "رقم ⟨1448/00512⟩"
+ */
+export function showIsolates(text: string): string {
+  return text.replaceAll(LRI, "⟨").replaceAll(PDI, "⟩");
+}
+
 // A run of digits (either script) joined by the separators numbers and dates use.
 const NUMBER_RUN = /[0-9\u0660-\u0669]+(?:[/\-.:][0-9\u0660-\u0669]+)*/g;
 

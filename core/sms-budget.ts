@@ -22,6 +22,9 @@ export const SMS_PART_BUDGETS: Readonly<Record<string, number>> = {
   "sms-channel/reply.txt": 2,
 };
 
+/** The most characters of one WhatsApp text message (Cloud API): its replies have no parts to pay for. */
+export const WHATSAPP_TEXT_LIMIT = 4096;
+
 const d = (iso: string) => new Date(iso);
 /** A four-part Arabic name with a compound given name, as long as they come. */
 export const LONGEST_ARABIC_NAME = "عبدالرحمن بن عبدالعزيز بن عبدالله آل عبداللطيف";
@@ -29,7 +32,8 @@ export const LONGEST_ARABIC_NAME = "عبدالرحمن بن عبدالعزيز �
 export const LONGEST_SUBJECT = "طلب إعادة النظر في قرار صرف الإعانة السكن";
 /** A long agency name, in both languages. */
 export const LONGEST_AGENCY = { ar: "وزارة الموارد البشرية والتنمية الاجتماعية", en: "Ministry of Human Resources and Social Development" };
-const LONGEST_DEPARTMENT = { ar: "إدارة الحقوق الخاصة والأحوال الشخصية", en: "Private Rights and Personal Status Department" };
+/** A long department name, in both languages. */
+export const LONGEST_DEPARTMENT = { ar: "إدارة الحقوق الخاصة والأحوال الشخصية", en: "Private Rights and Personal Status Department" };
 // Numbers as the correspondence system writes them, at their longest; dates with two-digit days and months.
 const TRANSACTION = { number: "144800512", displayNumber: "1448/00512" };
 const OUTGOING = { number: "1448009771", displayNumber: "1448/009771", date: d("2026-12-23T09:15:00Z"), destination: { name: LONGEST_AGENCY } };

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
+import { showIsolates } from "./bidi.ts";
 import {
   cleanSmsText,
   createTemplateEngine,
@@ -49,7 +50,7 @@ function throwsTemplateError(fn: () => unknown, template: string, field?: string
 }
 
 // The isolates made visible: ⟨ = LRI, ⟩ = PDI.
-const shown = (s: string) => s.replace(/\u2066/g, "⟨").replace(/\u2069/g, "⟩");
+const shown = showIsolates;
 
 test("registered (ar) renders exactly this text: the number as written, numbers and dates isolated", () => {
   const r = engine.render("registered", "ar", SAMPLE_DATA.registered);

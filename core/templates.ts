@@ -44,6 +44,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Handlebars from "handlebars";
+import type { Config } from "./config.ts";
 import { ltrNumbers, ltrValue } from "./bidi.ts";
 import {
   applyDigits,
@@ -252,6 +253,19 @@ interface Compiled {
   ast: hbs.AST.Program;
   /** Every path expression of the template, for naming a missing field. */
   paths: Array<{ path: string; parts: string[]; line: number; column: number }>;
+}
+
+/**
+ * The engine of `$TEMPLATES_DIR/sms` as a node renders it: in DIGITS, with SMS_SENDER as
+ * every template's `shortCode`. Whatever renders an SMS outside the notifier (tests, benches,
+ * the preview script) uses this too, so its text is the one the node sends.
+ *
+ * @example
+ *   smsTemplateEngine(loadConfig()).render("inquiry-help", "en", {}).text
+ *   // "To check your transaction status, text your transaction number to 74747."
+ */
+export function smsTemplateEngine(config: Pick<Config, "templatesDir" | "digits" | "smsSender">): TemplateEngine {
+  return createTemplateEngine({ dir: join(config.templatesDir, "sms"), digits: config.digits, globals: { shortCode: config.smsSender } });
 }
 
 /**

@@ -1,9 +1,8 @@
-import path from "node:path";
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../core/config.ts";
 import { databaseMixin } from "../core/mixins.ts";
 import { claimDueMessages, claimMessages, submitMessages, type PrepareDeps, type ReadyMessage, type SendOutcome, type SubmitResult } from "../core/sms-pipeline.ts";
-import { createTemplateEngine } from "../core/templates.ts";
+import { smsTemplateEngine } from "../core/templates.ts";
 import { analyseSms } from "../core/sms/encoding.ts";
 import { Dispatcher } from "../core/dispatcher.ts";
 import { registerMetrics } from "../core/metrics.ts";
@@ -57,7 +56,7 @@ export default function notifierService(config: Config): ServiceSchema {
       registerMetrics(this.broker);
     },
     async started() {
-      const templates = createTemplateEngine({ dir: path.join(config.templatesDir, "sms"), digits: config.digits, globals: { shortCode: config.smsSender } });
+      const templates = smsTemplateEngine(config);
       const deps: PrepareDeps = { render: templates, analyse: analyseSms, maxParts: config.smsMaxParts, staleSendingMs: config.staleSendingMs };
       this.deps = deps;
       const dispatcher = new Dispatcher({

@@ -2,13 +2,14 @@
 // simulator -> delivery receipts -> the message log.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
 import { smsNode, api, eventually, sampleLifecycle } from "./support/harness.ts";
-import { createTemplateEngine } from "../core/templates.ts";
+import { smsTemplateEngine } from "../core/templates.ts";
+import { loadConfig } from "../core/config.ts";
 import { enqueueMessages } from "../core/notifications.ts";
 
 const world = smsNode({ env: { SERVICES: "api,events,directory,notifier,smpp" } });
-const templates = createTemplateEngine({ dir: path.resolve("templates/sms") });
+// Rendered as the node renders them (its env sets neither DIGITS nor SMS_SENDER).
+const templates = smsTemplateEngine(loadConfig({}));
 
 const messagesOf = async (n: string) => (await api(world.node.url, "GET", `/api/v1/messages?transactionNumber=${n}`)).body.messages as any[];
 

@@ -42,6 +42,14 @@ export interface PrepareDeps {
   dataGraceMs?: number;
   /** How long a worker may hold a message before it counts as dead and the message is handed out again. */
   staleSendingMs: number;
+  /** Told of each agency or department a message names that is missing from the directory (the SMS shows a fallback name). */
+  onDirectoryMissing?: (missing: DirectoryMissing, messageId: string) => void;
+}
+
+/** A directory entry a message needed and did not find. */
+export interface DirectoryMissing {
+  kind: "agency" | "department";
+  code: string;
 }
 
 /**
@@ -91,7 +99,8 @@ type MessageInput = { template: string; role: string; to?: string | null; lang?:
  * The recipient, language and template data of a message, from its transaction (read by the
  * caller, in a batch) and the directory (cached).
  */
-export async function resolveMessage(msg: MessageInput, t: any | null | undefined): Promise<{ to: string; lang: "ar" | "en"; data: Record<string, unknown> }> {
+export async function resolveMessage(msg: MessageInput, t: any | null | undefined): Promise<{ to: string; lang: "ar" | "en"; data: Record<string, unknown>; missing: DirectoryMissing[] }> {
+  const missing: DirectoryMissing[] = [];
   const vars = (msg.vars ?? {}) as Record<string, any>;
   const data: Record<string, unknown> = { ...vars, today: new Date() };
   let to = msg.to ?? undefined;
@@ -111,6 +120,7 @@ export async function resolveMessage(msg: MessageInput, t: any | null | undefine
       // An agency missing from the directory: the name the event gave, else a neutral phrase,
       // never its bare code (the staff API flags it: see getTransaction).
       const name = agency?.name ? localName(agency.name) : o.destination?.name ? localName(undefined, o.destination.name) : UNKNOWN_AGENCY;
+      if (!agency && o.destination?.agencyCode) missing.push({ kind: "agency", code: o.destination.agencyCode });
       data.outgoing = {
         number: o.number,
         displayNumber: o.displayNumber ?? o.number,
@@ -122,6 +132,7 @@ export async function resolveMessage(msg: MessageInput, t: any | null | undefine
     const deptCode = (vars.departmentCode as string | undefined) ?? t.departmentCode;
     if (deptCode) {
       const dept = await directory.departments.get(deptCode);
+      if (!dept) missing.push({ kind: "department", code: deptCode });
       if (dept) {
         data.department = { code: dept._id, name: localName(dept.name) };
         data.manager = { name: dept.manager?.name ?? "" };
@@ -140,7 +151,7 @@ export async function resolveMessage(msg: MessageInput, t: any | null | undefine
     to ??= emp.mobile;
   }
   if (!to) throw new MissingDataError("NO_RECIPIENT", `no mobile number for the ${msg.role} of this message`);
-  return { to, lang: lang ?? "ar", data };
+  return { to, lang: lang ?? "ar", data, missing };
 }
 
 const historyEntry = (status: MessageStatus | "retrying", detail?: string) => ({ status, at: new Date(), ...(detail ? { detail } : {}) });
@@ -342,6 +353,7 @@ async function prepare(msg: any, transaction: any, deps: PrepareDeps, now: Date)
       return { kind: "failed", code: err.code, message: err.message };
     }
     ({ to, lang } = resolved);
+    for (const m of resolved.missing) deps.onDirectoryMissing?.(m, String(msg._id));
     try {
       text = deps.render.render(msg.template, lang, { ...resolved.data, lang }).text;
     } catch (err) {

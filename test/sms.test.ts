@@ -49,7 +49,7 @@ test("registered, issued and assigned make three correct SMS, and receipts mark 
   const reg = log.find((m) => m.template === "registered")!;
   const tx = (await api(node.url, "GET", "/api/v1/transactions/1445000777")).body;
   const expected = templates.render("registered", "ar", {
-    transaction: { number: tx.number, registeredAt: new Date(tx.registeredAt), subject: tx.subject },
+    transaction: { number: tx.number, displayNumber: tx.displayNumber, registeredAt: new Date(tx.registeredAt), subject: tx.subject },
     citizen: { name: tx.citizen.name },
     lang: "ar",
   } as any).text;

@@ -119,7 +119,6 @@ export function answerJson(answer: InquiryAnswer, ctx: Pick<ChannelContext, "for
     status,
     body: {
       number: answer.number,
-      displayNumber: answer.displayNumber,
       stage: answer.stage,
       ...(answer.issuedOn ? { issuedOn: iso(answer.issuedOn) } : {}),
       level: answer.level,

@@ -21,7 +21,8 @@ import { fileURLToPath } from "node:url";
 import type { Db } from "mongodb";
 import { eventHash, validateEvent } from "../core/event-contract.ts";
 import { project, type LifecycleEvent } from "../core/lifecycle.ts";
-import { createTemplateEngine, SAMPLE_DATA } from "../core/templates.ts";
+import { smsTemplateEngine, SAMPLE_DATA } from "../core/templates.ts";
+import { loadConfig } from "../core/config.ts";
 import { analyseSms } from "../core/sms/encoding.ts";
 import { spawnTaqib } from "../test/support/processes.ts";
 import { API_KEY } from "../test/support/harness.ts";
@@ -67,8 +68,9 @@ const KINDS = [
 ] as const;
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const engine = createTemplateEngine({ dir: path.join(ROOT, "templates/sms") });
-const SAMPLE_NUMBER = "4800231";
+const engine = smsTemplateEngine({ ...loadConfig({}), templatesDir: path.join(ROOT, "templates") });
+// The sample number as the texts show it.
+const SAMPLE_NUMBER = String(SAMPLE_DATA.registered.transaction.displayNumber);
 /** Each kind's text as rendered (the sample's transaction number replaced by the history's). */
 const TEXTS = Object.fromEntries(
   KINDS.map((k) => {

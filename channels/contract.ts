@@ -301,9 +301,9 @@ export interface Numbered {
  * The form a number is shown in: as the source wrote it, else its canonical digits.
  *
  * @example
- *   displayNumberOf({ number: "144800512", displayNumber: "1448/00512" }) // "1448/00512"
+ *   shownNumber({ number: "144800512", displayNumber: "1448/00512" }) // "1448/00512"
  */
-export function displayNumberOf(n: Numbered): string {
+export function shownNumber(n: Numbered): string {
   return n.displayNumber ?? n.number;
 }
 
@@ -311,11 +311,12 @@ export function displayNumberOf(n: Numbered): string {
  * The answer with `displayNumber` set on it and on each outgoing letter (templates render
  * `displayNumber`, whatever the core filled in), without changing the canonical `number`.
  */
-export function withDisplayNumbers(answer: InquiryAnswer): InquiryAnswer {
-  if (answer.outcome === "not-found") return { ...answer, displayNumber: displayNumberOf(answer) } as InquiryAnswer;
-  if (answer.outcome !== "found") return answer;
-  const details = answer.details && { ...answer.details, outgoing: answer.details.outgoing.map((o) => ({ ...o, displayNumber: displayNumberOf(o) })) };
-  return { ...answer, displayNumber: displayNumberOf(answer), ...(details ? { details } : {}) } as InquiryAnswer;
+export function withDisplayNumbers<T extends { outcome: string }>(answer: T): T {
+  const a = answer as unknown as InquiryAnswer;
+  if (a.outcome === "not-found") return { ...a, displayNumber: shownNumber(a) } as unknown as T;
+  if (a.outcome !== "found") return answer;
+  const details = a.details && { ...a.details, outgoing: a.details.outgoing.map((o) => ({ ...o, displayNumber: shownNumber(o) })) };
+  return { ...a, displayNumber: shownNumber(a), ...(details ? { details } : {}) } as unknown as T;
 }
 
 /** `ar` unless `en` is asked for. */

@@ -36,7 +36,7 @@ const entry = <C>(plugin: ChannelPlugin<C>, config: (c: Config) => C, secrets?: 
 /** Every plugin Taqib ships, by name. */
 export const CHANNEL_PLUGINS: Record<string, ChannelEntry> = {
   web: entry(web, (c) => ({ pagePath: "/", shortCode: c.smsSender, digits: c.digits, office: c.office })),
-  sms: entry(sms, (c) => ({ shortCode: c.smsSender })),
+  sms: entry(sms, (c) => ({ shortCode: c.smsSender, digits: c.digits })),
   ivr: entry(ivr, (c) => ({ authToken: c.twilioAuthToken, voice: c.ivrVoice, language: c.ivrLanguage }), (c) => ({ TWILIO_AUTH_TOKEN: c.twilioAuthToken })),
   kiosk: entry(
     kiosk,
@@ -51,7 +51,7 @@ export const CHANNEL_PLUGINS: Record<string, ChannelEntry> = {
   ),
   whatsapp: entry(
     whatsapp,
-    (c) => ({ verifyToken: c.whatsappVerifyToken, appSecret: c.whatsappAppSecret }),
+    (c) => ({ verifyToken: c.whatsappVerifyToken, appSecret: c.whatsappAppSecret, digits: c.digits }),
     (c) => ({ WHATSAPP_APP_SECRET: c.whatsappAppSecret, WHATSAPP_VERIFY_TOKEN: c.whatsappVerifyToken }),
   ),
 };

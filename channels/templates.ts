@@ -34,6 +34,8 @@
  * after each separator; pages set `bdi[dir=ltr]` to `unicode-bidi: isolate-override`). Their digits are the channel's style: the
  * `digits` field of the data (`"latin"` or `"arabic"`, from DIGITS) in Arabic, Latin in English.
  * | `name obj` | `{{name agency.name}}` | `.ar` / `.en` by language |
+ * | `ltr value [digits]` | `{{ltr answer.displayNumber digits}}` | `⁦1448/00512⁩` isolated (LRI…PDI) in Arabic text (see core/bidi.ts) |
+ * | `isolateNumbers text [digits]` | `{{isolateNumbers (hijri d) digits}}` | `⁦1448/06/18⁩هـ` |
  * | `eq a b`, `or a b …`, `not a` | `{{#if (eq stage "issued")}}` | |
  *
  * @module
@@ -50,6 +52,7 @@ import {
   hijriDateInWordsAr,
   type DigitStyle,
 } from "../core/dates.ts";
+import { isolate, registerBidiHelpers } from "../core/bidi.ts";
 import { cleanSmsText } from "../core/templates.ts";
 import type { ChannelTemplates, Lang } from "./contract.ts";
 
@@ -88,8 +91,6 @@ function digitStyle(v: unknown, helper: string): DigitStyle {
 const channelDigits = (v: unknown, o: Opts, helper: string): DigitStyle =>
   v !== undefined ? digitStyle(v, helper) : langOf(o) === "ar" ? digitStyle(o.data?.root?.digits, helper) : "latin";
 
-const LRI = "\u2066";
-const PDI = "\u2069";
 /** A run of digits with the separators inside a number or date (`1448/00512`, `1445-00123`, `7:30`). */
 const NUMBER_RUN = /[0-9\u0660-\u0669](?:[0-9\u0660-\u0669/.:\u066B-]*[0-9\u0660-\u0669])?/g;
 
@@ -111,10 +112,7 @@ export function isolateNumbers(text: string, kind: "html" | "xml" | "txt", lang:
     }
     return out + Handlebars.escapeExpression(text.slice(last));
   }
-  // Arabic-Indic digits around a dash still reorder inside an LTR isolate (they act as
-  // right-to-left to their neighbours): a left-to-right mark after each separator holds them.
-  const held = (m: string) => (/[\u0660-\u0669]/.test(m) ? m.replace(/[^0-9\u0660-\u0669]/g, "$&\u200E") : m);
-  if (kind === "txt" && lang === "ar") return text.replace(runs, (m) => LRI + held(m) + PDI);
+  if (kind === "txt" && lang === "ar") return text.replace(runs, (m) => isolate(m));
   return text;
 }
 
@@ -204,6 +202,7 @@ export function createChannelTemplates(dir: string): ChannelTemplates & { names(
   for (const lang of LANGS) {
     const hb = Handlebars.create();
     registerHelpers(hb);
+    registerBidiHelpers(hb);
     const files = new Map<string, string>(); // name.kind -> path
     for (const f of shared) files.set(f.replace(/\.hbs$/, ""), path.join(dir, f));
     for (const f of readDir(path.join(dir, lang))) files.set(f.replace(/\.hbs$/, ""), path.join(dir, lang, f));

@@ -33,6 +33,7 @@ export interface Config {
   smppUrl?: string;
   smsSender: string;
   smsMaxParts: number;
+  digits: "latin" | "arabic";
   smppRatePerSecond: number;
   smppWindow: number;
   smppResponseTimeoutMs: number;
@@ -89,7 +90,6 @@ export interface Config {
   devInsecure: boolean;
   /** KIOSKS: the registered kiosks, `<id>:<secret>[@<cidr>|<cidr>…],…` (parsed by channels/kiosk). */
   kiosks?: string;
-  digits: "latin" | "arabic";
   /** The office the pages and kiosk name (OFFICE_*), so a citizen knows whom to call or visit. */
   office: { nameAr: string; nameEn: string; phone: string; hoursAr: string; hoursEn: string };
   /** IVR_VOICE, IVR_LANGUAGE: the `<Say>` voice and its language (Twilio's default voice speaks no Arabic). */
@@ -231,6 +231,7 @@ export function loadConfig(env: Env = process.env): Config {
     smppUrl: url(env, "SMPP_URL", ["smpp:"]),
     smsSender,
     smsMaxParts: int(env, "SMS_MAX_PARTS", 6, 1, 255),
+    digits: oneOf(env, "DIGITS", ["latin", "arabic"] as const, "latin"),
     smppRatePerSecond: num(env, "SMPP_RATE", 50, 0.1, 10000),
     smppWindow: int(env, "SMPP_WINDOW", 10, 1, 1000),
     smppResponseTimeoutMs: int(env, "SMPP_RESPONSE_TIMEOUT_MS", 10000, 100, 600000),
@@ -272,7 +273,6 @@ export function loadConfig(env: Env = process.env): Config {
     webhookRefusalLimit: int(env, "WEBHOOK_REFUSAL_LIMIT", 20, 1, 1000000),
     devInsecure: str(env, "DEV_INSECURE") === "1",
     kiosks: str(env, "KIOSKS"),
-    digits: oneOf(env, "DIGITS", ["latin", "arabic"] as const, "latin"),
     office: {
       nameAr: str(env, "OFFICE_NAME_AR") ?? "الإمارة",
       nameEn: str(env, "OFFICE_NAME_EN") ?? "The Emirate",

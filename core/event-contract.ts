@@ -2,7 +2,7 @@
 // field, normalisation, and the canonical hash that tells a duplicate from a reused id.
 import { createHash } from "node:crypto";
 import { EVENT_TYPES, type EventType } from "./models.ts";
-import { NOT_A_DIGIT_STRING, normalizeSaudiMobile, normalizeTransactionNumber } from "./normalize.ts";
+import { NOT_A_DIGIT_STRING, displayNumberOf, normalizeSaudiMobile, normalizeTransactionNumber } from "./normalize.ts";
 import { safeReference, safeText, type SmsTextCheck } from "./sms-text.ts";
 
 export interface FieldError {
@@ -10,7 +10,13 @@ export interface FieldError {
   message: string;
 }
 
-/** A valid event, normalised (E.164 mobiles, canonical numbers, Date objects). */
+/**
+ * A valid event, normalised (E.164 mobiles, canonical numbers, Date objects). The numbers as
+ * the source wrote them are kept beside the canonical ones for display: `data.displayNumber`
+ * (the transaction's, on every event) and `data.outgoingDisplayNumber` (issued), see
+ * displayNumberOf. They are left out of the content hash, so a number written differently is
+ * the same event.
+ */
 export interface IncomingEvent {
   id: string;
   type: EventType;
@@ -107,6 +113,7 @@ export function validateEvent(raw: unknown, prefix = ""): { event?: IncomingEven
     if (!["id", "type", "transactionNumber", "occurredAt", "data"].includes(key)) c.fail(key, "is not a field of an event");
   }
   if (data && type) data = validateData(c, type, data);
+  if (data && transactionNumber) data.displayNumber = displayNumberOf(raw.transactionNumber as string);
   if (c.errors.length || !id || !type || !transactionNumber || !occurred || !data) return { errors: c.errors };
   return { event: { id, type, transactionNumber, occurredAt: new Date(occurred), data }, errors: [] };
 }
@@ -141,6 +148,7 @@ function validateData(c: Checker, type: EventType, d: Obj): Obj | undefined {
       break;
     case "issued": {
       set("outgoingNumber", c.number(d, "outgoingNumber", "data.outgoingNumber", true));
+      if (out.outgoingNumber) out.outgoingDisplayNumber = displayNumberOf(d.outgoingNumber as string);
       set("outgoingDate", c.date(d, "outgoingDate", "data.outgoingDate", false));
       const dest = c.obj(d, "destination", "data.destination", true);
       if (dest) {
@@ -175,9 +183,13 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** The content hash of a normalised event (its id excluded). */
+/** Display forms: not part of an event's content (see IncomingEvent). */
+const DISPLAY_KEYS = new Set(["displayNumber", "outgoingDisplayNumber"]);
+
+/** The content hash of a normalised event (its id and display forms excluded). */
 export function eventHash(e: IncomingEvent): string {
+  const data = Object.fromEntries(Object.entries(e.data).filter(([k]) => !DISPLAY_KEYS.has(k)));
   return createHash("sha256")
-    .update(canonicalJson({ type: e.type, transactionNumber: e.transactionNumber, occurredAt: e.occurredAt, data: e.data }))
+    .update(canonicalJson({ type: e.type, transactionNumber: e.transactionNumber, occurredAt: e.occurredAt, data }))
     .digest("hex");
 }

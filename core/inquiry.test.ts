@@ -18,13 +18,14 @@ const issuedAt = new Date("2026-12-03T09:15:00Z");
 const TX: Record<string, StoredTransaction> = {
   "144500123": {
     number: "144500123",
+    displayNumber: "1445/00123",
     status: "issued",
     registered: true,
     registeredAt: new Date("2026-11-28T07:30:00Z"),
     citizen: { mobile: "+966551234567" },
     departmentCode: "LEGAL",
     outgoing: [
-      { number: "4812077", date: issuedAt, destination: { agencyCode: "MOI", name: "وزارة الداخلية" }, requiresReply: true },
+      { number: "4812077", displayNumber: "1448/12077", date: issuedAt, destination: { agencyCode: "MOI", name: "وزارة الداخلية" }, requiresReply: true },
       { number: "4800001", date: new Date("2026-11-30T09:00:00Z"), destination: { agencyCode: "XX", name: "جهة أخرى" } },
     ],
   },
@@ -98,9 +99,10 @@ test("numbers and verifiers: forgiving input, clear refusals", () => {
 test("a bare number gets the stage only; issued gives the date of the latest letter", async () => {
   const c = core();
   const a = await c.ask({ number: "1445-00123", identities: ip() });
-  assert.deepEqual(a, { outcome: "found", number: "144500123", stage: "issued", issuedOn: issuedAt, level: "coarse", proof: "none", verification: "not-given" });
+  assert.deepEqual(a, { outcome: "found", number: "144500123", displayNumber: "1445/00123", stage: "issued", issuedOn: issuedAt, level: "coarse", proof: "none", verification: "not-given" });
   const b = await c.ask({ number: "777", identities: ip() });
-  assert.deepEqual(b, { outcome: "found", number: "777", stage: "under-study", level: "coarse", proof: "none", verification: "not-given" });
+  // Stored before the display form was kept: the canonical number.
+  assert.deepEqual(b, { outcome: "found", number: "777", displayNumber: "777", stage: "under-study", level: "coarse", proof: "none", verification: "not-given" });
 });
 
 test("details need proof: the right verifier or the citizen's own mobile", async () => {
@@ -115,8 +117,8 @@ test("details need proof: the right verifier or the citizen's own mobile", async
     registeredAt: new Date("2026-11-28T07:30:00Z"),
     department: { code: "LEGAL", name: { ar: "الإدارة القانونية", en: "Legal Affairs" } },
     outgoing: [
-      { number: "4800001", date: new Date("2026-11-30T09:00:00Z"), destination: { code: "XX", name: { ar: "جهة أخرى", en: "جهة أخرى" } }, requiresReply: false, replied: false },
-      { number: "4812077", date: issuedAt, destination: { code: "MOI", name: { ar: "وزارة الداخلية", en: "Ministry of Interior" } }, requiresReply: true, replied: false },
+      { number: "4800001", displayNumber: "4800001", date: new Date("2026-11-30T09:00:00Z"), destination: { code: "XX", name: { ar: "جهة أخرى", en: "جهة أخرى" } }, requiresReply: false, replied: false },
+      { number: "4812077", displayNumber: "1448/12077", date: issuedAt, destination: { code: "MOI", name: { ar: "وزارة الداخلية", en: "Ministry of Interior" } }, requiresReply: true, replied: false },
     ],
   });
   for (const mobile of ["0551234567", "966551234567", "+966 55 123 4567"]) {
@@ -142,7 +144,8 @@ test("unknown and malformed: the same answer with or without a verifier (no orac
   const c = core();
   const bare = await c.ask({ number: "999", identities: ip() });
   const withVerifier = await c.ask({ number: "999", verifier: "1234", identities: ip() });
-  assert.deepEqual(bare, { outcome: "not-found", number: "999" });
+  assert.deepEqual(bare, { outcome: "not-found", number: "999", displayNumber: "999" });
+  assert.deepEqual(await c.ask({ number: "١٤٤٨ / ٠٠٩٩٩", identities: ip() }), { outcome: "not-found", number: "144800999", displayNumber: "1448/00999" });
   assert.deepEqual(withVerifier, bare);
   assert.deepEqual(await c.ask({ number: "abc", identities: ip() }), { outcome: "invalid-number", reason: "malformed" });
   assert.deepEqual(await c.ask({ number: "", identities: ip() }), { outcome: "invalid-number", reason: "empty" });

@@ -42,7 +42,8 @@
 import net from "node:net";
 import { TransactionModel } from "./models.ts";
 import { directory } from "./directory-cache.ts";
-import { findTransactionNumber, latinDigits, normalizeDigits, normalizeSaudiMobile, normalizeTransactionNumber } from "./normalize.ts";
+import { UNKNOWN_AGENCY } from "./templates.ts";
+import { displayNumberOf, findTransactionNumber, latinDigits, normalizeDigits, normalizeSaudiMobile, normalizeTransactionNumber } from "./normalize.ts";
 
 // ------------------------------------------------------------------ types
 
@@ -85,6 +86,8 @@ export type Proof = "mobile" | "verifier" | "none";
 /** An outgoing letter (صادر) of the office for this transaction. */
 export interface OutgoingFact {
   number: string;
+  /** The number as the source wrote it ("1448/00977"): what every channel shows. */
+  displayNumber: string;
   date: Date;
   destination: { code: string; name: LocalName };
   requiresReply: boolean;
@@ -105,6 +108,8 @@ export type InquiryAnswer =
   | {
       outcome: "found";
       number: string;
+      /** The number as the correspondence system wrote it ("1448/00512"): what every channel shows. */
+      displayNumber: string;
       stage: InquiryStage;
       /** The date of the latest outgoing letter, when the stage is `issued`. */
       issuedOn?: Date;
@@ -116,7 +121,8 @@ export type InquiryAnswer =
     }
   | { outcome: "invalid-number"; reason: "empty" | "malformed" }
   | { outcome: "invalid-verifier" }
-  | { outcome: "not-found"; number: string }
+  /** `displayNumber`: what the asker typed, in display form (see displayNumberOf). */
+  | { outcome: "not-found"; number: string; displayNumber: string }
   | {
       outcome: "rate-limited";
       /** When the identity may ask again. */
@@ -137,6 +143,7 @@ export interface InquiryStore {
 /** The fields of a stored transaction the core uses. */
 export interface StoredTransaction {
   number: string;
+  displayNumber?: string | null;
   status: string;
   registered?: boolean | null;
   registeredAt?: Date | null;
@@ -144,6 +151,7 @@ export interface StoredTransaction {
   departmentCode?: string | null;
   outgoing?: Array<{
     number: string;
+    displayNumber?: string | null;
     date: Date;
     destination?: { agencyCode?: string | null; name?: string | null } | null;
     requiresReply?: boolean | null;
@@ -485,11 +493,14 @@ export function createInquiryCore(opts: InquiryCoreOptions): InquiryCore {
     for (const o of items) {
       const code = o.destination?.agencyCode ?? "";
       const agency = code ? await store.agency(code) : undefined;
-      const fallback = o.destination?.name || code;
+      // Not in the directory: the name the event gave, else a neutral phrase (never the bare code).
+      const given = o.destination?.name;
+      const name = agency?.name ? localName(agency.name, given || UNKNOWN_AGENCY.ar) : given ? { ar: given, en: given } : { ...UNKNOWN_AGENCY };
       const fact: OutgoingFact = {
         number: o.number,
+        displayNumber: o.displayNumber || o.number,
         date: new Date(o.date),
-        destination: { code, name: localName(agency?.name ?? { ar: fallback, en: fallback }, fallback) },
+        destination: { code, name },
         requiresReply: o.requiresReply === true,
         replied: !!o.reply,
       };
@@ -521,7 +532,7 @@ export function createInquiryCore(opts: InquiryCoreOptions): InquiryCore {
       opts.logger?.warn(`inquiry lookup failed (${q.channel ?? "?"}):`, err);
       return { outcome: "unavailable" };
     }
-    if (!t) return { outcome: "not-found", number: parsed.number };
+    if (!t) return { outcome: "not-found", number: parsed.number, displayNumber: displayNumberOf(q.number) };
 
     const stage = stageOf(t.status);
     const citizenMobile = normalizeSaudiMobile(t.citizen?.mobile ?? "");
@@ -548,6 +559,7 @@ export function createInquiryCore(opts: InquiryCoreOptions): InquiryCore {
     const answer: Extract<InquiryAnswer, { outcome: "found" }> = {
       outcome: "found",
       number: parsed.number,
+      displayNumber: t.displayNumber || t.number,
       stage,
       level: proof === "none" ? "coarse" : "detail",
       proof,

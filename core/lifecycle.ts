@@ -14,6 +14,8 @@ export interface LifecycleEvent {
 
 export interface OutgoingState {
   number: string;
+  /** The number as the source wrote it ("1448/00512"); absent on data stored before it was kept. */
+  displayNumber?: string;
   date: Date;
   destination: { agencyCode: string; name?: string };
   requiresReply: boolean;
@@ -25,6 +27,8 @@ export type TransactionStatus = EventType | "unregistered";
 
 export interface TransactionState {
   number: string;
+  /** The number as the source wrote it: the registered event's, else the first event's. */
+  displayNumber?: string;
   status: TransactionStatus;
   registered: boolean;
   registeredAt?: Date;
@@ -58,10 +62,15 @@ export function project(number: string, events: LifecycleEvent[]): TransactionSt
   const state: TransactionState = { number, status: "unregistered", registered: false, outgoing: [], history: [], eventCount: 0 };
   // A reply may arrive before its issued event: keep it and attach it when the item appears.
   const earlyReplies = new Map<string, NonNullable<OutgoingState["reply"]>>();
+  let sawRegistered = false;
   for (const e of sorted) {
     state.history.push({ eventId: e.id, type: e.type, occurredAt: e.occurredAt, receivedAt: e.receivedAt, data: e.data });
     state.eventCount++;
     const d = e.data;
+    if (typeof d.displayNumber === "string" && (state.displayNumber === undefined || (e.type === "registered" && !sawRegistered))) {
+      state.displayNumber = d.displayNumber;
+    }
+    if (e.type === "registered") sawRegistered = true;
     switch (e.type) {
       case "registered":
         state.registered = true;
@@ -79,6 +88,7 @@ export function project(number: string, events: LifecycleEvent[]): TransactionSt
       case "issued": {
         const item: OutgoingState = {
           number: d.outgoingNumber,
+          ...(typeof d.outgoingDisplayNumber === "string" ? { displayNumber: d.outgoingDisplayNumber } : {}),
           date: d.outgoingDate ? new Date(d.outgoingDate) : e.occurredAt,
           destination: { agencyCode: d.destination.agencyCode, ...(d.destination.name ? { name: d.destination.name } : {}) },
           requiresReply: d.requiresReply === true,

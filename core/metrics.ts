@@ -25,6 +25,7 @@ export const METRICS = {
   "taqib.followup.pending": { type: "gauge", labelNames: [], description: "Outgoing transactions waiting for a reply" },
   "taqib.db.commands": { type: "counter", labelNames: ["command"], description: "Database round-trips of this process, by command" },
   "taqib.webhooks.refused": { type: "counter", labelNames: ["reason"], description: "Agency webhook requests refused before their signature checked out, by reason (SIGNATURE_MISSING, SIGNATURE_INVALID, TIMESTAMP_OUT_OF_TOLERANCE, RATE_LIMITED)" },
+  "taqib.directory.missing": { type: "counter", labelNames: ["kind"], description: "SMS rendered for an agency or department missing from the directory (a fallback name shown), by kind" },
   "taqib.inquiries": { type: "counter", labelNames: ["channel"], description: "Inquiry requests, by channel" },
   "taqib.verify.failures": { type: "counter", labelNames: [], description: "Wrong verifiers (last 4 digits) given on this node, all numbers" },
   "taqib.verify.budget_exhausted": { type: "gauge", labelNames: [], description: "1 while the cluster's budget of failed verifiers is spent and verifier checks pause for everyone" },

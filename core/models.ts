@@ -28,6 +28,8 @@ const eventSchema = new Schema(
 const outgoingSchema = new Schema(
   {
     number: { type: String, required: true },
+    /** As the source wrote it ("1448/00512"); shown everywhere, `number` is the lookup key. */
+    displayNumber: String,
     date: { type: Date, required: true },
     destination: { agencyCode: { type: String, required: true }, name: String },
     requiresReply: { type: Boolean, default: false },
@@ -59,6 +61,8 @@ const transactionSchema = new Schema(
   {
     _id: { type: String, required: true },
     number: { type: String, required: true },
+    /** As the source wrote it ("1448/00512"); shown everywhere, `_id`/`number` are the canonical digits. Absent on old data: show `number`. */
+    displayNumber: String,
     status: { type: String, required: true },
     registered: { type: Boolean, default: false },
     registeredAt: Date,

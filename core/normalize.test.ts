@@ -75,3 +75,22 @@ test("a mobile shows only 05 and its last two digits, whatever its form", () => 
   assert.equal(maskMobile("+12025550123"), "•••••••••23");
   assert.equal(maskMobile(undefined), "");
 });
+
+test("display form of a number: as written, Latin digits, clean separators", async () => {
+  const { displayNumberOf } = await import("./normalize.ts");
+  const cases: Array<[string, string]> = [
+    ["1448/00512", "1448/00512"],
+    ["١٤٤٨/٠٠٥١٢", "1448/00512"],
+    ["\u202b١٤٤٨\u200f/٠٠٥١٢\u202c", "1448/00512"],
+    [" 1448 / 00512 ", "1448/00512"],
+    ["1448//00512", "1448/00512"],
+    ["1445-00123", "1445-00123"],
+    ["1445\u201300123", "1445-00123"],
+    ["1445  00123", "1445 00123"],
+    ["144800512", "144800512"],
+    ["1448.00512", "144800512"],
+    ["1448_00512", "144800512"],
+    ["ر/1448", "1448"],
+  ];
+  for (const [input, want] of cases) assert.equal(displayNumberOf(input), want, JSON.stringify(input));
+});

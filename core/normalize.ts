@@ -62,6 +62,27 @@ export function normalizeTransactionNumber(input: unknown): string | undefined {
 }
 
 /**
+ * The display form of a transaction or outgoing number: as the source system wrote it, with
+ * Latin digits, no bidi or format characters, and only `/`, `-` and single spaces between
+ * digit groups (runs collapsed). Anything else in it (letters, other punctuation) gives the
+ * canonical digits instead, so what is shown is always a number the lookup understands.
+ *
+ * @example
+ *   displayNumberOf("١٤٤٨/٠٠٥١٢")     // "1448/00512"
+ *   displayNumberOf(" 1448 // 00512 ") // "1448/00512"
+ *   displayNumberOf("1448.00512")      // "144800512"
+ */
+export function displayNumberOf(input: string): string {
+  const typed = normalizeDigits(String(input)).normalize("NFKC").trim();
+  const canonical = normalizeTransactionNumber(typed) ?? typed.replace(/\D/g, "");
+  // Dashes of other kinds are the same dash to a reader.
+  const s = typed.replace(/[\u2010-\u2015\u2212]/g, "-").replace(/\s+/g, " ");
+  if (!/^\d+(?:[ /-]+\d+)*$/.test(s)) return canonical;
+  // "1448 / 00512" and "1448//00512" both read "1448/00512": a slash or dash wins over spaces.
+  return s.replace(/[ /-]+/g, (sep) => (/[/-]/.test(sep) ? sep.replace(/ /g, "")[0]! : " "));
+}
+
+/**
  * Finds the first transaction number in free text, as sent to the short code:
  * "رقم المعاملة ١٢٣-٤٥٦ لو سمحت" -> "123456". Digit groups separated by spaces, dashes,
  * slashes or dots are one number ("1445 00123" -> "144500123": people group long numbers

@@ -15,6 +15,7 @@ import { retryTransient } from "./retry.ts";
 import { ClaimModel } from "./exclusive.ts";
 import { FINAL_MESSAGE_STATUSES, MessageModel, ReceiptModel, SmsPartModel, SmsQueueModel, TransactionModel, type MessageStatus } from "./models.ts";
 import mongoose from "mongoose";
+import { UNKNOWN_AGENCY } from "./templates.ts";
 
 /** What the SMSC answered for an accepted submit (all parts). */
 export interface SubmitResult {
@@ -52,6 +53,14 @@ export interface PrepareDeps {
   dataGraceMs?: number;
   /** How long a worker may hold a message before it counts as dead and the message is handed out again. */
   staleSendingMs: number;
+  /** Told of each agency or department a message names that is missing from the directory (the SMS shows a fallback name). */
+  onDirectoryMissing?: (missing: DirectoryMissing, messageId: string) => void;
+}
+
+/** A directory entry a message needed and did not find. */
+export interface DirectoryMissing {
+  kind: "agency" | "department";
+  code: string;
 }
 
 /**
@@ -101,14 +110,15 @@ type MessageInput = { template: string; role: string; to?: string | null; lang?:
  * The recipient, language and template data of a message, from its transaction (read by the
  * caller, in a batch) and the directory (cached).
  */
-export async function resolveMessage(msg: MessageInput, t: any | null | undefined): Promise<{ to: string; lang: "ar" | "en"; data: Record<string, unknown> }> {
+export async function resolveMessage(msg: MessageInput, t: any | null | undefined): Promise<{ to: string; lang: "ar" | "en"; data: Record<string, unknown>; missing: DirectoryMissing[] }> {
+  const missing: DirectoryMissing[] = [];
   const vars = (msg.vars ?? {}) as Record<string, any>;
   const data: Record<string, unknown> = { ...vars, today: new Date() };
   let to = msg.to ?? undefined;
   let lang = (msg.lang as "ar" | "en" | undefined) ?? undefined;
   if (msg.transactionNumber) {
     if (!t || !t.registered) throw new MissingDataError("TRANSACTION_NOT_REGISTERED", `transaction ${msg.transactionNumber} has no registered event yet`);
-    data.transaction = { number: t.number, registeredAt: t.registeredAt, subject: t.subject ?? "", status: t.status };
+    data.transaction = { number: t.number, displayNumber: t.displayNumber ?? t.number, registeredAt: t.registeredAt, subject: t.subject ?? "", status: t.status };
     data.citizen = { name: t.citizen?.name };
     if (msg.role === "citizen") {
       to ??= t.citizen?.mobile ?? undefined;
@@ -118,10 +128,15 @@ export async function resolveMessage(msg: MessageInput, t: any | null | undefine
       const o = (t.outgoing ?? []).find((x: any) => x.number === vars.outgoingNumber);
       if (!o) throw new MissingDataError("OUTGOING_NOT_FOUND", `outgoing ${vars.outgoingNumber} is not in transaction ${t.number}`);
       const agency = o.destination?.agencyCode ? await directory.agencies.get(o.destination.agencyCode) : null;
+      // An agency missing from the directory: the name the event gave, else a neutral phrase,
+      // never its bare code (the staff API flags it: see getTransaction).
+      const name = agency?.name ? localName(agency.name) : o.destination?.name ? localName(undefined, o.destination.name) : UNKNOWN_AGENCY;
+      if (!agency && o.destination?.agencyCode) missing.push({ kind: "agency", code: o.destination.agencyCode });
       data.outgoing = {
         number: o.number,
+        displayNumber: o.displayNumber ?? o.number,
         date: o.date,
-        destination: { code: o.destination?.agencyCode, name: localName(agency?.name, o.destination?.name ?? o.destination?.agencyCode ?? "") },
+        destination: { code: o.destination?.agencyCode, name, inDirectory: !!agency },
       };
       if (o.reply) data.reply = { number: o.reply.number ?? "", date: o.reply.date ?? o.reply.receivedAt };
     }
@@ -130,6 +145,7 @@ export async function resolveMessage(msg: MessageInput, t: any | null | undefine
   const deptCode = (vars.departmentCode as string | undefined) ?? t?.departmentCode;
   if (deptCode) {
     const dept = await directory.departments.get(deptCode);
+    if (!dept) missing.push({ kind: "department", code: deptCode });
     if (dept) {
       data.department = { code: dept._id, name: localName(dept.name) };
       data.manager = { name: dept.manager?.name ?? "" };
@@ -151,7 +167,7 @@ export async function resolveMessage(msg: MessageInput, t: any | null | undefine
     data.employee = { name: emp?.name ?? String(vars.employeeId) };
   }
   if (!to) throw new MissingDataError("NO_RECIPIENT", `no mobile number for the ${msg.role} of this message`);
-  return { to, lang: lang ?? "ar", data };
+  return { to, lang: lang ?? "ar", data, missing };
 }
 
 const historyEntry = (status: MessageStatus | "retrying", detail?: string) => ({ status, at: new Date(), ...(detail ? { detail } : {}) });
@@ -367,6 +383,7 @@ async function prepare(msg: any, transaction: any, deps: PrepareDeps, now: Date)
       return { kind: "failed", code: err.code, message: err.message };
     }
     ({ to, lang } = resolved);
+    for (const m of resolved.missing) deps.onDirectoryMissing?.(m, String(msg._id));
     try {
       text = deps.render.render(msg.template, lang, { ...resolved.data, lang }).text;
     } catch (err) {

@@ -7,7 +7,7 @@
  * import { createTemplateEngine } from "./core/templates.ts";
  * const templates = createTemplateEngine({ dir: "templates/sms" });
  * const sms = templates.render("registered", "ar", {
- *   transaction: { number: "4800231", registeredAt: new Date() },
+ *   transaction: { number: "144800512", displayNumber: "1448/00512", registeredAt: new Date() },
  *   citizen: { name: "سليمان الحربي" },
  * });
  * // sms = { text: "سليمان الحربي، نفيدكم بتسجيل معاملتكم …", lang: "ar", template: "registered", … }
@@ -24,9 +24,14 @@
  * | `count n unit` | `{{count daysOverdue "day"}}` | `يوم واحد`، `يومين`، `3 أيام`، `12 يومًا` (genitive: after منذ/بعد); en `3 days` |
  * | `ordinal n` | `{{ordinal reminderNumber}}` | `الثاني` (1..30, else `رقم 31`); en `2nd` |
  * | `truncate text max` | `{{truncate transaction.subject 30}}` | at most `max` characters, cut at a word when possible, ending `…` (en `...`) |
+ * | `ltr value [digits]` | `{{ltr transaction.displayNumber}}` | `⁦1448/00512⁩`: isolated (LRI…PDI) in the DIGITS style; en: Latin, no isolate |
+ * | `fits text` | `{{#if (fits transaction.subject)}}…{{/if}}` | whether the text has no letters of the other language's script |
+ * | `nameFits name` | `{{#if (nameFits citizen.name)}}…{{/if}}` | whether the name is in the language's script (greet without it otherwise) |
  * | `eq a b` | `{{#if (eq @lang "ar")}}…{{/if}}` | `a === b` |
  *
- * `digits` is `"latin"` (default for dates) or `"arabic"` (Arabic-Indic ٠-٩).
+ * `digits` is `"latin"` or `"arabic"` (Arabic-Indic ٠-٩). In Arabic, dates, times and counts
+ * come in the engine's `digits` (DIGITS) unless a template names a style, and their numbers are
+ * isolated (see core/bidi.ts) so right-to-left text never reorders them; English is Latin.
  * Every helper throws when its value is missing, naming the field.
  *
  * Output is cleaned for SMS: each line trimmed, runs of spaces collapsed,
@@ -39,6 +44,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Handlebars from "handlebars";
+import type { Config } from "./config.ts";
+import { ltrNumbers, ltrValue } from "./bidi.ts";
 import {
   applyDigits,
   formatGregorian,
@@ -62,33 +69,44 @@ export interface LocalizedName {
 export type RefNumber = string | number;
 /** Dates are `Date`s; ISO strings and epoch milliseconds are accepted too (e.g. from a JSON file). */
 export type DateLike = Date | string | number;
+/** A transaction as templates see it: `displayNumber` is the number as the source wrote it ("1448/00512"), `number` the canonical digits. */
+export interface TransactionRef {
+  number: RefNumber;
+  displayNumber: RefNumber;
+}
+
+/** What citizens are shown for an agency neither the directory nor the event names (never its bare code). */
+export const UNKNOWN_AGENCY: Readonly<{ ar: string; en: string }> = { ar: "جهة أخرى", en: "another agency" };
 
 /** An outgoing letter (صادر) of the office to another agency. */
 export interface OutgoingRef {
   number: RefNumber;
+  displayNumber: RefNumber;
   date: DateLike;
   destination: { name: LocalizedName };
 }
 
 /** `registered` → citizen: the petition was registered with number N on date D. */
 export interface RegisteredData {
-  transaction: { number: RefNumber; registeredAt: DateLike; subject?: string };
+  transaction: TransactionRef & { registeredAt: DateLike; subject?: string };
   citizen: { name: string };
+  /** Where to text for the status (SMS_SENDER). */
+  shortCode: string;
 }
 /** `issued` → citizen: issued with outgoing number N, date D, to agency X; no need to visit. */
 export interface IssuedData {
-  transaction: { number: RefNumber };
+  transaction: TransactionRef;
   outgoing: OutgoingRef;
 }
 /** `assigned` → employee: transaction N dated D is now assigned to you. */
 export interface AssignedData {
-  transaction: { number: RefNumber; registeredAt: DateLike };
+  transaction: TransactionRef & { registeredAt: DateLike };
   employee: { name: string };
   department?: { name: LocalizedName };
 }
 /** `overdue` → department manager: outgoing N dated D to X not answered as of today. */
 export interface OverdueData {
-  transaction: { number: RefNumber };
+  transaction: TransactionRef;
   outgoing: OutgoingRef;
   today: DateLike;
   /** Days since the reply period ended. */
@@ -107,23 +125,23 @@ export interface EscalationData extends Omit<OverdueData, "manager"> {
 }
 /** `reply-received` → citizen: a reply from agency X to your transaction N arrived. */
 export interface ReplyReceivedData {
-  transaction: { number: RefNumber };
+  transaction: TransactionRef;
   outgoing: OutgoingRef;
   reply: { number?: RefNumber; date?: DateLike };
 }
 /** `referred` → citizen: your transaction N was referred to department Y. */
 export interface ReferredData {
-  transaction: { number: RefNumber };
+  transaction: TransactionRef;
   department: { name: LocalizedName };
 }
 /** `closed` → citizen: the work on transaction N is over, closed on date D. */
 export interface ClosedData {
-  transaction: { number: RefNumber };
+  transaction: TransactionRef;
   closedAt: DateLike;
 }
 /** `internal-due` → employee: transaction N, assigned to you on D, has not moved for K days. */
 export interface InternalDueData {
-  transaction: { number: RefNumber };
+  transaction: TransactionRef;
   assignedAt: DateLike;
   daysHeld: number;
 }
@@ -246,6 +264,10 @@ class FieldError extends Error {
 export interface TemplateEngineOptions {
   /** Directory holding `<name>.<lang>.hbs` files, e.g. `templates/sms`. */
   dir: string;
+  /** Digits of numbers and dates in Arabic text (DIGITS); English is always Latin. Default `latin`. */
+  digits?: DigitStyle;
+  /** Values every template may use unless its data sets them, e.g. `{ shortCode: config.smsSender }`. */
+  globals?: Record<string, unknown>;
 }
 
 export interface TemplateEngine {
@@ -278,6 +300,19 @@ interface Compiled {
 }
 
 /**
+ * The engine of `$TEMPLATES_DIR/sms` as a node renders it: in DIGITS, with SMS_SENDER as
+ * every template's `shortCode`. Whatever renders an SMS outside the notifier (tests, benches,
+ * the preview script) uses this too, so its text is the one the node sends.
+ *
+ * @example
+ *   smsTemplateEngine(loadConfig()).render("inquiry-help", "en", {}).text
+ *   // "To check your transaction status, text your transaction number to 74747."
+ */
+export function smsTemplateEngine(config: Pick<Config, "templatesDir" | "digits" | "smsSender">): TemplateEngine {
+  return createTemplateEngine({ dir: join(config.templatesDir, "sms"), digits: config.digits, globals: { shortCode: config.smsSender } });
+}
+
+/**
  * Creates a template engine over a directory. Templates are read and
  * compiled on first use and cached; call `reload()` after editing them.
  *
@@ -292,6 +327,7 @@ export function createTemplateEngine(options: TemplateEngineOptions): TemplateEn
   const dir = options.dir;
   const hb = Handlebars.create();
   registerHelpers(hb);
+  const digits: DigitStyle = options.digits ?? "latin";
   const cache = new Map<string, Compiled>();
 
   const fileOf = (name: string, lang: Lang) => join(dir, `${name}.${lang}.hbs`);
@@ -343,7 +379,7 @@ export function createTemplateEngine(options: TemplateEngineOptions): TemplateEn
     let raw: string;
     try {
       // Compile is lazy in Handlebars: syntax errors beyond the parser surface here too.
-      raw = compiled.fn(data, { data: { lang: used } });
+      raw = compiled.fn(options.globals ? { ...options.globals, ...data } : data, { data: { lang: used, digits } });
     } catch (e) {
       throw toTemplateError(id, e, compiled, data);
     }
@@ -543,7 +579,12 @@ function toTemplateError(id: string, e: unknown, compiled: Compiled, data: objec
 
 // ------------------------------------------------------------ helpers
 
-type HelperOpts = Handlebars.HelperOptions & { ids?: unknown[]; name?: string; data?: { lang?: Lang } };
+type HelperOpts = Handlebars.HelperOptions & { ids?: unknown[]; name?: string; data?: { lang?: Lang; digits?: DigitStyle } };
+
+/** The DIGITS setting the engine renders with. */
+function channelDigits(options: HelperOpts): DigitStyle {
+  return options.data?.digits ?? "latin";
+}
 
 function langOf(options: HelperOpts): Lang {
   return options.data?.lang === "en" ? "en" : "ar";
@@ -619,6 +660,45 @@ function ordinalText(n: number, lang: Lang): string {
   return `${n}${suffix}`;
 }
 
+const ARABIC_LETTER = /\p{Script=Arabic}/u;
+const LATIN_LETTER = /\p{Script=Latin}/u;
+
+/**
+ * Whether a name is written in the script of the SMS's language: an Arabic name in an English
+ * SMS forces UCS-2 (a third of the room) and reads oddly, so templates greet without it.
+ *
+ * @example
+ *   nameFitsLang("سالم بن ناصر العنزي", "en") // false
+ *   nameFitsLang("Salem Al-Anazi", "en")       // true
+ */
+export function nameFitsLang(name: string, lang: Lang): boolean {
+  if (!name.trim()) return false;
+  return lang === "ar" ? ARABIC_LETTER.test(name) && !LATIN_LETTER.test(name) : LATIN_LETTER.test(name) && !ARABIC_LETTER.test(name);
+}
+
+/**
+ * The given name of a full name, for a short greeting: "عبد"/"أبو" keep the word that follows.
+ *
+ * @example
+ *   firstNameOf("عبد الرحمن بن عبدالعزيز آل سعود") // "عبد الرحمن"
+ */
+export function firstNameOf(name: string): string {
+  const words = name.trim().split(/\s+/);
+  return /^(عبد|ابو|أبو|Abdul|Abd|Abu)$/i.test(words[0] ?? "") && words[1] ? `${words[0]} ${words[1]}` : (words[0] ?? "");
+}
+
+/**
+ * Whether text (a subject, a reference) has no letters of the other language's script, so it
+ * can go into an SMS of `lang` without changing its encoding or direction.
+ *
+ * @example
+ *   textFitsLang("ر/1448-90312", "en") // false
+ *   textFitsLang("9031", "en")          // true
+ */
+export function textFitsLang(text: string, lang: Lang): boolean {
+  return text.trim() !== "" && !(lang === "ar" ? LATIN_LETTER : ARABIC_LETTER).test(text);
+}
+
 function toCount(value: unknown, options: HelperOpts, i: number): number {
   need(value, options, i);
   const n = typeof value === "number" ? value : Number(value);
@@ -643,16 +723,18 @@ function registerHelpers(hb: typeof Handlebars): void {
   hb.registerHelper("hijri", (...args: unknown[]) => {
     const { params, options } = split(args);
     const d = toDate(params[0], options, 0);
-    return formatHijri(d, { lang: langOf(options), digits: digitStyle(params[1], "latin", options), style: dateStyle(options) });
+    const lang = langOf(options);
+    return ltrNumbers(formatHijri(d, { lang, digits: "latin", style: dateStyle(options) }), lang, digitStyle(params[1], channelDigits(options), options));
   });
   hb.registerHelper("gregorian", (...args: unknown[]) => {
     const { params, options } = split(args);
     const d = toDate(params[0], options, 0);
-    return formatGregorian(d, { lang: langOf(options), digits: digitStyle(params[1], "latin", options), style: dateStyle(options) });
+    const lang = langOf(options);
+    return ltrNumbers(formatGregorian(d, { lang, digits: "latin", style: dateStyle(options) }), lang, digitStyle(params[1], channelDigits(options), options));
   });
   hb.registerHelper("time", (...args: unknown[]) => {
     const { params, options } = split(args);
-    return formatTime(toDate(params[0], options, 0), digitStyle(params[1], "latin", options));
+    return ltrNumbers(formatTime(toDate(params[0], options, 0), "latin"), langOf(options), digitStyle(params[1], channelDigits(options), options));
   });
   hb.registerHelper("digits", (...args: unknown[]) => {
     const { params, options } = split(args);
@@ -675,7 +757,8 @@ function registerHelpers(hb: typeof Handlebars): void {
   });
   hb.registerHelper("count", (...args: unknown[]) => {
     const { params, options } = split(args);
-    return countText(toCount(params[0], options, 0), String(params[1]), langOf(options));
+    const lang = langOf(options);
+    return ltrNumbers(countText(toCount(params[0], options, 0), String(params[1]), lang), lang, channelDigits(options));
   });
   hb.registerHelper("ordinal", (...args: unknown[]) => {
     const { params, options } = split(args);
@@ -696,6 +779,23 @@ function registerHelpers(hb: typeof Handlebars): void {
     cut = space >= max / 2 ? cut.slice(0, space) : cut.slice(0, max - ellipsis.length);
     return cut.trimEnd().replace(/[\s.,،؛:!?؟-]+$/, "") + ellipsis;
   });
+  hb.registerHelper("ltr", (...args: unknown[]) => {
+    const { params, options } = split(args);
+    const v = need(params[0], options, 0);
+    return ltrValue(String(v), langOf(options), digitStyle(params[1], channelDigits(options), options));
+  });
+  hb.registerHelper("firstName", (...args: unknown[]) => {
+    const { params, options } = split(args);
+    return firstNameOf(String(need(params[0], options, 0)));
+  });
+  hb.registerHelper("fits", (...args: unknown[]) => {
+    const { params, options } = split(args);
+    return textFitsLang(String(params[0] ?? ""), langOf(options));
+  });
+  hb.registerHelper("nameFits", (...args: unknown[]) => {
+    const { params, options } = split(args);
+    return nameFitsLang(String(params[0] ?? ""), langOf(options));
+  });
   hb.registerHelper("eq", (...args: unknown[]) => {
     const { params } = split(args);
     return params[0] === params[1];
@@ -715,26 +815,29 @@ const d = (iso: string) => new Date(iso);
  */
 export const SAMPLE_DATA: { readonly [N in TemplateName]: TemplateDataMap[N] } = {
   registered: {
-    transaction: { number: "4800231", registeredAt: d("2026-11-28T07:30:00Z"), subject: "طلب إصدار صك إعالة" },
+    transaction: { number: "144800512", displayNumber: "1448/00512", registeredAt: d("2026-11-28T07:30:00Z"), subject: "طلب إصدار صك إعالة" },
     citizen: { name: "سليمان بن عبدالعزيز الحربي" },
+    shortCode: "74747",
   },
   issued: {
-    transaction: { number: "4800231" },
+    transaction: { number: "144800512", displayNumber: "1448/00512" },
     outgoing: {
-      number: "4812077",
+      number: "144800977",
+      displayNumber: "1448/00977",
       date: d("2026-12-03T09:15:00Z"),
       destination: { name: { ar: "وزارة الموارد البشرية والتنمية الاجتماعية", en: "Ministry of Human Resources and Social Development" } },
     },
   },
   assigned: {
-    transaction: { number: "4800231", registeredAt: d("2026-11-28T07:30:00Z") },
+    transaction: { number: "144800512", displayNumber: "1448/00512", registeredAt: d("2026-11-28T07:30:00Z") },
     employee: { name: "فهد بن صالح السالم" },
     department: { name: { ar: "إدارة الحقوق المدنية", en: "Civil Rights Department" } },
   },
   overdue: {
-    transaction: { number: "4800231" },
+    transaction: { number: "144800512", displayNumber: "1448/00512" },
     outgoing: {
-      number: "4812077",
+      number: "144800977",
+      displayNumber: "1448/00977",
       date: d("2026-12-03T09:15:00Z"),
       destination: { name: { ar: "أمانة منطقة القصيم", en: "Qassim Region Municipality" } },
     },
@@ -743,9 +846,10 @@ export const SAMPLE_DATA: { readonly [N in TemplateName]: TemplateDataMap[N] } =
     manager: { name: "خالد بن إبراهيم الرشيد" },
   },
   reminder: {
-    transaction: { number: "4800231" },
+    transaction: { number: "144800512", displayNumber: "1448/00512" },
     outgoing: {
-      number: "4812077",
+      number: "144800977",
+      displayNumber: "1448/00977",
       date: d("2026-12-03T09:15:00Z"),
       destination: { name: { ar: "أمانة منطقة القصيم", en: "Qassim Region Municipality" } },
     },
@@ -755,9 +859,10 @@ export const SAMPLE_DATA: { readonly [N in TemplateName]: TemplateDataMap[N] } =
     reminderNumber: 2,
   },
   escalation: {
-    transaction: { number: "4800231" },
+    transaction: { number: "144800512", displayNumber: "1448/00512" },
     outgoing: {
-      number: "4812077",
+      number: "144800977",
+      displayNumber: "1448/00977",
       date: d("2026-12-03T09:15:00Z"),
       destination: { name: { ar: "أمانة منطقة القصيم", en: "Qassim Region Municipality" } },
     },
@@ -768,9 +873,10 @@ export const SAMPLE_DATA: { readonly [N in TemplateName]: TemplateDataMap[N] } =
     reminderCount: 3,
   },
   "reply-received": {
-    transaction: { number: "4800231" },
+    transaction: { number: "144800512", displayNumber: "1448/00512" },
     outgoing: {
-      number: "4812077",
+      number: "144800977",
+      displayNumber: "1448/00977",
       date: d("2026-12-03T09:15:00Z"),
       destination: { name: { ar: "أمانة منطقة القصيم", en: "Qassim Region Municipality" } },
     },
@@ -778,14 +884,14 @@ export const SAMPLE_DATA: { readonly [N in TemplateName]: TemplateDataMap[N] } =
   },
   "inquiry-help": { shortCode: "74747" },
   referred: {
-    transaction: { number: "4800231" },
+    transaction: { number: "4800231", displayNumber: "4800231" },
     department: { name: { ar: "إدارة الحقوق المدنية والشؤون القانونية", en: "Civil Rights and Legal Affairs Department" } },
   },
-  closed: { transaction: { number: "4800231" }, closedAt: d("2026-12-24T10:00:00Z") },
-  "internal-due": { transaction: { number: "4800231" }, assignedAt: d("2026-11-26T07:00:00Z"), daysHeld: 10 },
-  "internal-reminder": { transaction: { number: "4800231" }, assignedAt: d("2026-11-26T07:00:00Z"), daysHeld: 12, reminderNumber: 1 },
+  closed: { transaction: { number: "4800231", displayNumber: "4800231" }, closedAt: d("2026-12-24T10:00:00Z") },
+  "internal-due": { transaction: { number: "4800231", displayNumber: "4800231" }, assignedAt: d("2026-11-26T07:00:00Z"), daysHeld: 10 },
+  "internal-reminder": { transaction: { number: "4800231", displayNumber: "4800231" }, assignedAt: d("2026-11-26T07:00:00Z"), daysHeld: 12, reminderNumber: 1 },
   "internal-escalation": {
-    transaction: { number: "4800231" },
+    transaction: { number: "4800231", displayNumber: "4800231" },
     assignedAt: d("2026-11-26T07:00:00Z"),
     daysHeld: 14,
     employee: { name: "فهد بن صالح السالم" },

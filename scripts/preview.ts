@@ -1,12 +1,15 @@
 /**
- * Preview an SMS template: the rendered text, its length, encoding and parts.
+ * Preview an SMS template: the rendered text, its length, encoding and parts, and how it fits
+ * its part budget (core/sms-budget.ts) with this data and with the longest realistic data.
  *
  * Usage:
  *   npx tsx scripts/preview.ts <name> [ar|en] [data.json|-]   one template (built-in sample data when no file; "-" reads stdin)
  *   npx tsx scripts/preview.ts --all                          every template in both languages, with sample data
  *   npx tsx scripts/preview.ts --list                         template names
  *
- * Templates are read from $TEMPLATES_DIR/sms (default ./templates/sms).
+ * Templates are read from $TEMPLATES_DIR/sms (default ./templates/sms) and rendered as the node
+ * renders them: in $DIGITS, with $SMS_SENDER as the short code. Isolates (LRI…PDI around numbers
+ * and dates in Arabic text) are shown as ⟨…⟩; they count in the length.
  * In a JSON data file, dates are ISO strings ("2026-11-28T07:30:00Z").
  *
  * @example
@@ -17,13 +20,15 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { analyseSms } from "../core/sms/encoding.ts";
-import { createTemplateEngine, SAMPLE_DATA, TemplateError, type Lang, type TemplateName } from "../core/templates.ts";
+import { showIsolates } from "../core/bidi.ts";
+import { loadConfig } from "../core/config.ts";
+import { checkBudget, longestDataOf, SMS_PART_BUDGETS } from "../core/sms-budget.ts";
+import { SAMPLE_DATA, smsTemplateEngine, TemplateError, type Lang, type TemplateName } from "../core/templates.ts";
 
-const dir = process.env.TEMPLATES_DIR
-  ? path.resolve(process.env.TEMPLATES_DIR, "sms")
-  : fileURLToPath(new URL("../templates/sms", import.meta.url));
-const engine = createTemplateEngine({ dir });
+const config = loadConfig();
+const templatesDir = process.env.TEMPLATES_DIR ? config.templatesDir : fileURLToPath(new URL("../templates", import.meta.url));
+const dir = path.join(templatesDir, "sms");
+const engine = smsTemplateEngine({ ...config, templatesDir });
 
 function usage(code: number): never {
   const out = code === 0 ? console.log : console.error;
@@ -37,13 +42,35 @@ function sampleFor(name: string): object | undefined {
   return Object.hasOwn(SAMPLE_DATA, name) ? SAMPLE_DATA[name as TemplateName] : undefined;
 }
 
-function show(name: string, lang: Lang, data: object): void {
+const partsText = (n: number) => `${n} part${n === 1 ? "" : "s"}`;
+
+/** "budget 2 parts: 31 characters left" (or over), of a text. */
+function budgetLine(name: string, text: string): { line: string; ok: boolean } {
+  const budget = SMS_PART_BUDGETS[name];
+  if (budget === undefined) return { line: "no part budget (add one to SMS_PART_BUDGETS in core/sms-budget.ts)", ok: false };
+  const c = checkBudget(text, budget);
+  return { line: `budget ${partsText(budget)}: ${c.ok ? `${c.left} characters left` : `OVER by ${-c.left} characters`}`, ok: c.ok };
+}
+
+/** Prints the text and its figures; false when it, or the template with the longest realistic data, is over budget. */
+function show(name: string, lang: Lang, data: object): boolean {
   const r = engine.render(name, lang, data);
-  const a = analyseSms(r.text);
+  const c = checkBudget(r.text, 1);
   const note = r.fallback ? `  (no ${r.requestedLang} template: fell back to ${r.lang})` : "";
+  const here = budgetLine(name, r.text);
   console.log(`── ${r.template}.${r.lang}${note}`);
-  console.log(r.text);
-  console.log(`── ${a.characters} characters, ${a.encoding}, ${a.partCount} part${a.partCount === 1 ? "" : "s"}\n`);
+  console.log(showIsolates(r.text));
+  console.log(`── ${c.characters} characters, ${c.encoding}, ${partsText(c.parts)}; ${here.line}`);
+  const longest = longestDataOf(name);
+  let ok = here.ok;
+  if (longest && longest !== data) {
+    const text = engine.render(name, lang, longest).text;
+    const worst = budgetLine(name, text);
+    console.log(`── longest realistic data: ${partsText(checkBudget(text, 1).parts)}; ${worst.line}`);
+    ok &&= worst.ok;
+  }
+  console.log("");
+  return ok;
 }
 
 const [arg, langArg, file] = process.argv.slice(2);
@@ -55,16 +82,18 @@ try {
   }
   if (arg === "--all") {
     const errors = engine.check();
+    let fits = true;
     for (const name of engine.names()) {
       const data = sampleFor(name);
       if (!data) {
         console.log(`── ${name}: no sample data (pass a JSON file)\n`);
         continue;
       }
-      for (const lang of ["ar", "en"] as const) if (engine.has(name, lang)) show(name, lang, data);
+      for (const lang of ["ar", "en"] as const) if (engine.has(name, lang)) fits = show(name, lang, data) && fits;
     }
     for (const e of errors) console.error(`✖ ${e.message}`);
-    process.exit(errors.length > 0 ? 1 : 0);
+    if (!fits) console.error("✖ a template is over its part budget");
+    process.exit(errors.length > 0 || !fits ? 1 : 0);
   }
   if (langArg !== undefined && langArg !== "ar" && langArg !== "en") {
     console.error(`language must be "ar" or "en", got ${JSON.stringify(langArg)}`);

@@ -168,7 +168,15 @@ const DirectoryService: ServiceSchema = {
         const doc = await TransactionModel.findById(number).lean();
         if (!doc) throw notFound("transaction", number);
         const { _id, applyToken, ...rest } = doc as typeof doc & { applyToken?: string };
-        return rest;
+        // The number as the source wrote it (the canonical one on data stored before it was kept);
+        // an outgoing letter whose agency is missing from the directory is flagged for staff.
+        const codes = [...new Set((rest.outgoing ?? []).map((o) => o.destination?.agencyCode).filter(Boolean))] as string[];
+        const known = new Set((await AgencyModel.find({ _id: { $in: codes } }, { _id: 1 }).lean()).map((a) => String(a._id)));
+        return {
+          ...rest,
+          displayNumber: rest.displayNumber || rest.number,
+          outgoing: (rest.outgoing ?? []).map((o) => ({ ...o, displayNumber: o.displayNumber || o.number, agencyInDirectory: known.has(o.destination?.agencyCode ?? "") })),
+        };
       },
     },
     /** A citizen's opt-out of non-essential SMS: now, and every change with its time (a mobile that never sent STOP: not opted out). */

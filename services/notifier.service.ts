@@ -1,9 +1,8 @@
-import path from "node:path";
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../core/config.ts";
 import { databaseMixin } from "../core/mixins.ts";
-import { claimDueMessages, claimMessages, submitMessages, type PrepareDeps, type ReadyMessage, type SendOutcome, type SubmitResult } from "../core/sms-pipeline.ts";
-import { createTemplateEngine } from "../core/templates.ts";
+import { claimDueMessages, claimMessages, submitMessages, type DirectoryMissing, type PrepareDeps, type ReadyMessage, type SendOutcome, type SubmitResult } from "../core/sms-pipeline.ts";
+import { smsTemplateEngine } from "../core/templates.ts";
 import { analyseSms } from "../core/sms/encoding.ts";
 import { Dispatcher } from "../core/dispatcher.ts";
 import { registerMetrics } from "../core/metrics.ts";
@@ -57,8 +56,14 @@ export default function notifierService(config: Config): ServiceSchema {
       registerMetrics(this.broker);
     },
     async started() {
-      const templates = createTemplateEngine({ dir: path.join(config.templatesDir, "sms") });
-      const deps: PrepareDeps = { render: templates, analyse: analyseSms, maxParts: config.smsMaxParts, staleSendingMs: config.staleSendingMs };
+      const templates = smsTemplateEngine(config);
+      // A name the directory lacks reaches the citizen as the event's name or a neutral phrase;
+      // staff learn of it here (and on the transaction's staff answer, agencyInDirectory).
+      const onDirectoryMissing = ({ kind, code }: DirectoryMissing, messageId: string) => {
+        this.logger.warn(`message ${messageId}: ${kind} ${JSON.stringify(code)} is not in the directory; the SMS shows a fallback name. Add it to the directory.`);
+        this.broker.metrics.increment("taqib.directory.missing", { kind });
+      };
+      const deps: PrepareDeps = { render: templates, analyse: analyseSms, maxParts: config.smsMaxParts, staleSendingMs: config.staleSendingMs, onDirectoryMissing };
       this.deps = deps;
       const dispatcher = new Dispatcher({
         claim: async (limit, inFlight) => {

@@ -9,6 +9,10 @@ import { testDatabase, testNode, testSmsc, api, http, sampleLifecycle, seedDirec
 import { applyDigits, digitsSpokenAr, formatHijri, hijriDateInWordsAr } from "../core/dates.ts";
 import { parseTwiml, postAsTwilio } from "../channels/testing.ts";
 import { OUTBOX_COLLECTION } from "../channels/host.ts";
+import { showIsolates } from "../core/bidi.ts";
+
+/** A Hijri date as Arabic SMS and WhatsApp text shows it: numbers isolated (⟨…⟩), the era suffix outside. */
+const isolatedDate = (hijri: string) => hijri.replace(/^([^هـ]+)/, "⟨$1⟩");
 
 const TOKEN = "twilio-auth-token-for-tests";
 const APP_SECRET = "whatsapp-app-secret-for-tests";
@@ -123,13 +127,13 @@ test("an issued transaction: the same stage, date, outgoing number and agency on
   for (const s of ['data-stage="issued"', applyDigits(ISSUED, "arabic"), hijriArabic, applyDigits(out.number, "arabic"), agency]) assert.ok(k.includes(s), `kiosk: ${s}`);
 
   const text = await sms(OWNER, `رقم المعاملة ${applyDigits(ISSUED, "arabic")}`);
-  assert.equal(text, `المعاملة رقم ${ISSUED} صدرت بتاريخ ${hijri}.\nصادر رقم ${out.number} بتاريخ ${hijri} إلى ${agency}، بانتظار الرد.`);
+  assert.equal(showIsolates(text), `المعاملة رقم ⟨${ISSUED}⟩ صدرت برقم ⟨${out.number}⟩ في ${isolatedDate(hijri)} إلى ${agency}، بانتظار الرد.`);
 
   const speech = await call(OWNER, ISSUED, "4567");
   for (const s of [digitsSpokenAr(ISSUED), "صدرت", hijriDateInWordsAr(issuedOn), digitsSpokenAr(out.number), agency, "بانتظار الرد"]) assert.ok(speech.includes(s), `ivr: ${s}\n${speech}`);
 
   const wa = await whatsapp(OWNER, ISSUED);
-  assert.equal(wa, `*المعاملة رقم ${ISSUED}*\nصدرت بتاريخ ${hijri}.\nصادر رقم ${out.number} بتاريخ ${hijri} إلى ${agency}، بانتظار الرد.`);
+  assert.equal(showIsolates(wa), `*المعاملة رقم ⟨${ISSUED}⟩*\nصدرت بتاريخ ${isolatedDate(hijri)}.\nصادر رقم ⟨${out.number}⟩ بتاريخ ${isolatedDate(hijri)} إلى ${agency}، بانتظار الرد.`);
 });
 
 test("a transaction under study: the same stage and department on all five channels", async () => {
@@ -139,9 +143,9 @@ test("a transaction under study: the same stage and department on all five chann
   const dept = facts.details.department.name.ar;
   assert.match(await page(STUDY, "4567"), new RegExp(`قيد الدراسة[^]*<dt>الإدارة</dt><dd>${dept}</dd>`));
   assert.match(await kiosk(STUDY, "4567"), new RegExp(`قيد الدراسة لدى ${dept}`));
-  assert.equal(await sms(OWNER, STUDY), `المعاملة رقم ${STUDY} قيد الدراسة لدى ${dept}.`);
+  assert.equal(showIsolates(await sms(OWNER, STUDY)), `المعاملة رقم ⟨${STUDY}⟩ قيد الدراسة لدى ${dept}.`);
   assert.match(await call(OWNER, STUDY, "4567"), new RegExp(`^المعاملة رقم ${digitsSpokenAr(STUDY)}، قيد الدراسة لدى ${dept}.$`));
-  assert.equal(await whatsapp(OWNER, STUDY), `*المعاملة رقم ${STUDY}*\nقيد الدراسة لدى ${dept}.`);
+  assert.equal(showIsolates(await whatsapp(OWNER, STUDY)), `*المعاملة رقم ⟨${STUDY}⟩*\nقيد الدراسة لدى ${dept}.`);
   // English where asked in English.
   assert.equal((await json(STUDY, "4567")).message, `Transaction No. ${STUDY} is under study by Legal Affairs.`);
   assert.equal(await sms(OWNER, `status ${STUDY}`), `Transaction No. ${STUDY} is under study by Legal Affairs.`);
@@ -173,12 +177,12 @@ test("unknown and malformed numbers get a polite answer on every channel", async
   assert.equal((await http(node.url, "GET", `/api/v1/inquiry?number=${missing}`)).status, 404);
   assert.match(await page(missing), /لم نعثر على معاملة بالرقم/);
   assert.match(await kiosk(missing), /لم نعثر على معاملة بالرقم/);
-  assert.equal(await sms(STRANGER, missing), `لم نجد معاملة بالرقم ${missing}. تأكدوا من الرقم وأعيدوا الإرسال.`);
+  assert.equal(showIsolates(await sms(STRANGER, missing)), `لم نجد معاملة بالرقم ⟨${missing}⟩. تأكدوا من الرقم وأعيدوا الإرسال.`);
   assert.match(await call(STRANGER, missing), new RegExp(`لم نعثر على معاملة بالرقم ${digitsSpokenAr(missing)}`));
   assert.match(await whatsapp(STRANGER, missing), /لم نجد معاملة بالرقم/);
   const bad = await http(node.url, "GET", "/api/v1/inquiry?number=12ab");
   assert.equal(bad.status, 400);
   assert.deepEqual(Object.keys(bad.body.error), ["code", "message", "messageAr"]);
   assert.match(await sms(STRANGER, "مرحبا"), /لم نجد رقم معاملة في رسالتكم/);
-  assert.equal(await sms(STRANGER, "مساعدة"), "للاستعلام عن معاملتكم أرسلوا رقم المعاملة إلى 74747، مثل: 1445-00123\nتصلكم التفاصيل عند الإرسال من الجوال المسجل في المعاملة.");
+  assert.equal(showIsolates(await sms(STRANGER, "مساعدة")), "للاستعلام عن معاملتكم أرسلوا رقم المعاملة إلى ⟨74747⟩، مثل: ⟨1445-00123⟩\nتصلكم التفاصيل عند الإرسال من الجوال المسجل في المعاملة.");
 });

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { smsNode, api, sampleLifecycle, eventually } from "./support/harness.ts";
 import { MessageModel } from "../core/models.ts";
 import { formatHijri } from "../core/dates.ts";
+import { showIsolates } from "../core/bidi.ts";
 
 const NUMBER = "1445000201";
 const LIMIT = 6;
@@ -51,7 +52,8 @@ test("a mobile-originated SMS is answered by an SMS to the sender within seconds
   assert.ok(elapsed < 5000, `answered in ${elapsed} ms`);
   const tx = (await api(node.url, "GET", `/api/v1/transactions/${NUMBER}`)).body;
   const hijri = formatHijri(new Date(tx.outgoing[0].date), { lang: "ar", digits: "latin" });
-  assert.equal(reply!.text, `المعاملة رقم ${NUMBER} صدرت بتاريخ ${hijri}.\nصادر رقم 9${NUMBER} بتاريخ ${hijri} إلى وزارة الداخلية، بانتظار الرد.`);
+  const isolatedDate = hijri.replace(/^([^هـ]+)/, "⟨$1⟩");
+  assert.equal(showIsolates(reply!.text), `المعاملة رقم ⟨${NUMBER}⟩ صدرت برقم ⟨9${NUMBER}⟩ في ${isolatedDate} إلى وزارة الداخلية، بانتظار الرد.`);
   assert.equal(reply!.from, "74747");
   assert.equal(reply!.encoding, "UCS2");
   // In the message log as an inquiry reply, delivered.
@@ -74,25 +76,25 @@ test("the same MO delivered twice is answered once", async () => {
   await new Promise((r) => setTimeout(r, 1500));
   const replies = smsc.received.slice(since).filter((m) => m.to === from);
   assert.equal(replies.length, 1);
-  assert.match(replies[0]!.text, new RegExp(`^المعاملة رقم ${NUMBER} صدرت بتاريخ .*\\nتظهر التفاصيل عند الإرسال من الجوال المسجل في المعاملة.$`));
+  assert.match(showIsolates(replies[0]!.text), new RegExp(`^المعاملة رقم ⟨${NUMBER}⟩ صدرت بتاريخ .*\\nتظهر التفاصيل عند الإرسال من الجوال المسجل في المعاملة.$`));
   assert.equal(await MessageModel.countDocuments({ to: `+${from}`, role: "inquirer" }), 1);
 });
 
 test("help, English, no number, unknown number, another short code", async () => {
   const { smsc } = world;
   const cases: Array<[string, string, string, RegExp | null]> = [
-    ["966500000401", "74747", "مساعدة", /^للاستعلام عن معاملتكم أرسلوا رقم المعاملة إلى 74747/],
+    ["966500000401", "74747", "مساعدة", /^للاستعلام عن معاملتكم أرسلوا رقم المعاملة إلى ⟨74747⟩/],
     ["966500000402", "74747", "HELP", /^To check your transaction, text its number to 74747/],
     ["966500000403", "74747", `status of ${NUMBER} please`, new RegExp(`^Transaction No. ${NUMBER} was issued on .* AH.\\nDetails are sent only to the mobile registered with the transaction.$`)],
     ["966500000404", "74747", "وين معاملتي", /^لم نجد رقم معاملة في رسالتكم/],
-    ["966500000405", "74747", "٩٩٩٩٩", /^لم نجد معاملة بالرقم 99999. تأكدوا من الرقم وأعيدوا الإرسال.$/],
+    ["966500000405", "74747", "٩٩٩٩٩", /^لم نجد معاملة بالرقم ⟨99999⟩. تأكدوا من الرقم وأعيدوا الإرسال.$/],
     ["966500000406", "74747", "1".repeat(30), /^رقم المعاملة غير صحيح/],
   ];
   const since = smsc.received.length;
   for (const [from, to, text] of cases) await smsc.sendMo({ from, to, text });
   for (const [from, , text, expected] of cases) {
     const [reply] = await repliesTo(from, since);
-    assert.match(reply!.text, expected!, text);
+    assert.match(showIsolates(reply!.text), expected!, text);
   }
   // An MO to another number is not for this channel.
   await smsc.sendMo({ from: "966500000407", to: "88888", text: NUMBER });

@@ -2,13 +2,14 @@
 // simulator -> delivery receipts -> the message log.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
 import { smsNode, api, eventually, sampleLifecycle } from "./support/harness.ts";
-import { createTemplateEngine } from "../core/templates.ts";
+import { smsTemplateEngine } from "../core/templates.ts";
+import { loadConfig } from "../core/config.ts";
 import { enqueueMessages } from "../core/notifications.ts";
 
 const world = smsNode({ env: { SERVICES: "api,events,directory,notifier,smpp" } });
-const templates = createTemplateEngine({ dir: path.resolve("templates/sms") });
+// Rendered as the node renders them (its env sets neither DIGITS nor SMS_SENDER).
+const templates = smsTemplateEngine(loadConfig({}));
 
 const messagesOf = async (n: string) => (await api(world.node.url, "GET", `/api/v1/messages?transactionNumber=${n}`)).body.messages as any[];
 
@@ -48,7 +49,7 @@ test("registered, issued and assigned make three correct SMS, and receipts mark 
   const reg = log.find((m) => m.template === "registered")!;
   const tx = (await api(node.url, "GET", "/api/v1/transactions/1445000777")).body;
   const expected = templates.render("registered", "ar", {
-    transaction: { number: tx.number, registeredAt: new Date(tx.registeredAt), subject: tx.subject },
+    transaction: { number: tx.number, displayNumber: tx.displayNumber, registeredAt: new Date(tx.registeredAt), subject: tx.subject },
     citizen: { name: tx.citizen.name },
     lang: "ar",
   } as any).text;

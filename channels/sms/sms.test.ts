@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import plugin, { answerMo, languageOf, moKey, parseMo, toShortCode, type SmsConfig } from "./sms.ts";
 import { loadFixture, testContext } from "../testing.ts";
 import { findTransactionNumber, latinDigits } from "../../core/normalize.ts";
+import { showIsolates as shown } from "../../core/bidi.ts";
 import type { InquiryAnswer, MobileOriginated } from "../contract.ts";
 
 const answers = loadFixture<Record<string, InquiryAnswer>>("sms", "answers.json");
@@ -33,21 +34,21 @@ test("moKey: the same MO within the minute is the same key; another text or send
 
 test("replies: each outcome in each language", async () => {
   const table: Array<[string, string, string]> = [
-    ["issued-detail", "144500123", "المعاملة رقم 144500123 صدرت بتاريخ 1448/06/23هـ.\nصادر رقم 4812077 بتاريخ 1448/06/23هـ إلى وزارة الداخلية، بانتظار الرد."],
-    ["issued-detail", "Status 144500123", "Transaction No. 144500123 was issued on 23/06/1448 AH.\nOutgoing No. 4812077 dated 23/06/1448 AH to Ministry of Interior: awaiting reply."],
-    ["issued-coarse", "144500123", "المعاملة رقم 144500123 صدرت بتاريخ 1448/06/23هـ.\nتظهر التفاصيل عند الإرسال من الجوال المسجل في المعاملة."],
-    ["closed-detail", "777", "المعاملة رقم 777 انتهت إجراءاتها بتاريخ 1448/07/13هـ.\nصادر رقم 4812077 بتاريخ 1448/06/23هـ إلى وزارة الداخلية، ورد الرد."],
-    ["under-study", "556", "المعاملة رقم 556 قيد الدراسة.\nتظهر التفاصيل عند الإرسال من الجوال المسجل في المعاملة."],
+    ["issued-detail", "144500123", "المعاملة رقم ⟨144500123⟩ صدرت برقم ⟨4812077⟩ في ⟨1448/06/23⟩هـ إلى وزارة الداخلية، بانتظار الرد."],
+    ["issued-detail", "Status 144500123", "Transaction No. 144500123 was issued under outgoing No. 4812077 dated 23/06/1448 AH to Ministry of Interior: awaiting reply."],
+    ["issued-coarse", "144500123", "المعاملة رقم ⟨144500123⟩ صدرت بتاريخ ⟨1448/06/23⟩هـ.\nتظهر التفاصيل عند الإرسال من الجوال المسجل في المعاملة."],
+    ["closed-detail", "777", "المعاملة رقم ⟨777⟩ انتهت إجراءاتها بتاريخ ⟨1448/07/13⟩هـ."],
+    ["under-study", "556", "المعاملة رقم ⟨556⟩ قيد الدراسة.\nتظهر التفاصيل عند الإرسال من الجوال المسجل في المعاملة."],
     ["registered", "no 555", "Transaction No. 555 is registered and will be referred to the competent department.\nDetails are sent only to the mobile registered with the transaction."],
-    ["not-found", "999", "لم نجد معاملة بالرقم 999. تأكدوا من الرقم وأعيدوا الإرسال."],
-    ["malformed", "1".repeat(25), "رقم المعاملة غير صحيح. أرسلوا رقم المعاملة كما ورد في رسالة التسجيل، مثل 1445-00123."],
+    ["not-found", "999", "لم نجد معاملة بالرقم ⟨999⟩. تأكدوا من الرقم وأعيدوا الإرسال."],
+    ["malformed", "1".repeat(25), "رقم المعاملة غير صحيح. أرسلوا رقم المعاملة كما ورد في رسالة التسجيل، مثل ⟨1445-00123⟩."],
     ["limited", "1", "عدد رسائل الاستعلام كبير، يرجى المحاولة بعد دقيقتين."],
     ["unavailable", "check 1", "The service is temporarily unavailable; please try again shortly."],
   ];
   for (const [name, text, expected] of table) {
     const ctx = testContext("sms", config, { answer: () => answers[name]! });
     const reply = await answerMo(mo(text), ctx);
-    assert.equal(reply?.text, expected, `${name}: ${text}`);
+    assert.equal(shown(reply?.text ?? ""), expected, `${name}: ${text}`);
     assert.equal(reply?.to, "+966551234567");
   }
 });
@@ -57,7 +58,7 @@ test("the sender is the identity and the proof; help and chatter are rate-limite
   await answerMo(mo("رقم ١٢٣", "0551234567"), ctx);
   assert.deepEqual(ctx.questions, [{ number: "123", identities: [{ kind: "mobile", value: "+966551234567" }], mobile: "+966551234567" }]);
   const help = await answerMo(mo("مساعدة"), ctx);
-  assert.equal(help?.text, "للاستعلام عن معاملتكم أرسلوا رقم المعاملة إلى 74747، مثل: 1445-00123\nتصلكم التفاصيل عند الإرسال من الجوال المسجل في المعاملة.");
+  assert.equal(shown(help?.text ?? ""), "للاستعلام عن معاملتكم أرسلوا رقم المعاملة إلى ⟨74747⟩، مثل: ⟨1445-00123⟩\nتصلكم التفاصيل عند الإرسال من الجوال المسجل في المعاملة.");
   assert.equal((await answerMo(mo("help"), ctx))?.lang, "en");
   assert.match((await answerMo(mo("السلام عليكم"), ctx))!.text, /لم نجد رقم معاملة في رسالتكم/);
   const limited = testContext("sms", config, { limited: true });
@@ -74,7 +75,7 @@ test("no reply: a repeated refusal, an address that cannot be answered, an MO to
   await plugin.onMobileOriginated!(mo("123", "966551234567", { to: "88888" }), ctx);
   assert.equal(ctx.sms.length, 0);
   await plugin.onMobileOriginated!(mo("123"), ctx);
-  assert.deepEqual(ctx.sms, [{ to: "+966551234567", text: "لم نجد معاملة بالرقم 999. تأكدوا من الرقم وأعيدوا الإرسال.", lang: "ar", key: moKey(mo("123")) }]);
+  assert.deepEqual(ctx.sms, [{ to: "+966551234567", text: "لم نجد معاملة بالرقم \u2066999\u2069. تأكدوا من الرقم وأعيدوا الإرسال.", lang: "ar", key: moKey(mo("123")) }]);
 });
 
 test("every fixture answer renders in both languages, within 3 SMS parts", async () => {

@@ -16,11 +16,13 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { definePlugin, type ChannelContext, type InquiryAnswer, type Lang, type MobileOriginated } from "../contract.ts";
+import { definePlugin, withDisplayNumbers, type ChannelContext, type InquiryAnswer, type Lang, type MobileOriginated } from "../contract.ts";
 
 export interface SmsConfig {
   /** The short code MOs are sent to (SMS_SENDER), e.g. "74747". */
   shortCode: string;
+  /** DIGITS: numbers and dates of Arabic replies in Latin or Arabic-Indic digits (default latin). */
+  digits?: "latin" | "arabic";
 }
 
 /** What an MO asks. */
@@ -82,7 +84,8 @@ export function moKey(mo: MobileOriginated): string {
 }
 
 /** The template data of a reply. */
-export function replyData(answer: InquiryAnswer | { outcome: "no-number" }, ctx: Pick<ChannelContext<SmsConfig>, "config" | "format">, lang: Lang) {
+export function replyData(asked: InquiryAnswer | { outcome: "no-number" }, ctx: Pick<ChannelContext<SmsConfig>, "config" | "format">, lang: Lang) {
+  const answer = withDisplayNumbers(asked);
   const latest = answer.outcome === "found" && answer.details?.outgoing.length ? answer.details.outgoing[answer.details.outgoing.length - 1] : undefined;
   return {
     answer,
@@ -90,6 +93,7 @@ export function replyData(answer: InquiryAnswer | { outcome: "no-number" }, ctx:
     details: (answer.outcome === "found" && answer.details) || {},
     latest: latest ?? false,
     shortCode: ctx.config.shortCode,
+    digits: ctx.config.digits ?? "latin",
     wait: answer.outcome === "rate-limited" ? ctx.format.waitTime(answer.retryAfterMs, lang) : "",
   };
 }
@@ -118,7 +122,7 @@ export async function answerMo(mo: MobileOriginated, ctx: ChannelContext<SmsConf
       const { changed } = await ctx.setSmsOptOut(mobile, intent.kind === "stop");
       return { to: replyTo, lang, text: ctx.templates.render(`${intent.kind}.txt`, lang, { shortCode: ctx.config.shortCode, changed }) };
     }
-    const text = intent.kind === "help" ? ctx.templates.render("help.txt", lang, { shortCode: ctx.config.shortCode }) : ctx.templates.render("reply.txt", lang, replyData({ outcome: "no-number" }, ctx, lang));
+    const text = intent.kind === "help" ? ctx.templates.render("help.txt", lang, { shortCode: ctx.config.shortCode, digits: ctx.config.digits ?? "latin" }) : ctx.templates.render("reply.txt", lang, replyData({ outcome: "no-number" }, ctx, lang));
     return { to: replyTo, lang, text };
   }
   const answer = await ctx.inquiry.ask({ number: intent.raw, identities, ...(mobile ? { mobile } : {}) });

@@ -14,7 +14,7 @@
 import { randomBytes } from "node:crypto";
 import {
   definePlugin,
-  displayNumberOf,
+  shownNumber,
   langOf,
   queryValue,
   retryAfterSeconds,
@@ -143,7 +143,7 @@ export function answerJson(answer: InquiryAnswer, ctx: Pick<ChannelContext, "for
     status,
     body: {
       number: answer.number,
-      displayNumber: displayNumberOf(answer),
+      displayNumber: shownNumber(answer),
       stage: answer.stage,
       ...(answer.issuedOn ? { issuedOn: iso(answer.issuedOn) } : {}),
       level: answer.level,
@@ -156,7 +156,7 @@ export function answerJson(answer: InquiryAnswer, ctx: Pick<ChannelContext, "for
               ...(d.department ? { department: d.department } : {}),
               outgoing: d.outgoing.map((o) => ({
                 number: o.number,
-                displayNumber: displayNumberOf(o),
+                displayNumber: shownNumber(o),
                 date: iso(o.date),
                 destination: o.destination,
                 requiresReply: o.requiresReply,

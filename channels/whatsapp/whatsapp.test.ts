@@ -5,6 +5,7 @@ import { createHmac } from "node:crypto";
 import plugin, { intentOf, languageOf, parseNotification, replyTo, validHubSignature, type WhatsAppConfig } from "./whatsapp.ts";
 import { fixtureText, loadFixture, request, testContext } from "../testing.ts";
 import { latinDigits } from "../../core/normalize.ts";
+import { showIsolates as shown } from "../../core/bidi.ts";
 import type { InquiryAnswer } from "../contract.ts";
 
 const answers = loadFixture<Record<string, InquiryAnswer>>("whatsapp", "answers.json");
@@ -78,17 +79,17 @@ test("handshake: the challenge with the right token, 403 or 400 otherwise", asyn
 
 test("replies: the sender is the proof and the identity; each outcome", async () => {
   const table: Array<[string, string | undefined, string]> = [
-    ["issued-detail", "١٤٤٥٠٠١٢٣", "*المعاملة رقم 144500123*\nصدرت بتاريخ 1448/06/23هـ.\nصادر رقم 4812077 بتاريخ 1448/06/23هـ إلى وزارة الداخلية، بانتظار الرد."],
+    ["issued-detail", "١٤٤٥٠٠١٢٣", "*المعاملة رقم ⟨144500123⟩*\nصدرت بتاريخ ⟨1448/06/23⟩هـ.\nصادر رقم ⟨4812077⟩ بتاريخ ⟨1448/06/23⟩هـ إلى وزارة الداخلية، بانتظار الرد."],
     ["issued-coarse", "144500123 please", "*Transaction No. 144500123*\nIssued on 23/06/1448 AH.\nDetails are given only to the number registered with the transaction."],
-    ["not-found", "999", "لم نجد معاملة بالرقم 999. تأكدوا من الرقم وأعيدوا الإرسال."],
+    ["not-found", "999", "لم نجد معاملة بالرقم ⟨999⟩. تأكدوا من الرقم وأعيدوا الإرسال."],
     ["limited", "1", "عدد رسائل الاستعلام كبير، يرجى المحاولة بعد دقيقتين."],
-    ["issued-coarse", "مساعدة", "أهلًا بكم في خدمة الاستعلام عن المعاملات. أرسلوا رقم المعاملة كما ورد في رسالة التسجيل، مثل: 1445-00123"],
-    ["issued-coarse", undefined, "لم نجد رقم معاملة في رسالتكم. أرسلوا رقم المعاملة نصًا، مثل: 1445-00123"],
+    ["issued-coarse", "مساعدة", "أهلًا بكم في خدمة الاستعلام عن المعاملات. أرسلوا رقم المعاملة كما ورد في رسالة التسجيل، مثل: ⟨1445-00123⟩"],
+    ["issued-coarse", undefined, "لم نجد رقم معاملة في رسالتكم. أرسلوا رقم المعاملة نصًا، مثل: ⟨1445-00123⟩"],
   ];
   for (const [name, text, expected] of table) {
     const c = ctx(answers[name]);
     const reply = await replyTo({ id: "wamid.1", from: "966551234567", text }, c);
-    assert.equal(reply?.text, expected, `${name}: ${text}`);
+    assert.equal(shown(reply?.text ?? ""), expected, `${name}: ${text}`);
   }
   const c = ctx(answers["issued-coarse"]);
   await replyTo({ id: "w", from: "966551234567", text: "123" }, c);
@@ -109,7 +110,7 @@ test("notifications: signed ones are answered through the outbox, once per messa
   assert.equal(ok.body, "EVENT_RECEIVED");
   assert.equal(c.outgoing.length, 1);
   assert.deepEqual({ ...c.outgoing[0], text: undefined }, { to: "966551234567", lang: "ar", key: "wamid.HBgMOTY2NTUxMjM0NTY3FQIAEhgUM0EwMDAwMDAwMDAwMDAwMDAwMDEA", text: undefined });
-  assert.match(c.outgoing[0]!.text, /صادر رقم 4812077/);
+  assert.match(c.outgoing[0]!.text, /صادر رقم \u20664812077\u2069/);
   assert.equal((await route("POST").handler(post(body), c)).status, 403);
   assert.equal((await route("POST").handler(post(body, { "x-hub-signature-256": sign(body, "nope") }), c)).status, 403);
   assert.equal((await route("POST").handler(post("{not json", { "x-hub-signature-256": sign("{not json") }), c)).status, 400);

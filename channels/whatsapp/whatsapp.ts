@@ -18,13 +18,15 @@
  * @module
  */
 import { createHmac, timingSafeEqual, createHash } from "node:crypto";
-import { definePlugin, queryValue, type ChannelContext, type ChannelRequest, type ChannelResponse, type InquiryAnswer, type Lang } from "../contract.ts";
+import { definePlugin, queryValue, withDisplayNumbers, type ChannelContext, type ChannelRequest, type ChannelResponse, type InquiryAnswer, type Lang } from "../contract.ts";
 
 export interface WhatsAppConfig {
   /** WHATSAPP_VERIFY_TOKEN: what Meta's dashboard sends in the handshake. */
   verifyToken?: string;
   /** WHATSAPP_APP_SECRET: the app secret that signs every notification. */
   appSecret?: string;
+  /** DIGITS: numbers and dates of Arabic replies in Latin or Arabic-Indic digits (default latin). */
+  digits?: "latin" | "arabic";
 }
 
 /** One inbound message of a notification. */
@@ -119,12 +121,14 @@ export async function replyTo(m: InboundMessage, ctx: ChannelContext<WhatsAppCon
   return { lang, text: render(answer, ctx, lang) };
 }
 
-function render(answer: InquiryAnswer | { outcome: "help" | "unknown" }, ctx: Pick<ChannelContext, "templates" | "format">, lang: Lang): string {
+function render(asked: InquiryAnswer | { outcome: "help" | "unknown" }, ctx: Pick<ChannelContext<WhatsAppConfig>, "templates" | "format" | "config">, lang: Lang): string {
+  const answer = withDisplayNumbers(asked);
   const outgoing = answer.outcome === "found" ? answer.details?.outgoing ?? [] : [];
   return ctx.templates.render("reply.txt", lang, {
     answer,
     details: (answer.outcome === "found" && answer.details) || {},
     latest: outgoing[outgoing.length - 1] ?? false,
+    digits: ctx.config.digits ?? "latin",
     wait: answer.outcome === "rate-limited" ? ctx.format.waitTime(answer.retryAfterMs, lang) : "",
   });
 }

@@ -10,7 +10,7 @@ import { formatGregorian, formatHijri } from "../core/dates.ts";
 import { waitTime } from "../channels/host.ts";
 import { artifactPath, launchChromium } from "../channels/testing.ts";
 
-/** As the correspondence system writes it; shown as `displayNumber ?? number` (canonical 144800512 until the display form lands). */
+/** As the correspondence system writes it: every page shows it in this form. */
 const SOURCE_NUMBER = "1448/00512";
 const OUTGOING = "1448/7788";
 const ISSUED = new Date("2026-11-28T09:00:00+03:00");
@@ -40,7 +40,8 @@ before(async () => {
     const r = await http(node.url, "GET", `/api/v1/inquiry?number=${encodeURIComponent(SOURCE_NUMBER)}&verifier=4567`);
     return r.body.stage === "issued" && r.body;
   }, 15000, "the transaction");
-  shown = { number: answer.displayNumber ?? answer.number, outgoing: answer.details.outgoing[0].displayNumber ?? answer.details.outgoing[0].number };
+  shown = { number: answer.displayNumber, outgoing: answer.details.outgoing[0].displayNumber };
+  assert.equal(shown.number, SOURCE_NUMBER, "the inquiry answers the number as the source wrote it");
 });
 after(async () => {
   await browser?.close();

@@ -54,6 +54,7 @@ export const API_V1: Record<string, { action: string; scope: Scope }> = {
   "PUT holidays/:date": { action: "followup.putHoliday", scope: "directory:admin" },
   "DELETE holidays/:date": { action: "followup.deleteHoliday", scope: "directory:admin" },
   "POST followup/sweep": { action: "followup.sweep", scope: "directory:admin" },
+  "POST templates/:name/preview": { action: "notifier.preview", scope: "directory:admin" },
 };
 const SCOPE_OF_ACTION = new Map(Object.values(API_V1).map((r) => [r.action, r.scope]));
 

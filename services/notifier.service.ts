@@ -2,7 +2,9 @@ import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../core/config.ts";
 import { databaseMixin } from "../core/mixins.ts";
 import { claimDueMessages, claimMessages, submitMessages, type DirectoryMissing, type PrepareDeps, type ReadyMessage, type SendOutcome, type SubmitResult } from "../core/sms-pipeline.ts";
-import { smsTemplateEngine } from "../core/templates.ts";
+import { smsTemplateEngine, TemplateError } from "../core/templates.ts";
+import { checkBudget, longestDataOf, SMS_PART_BUDGETS } from "../core/sms-budget.ts";
+import { clientError } from "../core/errors.ts";
 import { analyseSms } from "../core/sms/encoding.ts";
 import { Dispatcher } from "../core/dispatcher.ts";
 import { registerMetrics } from "../core/metrics.ts";
@@ -42,6 +44,33 @@ export default function notifierService(config: Config): ServiceSchema {
           return { outcomes };
         },
       },
+      /**
+       * POST /api/v1/templates/:name/preview — `{ lang?, data? }`: the text a template gives
+       * (with the data, else the longest realistic data), its encoding, parts and the
+       * characters left in its part budget.
+       */
+      preview: {
+        params: {
+          params: { type: "object", props: { name: { type: "string", pattern: /^[a-z][a-z0-9-]{0,63}$/ } } },
+          body: { type: "object", optional: true, props: { lang: { type: "enum", values: ["ar", "en"], optional: true }, data: { type: "object", optional: true } } },
+        },
+        handler(ctx: Context<{ params: { name: string }; body?: { lang?: "ar" | "en"; data?: object } }>) {
+          const { name } = ctx.params.params;
+          const lang = ctx.params.body?.lang ?? "ar";
+          const budget = SMS_PART_BUDGETS[name];
+          const data = ctx.params.body?.data ?? longestDataOf(name);
+          if (budget === undefined || data === undefined) throw clientError(404, "TEMPLATE_NOT_FOUND", `No SMS template ${name}`);
+          let text: string;
+          try {
+            text = (this.templates as ReturnType<typeof smsTemplateEngine>).render(name, lang, data).text;
+          } catch (err) {
+            if (err instanceof TemplateError) throw clientError(400, "TEMPLATE_ERROR", err.message, { details: err.field ? [{ field: err.field, message: "is missing or invalid" }] : undefined });
+            throw err;
+          }
+          const c = checkBudget(text, budget);
+          return { name, lang, text, encoding: c.encoding, characters: c.characters, parts: c.parts, budget, charactersLeft: c.left, withinBudget: c.ok, data: ctx.params.body?.data ? "given" : "longest realistic" };
+        },
+      },
       /** Sends the given queued messages now, whatever their due time: `{ outcomes }` (for operators and tests). */
       sendNow: {
         params: { messageIds: { type: "array", items: "string", min: 1, max: 1000 } },
@@ -57,6 +86,7 @@ export default function notifierService(config: Config): ServiceSchema {
     },
     async started() {
       const templates = smsTemplateEngine(config);
+      this.templates = templates;
       // A name the directory lacks reaches the citizen as the event's name or a neutral phrase;
       // staff learn of it here (and on the transaction's staff answer, agencyInDirectory).
       const onDirectoryMissing = ({ kind, code }: DirectoryMissing, messageId: string) => {

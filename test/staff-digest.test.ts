@@ -38,7 +38,7 @@ test("three due items of one employee arrive as one digest at STAFF_DIGEST_AT, o
   assert.equal(employee().length, 3);
   clock.set(riyadh("2026-11-01T08:00:01"));
   const got = await eventually(async () => employee().length === 4 && employee(), 20000, "the digest");
-  assert.equal(got[3]!.text, "عدد المعاملات المحالة إليكم ولم تنجز: 3، أقدمها 7301، 7302، 7303. نأمل الإسراع في إنهائها.");
+  assert.equal(got[3]!.text, "عدد المعاملات المحالة إليكم ولم تنجز: \u20663\u2069، أقدمها \u20667301\u2069، \u20667302\u2069، \u20667303\u2069. نأمل الإسراع في إنهائها.");
   // A sweep and a second clock move send nothing more.
   assert.equal((await api(node.url, "POST", "/api/v1/followup/sweep")).status, 200);
   clock.set(riyadh("2026-11-01T08:30:00"));

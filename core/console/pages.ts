@@ -294,7 +294,8 @@ export function consoleRoute(config: Config) {
   const agenciesPage = async (c: Ctx, s: Session, status = 200, extra: Record<string, unknown> = {}) => {
     const agencies = await AgencyModel.find({}).sort({ _id: 1 }).limit(500).lean();
     const q = query(c.req);
-    const selected = q.get("agency") ?? (extra.agency as string | undefined) ?? "";
+    const { forAgency, ...rest } = extra;
+    const selected = (forAgency as string | undefined) ?? q.get("agency") ?? "";
     if (selected && !CODE.test(selected)) return refuse(c, 400, MESSAGES.badInput, s);
     const [secrets, deliveries] = selected
       ? await Promise.all([agencySecretSummaries(selected), WebhookDeliveryModel.find({ agencyCode: selected }).sort({ receivedAt: -1 }).limit(50).lean()])
@@ -305,7 +306,7 @@ export function consoleRoute(config: Config) {
       secrets: secrets.map((x) => ({ ...x, revokedAt: x.revokedAt ?? "" })),
       deliveries: deliveries.map((d) => ({ receivedAt: d.receivedAt, webhookId: d.webhookId ?? "", status: d.status ?? "", outcome: d.outcome ?? "", outgoingNumber: d.outgoingNumber ?? "", ip: d.ip ?? "" })),
       notice: q.get("revoked") ? STRINGS[c.lang].revoked : "",
-      ...extra,
+      ...rest,
     }, s);
   };
 
@@ -433,7 +434,7 @@ export function consoleRoute(config: Config) {
         const { id, secret } = await createAgencySecret(config.secretsKey, f.code);
         await audit({ actor: f.s.user.username, action: "agency-secret-created", target: `agency:${f.code}`, after: { id }, ip: c.ip });
         // The secret is shown in this answer only (no redirect: it is never stored in clear).
-        await agenciesPage(c, f.s, 201, { agency: f.code, created: { id, secret } });
+        await agenciesPage(c, f.s, 201, { forAgency: f.code, created: { id, secret } });
       }),
       "POST agencies/:code/secrets/:id/revoke": page(async (c) => {
         const f = await secretsForm(c);

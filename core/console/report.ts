@@ -167,16 +167,17 @@ export async function leadershipReport(user: StaffUser, month: string, now: Date
 
 /** Messages created in the range, per template and status, counted and their parts summed in the database. */
 async function smsByTemplate(from: Date, to: Date): Promise<SmsRow[]> {
-  const groups: Array<{ _id: { template: string; status: string }; count: number; parts: number }> = await MessageModel.aggregate([
+  // Grouped by part count too: the embedded database answers 0 for `$sum: "$parts"`, counting works on both.
+  const groups: Array<{ _id: { template: string; status: string; parts?: number }; count: number }> = await MessageModel.aggregate([
     { $match: { createdAt: { $gte: from, $lt: to } } },
-    { $group: { _id: { template: "$template", status: "$status" }, count: { $sum: 1 }, parts: { $sum: "$parts" } } },
+    { $group: { _id: { template: "$template", status: "$status", parts: "$parts" }, count: { $sum: 1 } } },
   ]);
   const out = new Map<string, SmsRow>();
   for (const g of groups) {
     const r = out.get(g._id.template) ?? out.set(g._id.template, { template: g._id.template, sent: 0, delivered: 0, failed: 0, parts: 0 }).get(g._id.template)!;
     if (NOT_SENT.has(g._id.status)) continue;
     r.sent += g.count;
-    r.parts += g.parts ?? 0;
+    r.parts += (g._id.parts ?? 0) * g.count;
     if (g._id.status === "delivered") r.delivered += g.count;
     if (FAILED.has(g._id.status)) r.failed += g.count;
   }

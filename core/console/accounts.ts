@@ -49,6 +49,10 @@ export const can = {
   recordReply: (u: StaffUser) => u.role === "followup" || u.role === "admin",
   /** Edit departments' reply periods. */
   editDepartments: (u: StaffUser) => u.role === "admin",
+  /** See the leadership report (a manager: their departments' figures only). */
+  seeReport: (u: StaffUser) => u.role === "admin" || u.role === "followup" || u.role === "viewer" || u.role === "manager",
+  /** Read the audit log; manage agencies' webhook secrets. */
+  administer: (u: StaffUser) => u.role === "admin",
   /** See a department's letters (a manager only their own). */
   seeDepartment: (u: StaffUser, departmentCode: string | undefined | null) =>
     u.role !== "manager" || (!!departmentCode && (u.departments ?? []).includes(departmentCode)),

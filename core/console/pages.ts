@@ -12,6 +12,8 @@
  * @module
  */
 import path from "node:path";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -21,12 +23,16 @@ import { createChannelTemplates } from "../../channels/templates.ts";
 import { clientAddress } from "../../channels/host.ts";
 import { clock } from "../clock.ts";
 import { CODE } from "../directory-contract.ts";
-import { DepartmentModel } from "../models.ts";
+import { AgencyModel, DepartmentModel } from "../models.ts";
 import { PendingReplyModel } from "../followup.ts";
 import { normalizeTransactionNumber } from "../normalize.ts";
 import { can, passwordLogin, type StaffUser } from "./accounts.ts";
 import { audit } from "./audit.ts";
 import { overdueBoard, transactionTimeline } from "./board.ts";
+import { leadershipReport, MONTH, monthOf, toCsv, type LetterRow, type Report } from "./report.ts";
+import { AuditModel } from "./audit.ts";
+import { agencySecretSummaries, createAgencySecret, revokeAgencySecret } from "../agency-secrets.ts";
+import { WebhookDeliveryModel } from "../agency-webhooks.ts";
 import { clearFailures, csrfMatches, findSession, lockedFor, recordFailure, revokeSession, SESSION_COOKIE, sessionCookie, startSession, type Session } from "./sessions.ts";
 import { MESSAGES, STRINGS } from "./strings.ts";
 
@@ -44,6 +50,16 @@ interface Ctx {
 const templates = createChannelTemplates(path.join(path.dirname(fileURLToPath(import.meta.url)), "templates"));
 const LANG_COOKIE = "taqib_console_lang";
 const LOGIN_COOKIE = "taqib_console_login";
+const require = createRequire(import.meta.url);
+
+/** The scripts the console serves itself (CSP 'self'): the chart library from node_modules, and the page's own. */
+const ASSETS: Record<string, string> = {
+  "chart.umd.min.js": path.join(path.dirname(require.resolve("chart.js")), "chart.umd.min.js"),
+  "report-charts.js": path.join(path.dirname(fileURLToPath(import.meta.url)), "assets", "report-charts.js"),
+};
+
+/** Audit log rows per page. */
+export const AUDIT_PAGE = 50;
 
 function cookies(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
@@ -65,9 +81,10 @@ function form(req: Req): Record<string, string> {
   return Object.fromEntries(Object.entries(b as Record<string, unknown>).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v ?? "")]));
 }
 
-const SECURITY_HEADERS = (nonce: string) => ({
+const SECURITY_HEADERS = (nonce: string, scripts: boolean) => ({
   "content-type": "text/html; charset=utf-8",
-  "content-security-policy": `default-src 'none'; style-src 'nonce-${nonce}'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+  // Scripts only where a page needs them (the report's charts), and only the console's own files.
+  "content-security-policy": `default-src 'none';${scripts ? " script-src 'self';" : ""} style-src 'nonce-${nonce}'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
   "referrer-policy": "no-referrer",
@@ -88,9 +105,10 @@ function send(c: Ctx, status: number, name: string, data: Record<string, unknown
     switchHref: `/console/lang/${other}?back=${encodeURIComponent(back)}`,
     notice: "",
     error: "",
+    scripts: [],
     ...data,
   });
-  c.res.writeHead(status, { ...SECURITY_HEADERS(c.nonce), "content-language": c.lang, ...headers });
+  c.res.writeHead(status, { ...SECURITY_HEADERS(c.nonce, Array.isArray(data.scripts) && data.scripts.length > 0), "content-language": c.lang, ...headers });
   c.res.end(html);
 }
 
@@ -199,6 +217,109 @@ export function consoleRoute(config: Config) {
     }, s);
   };
 
+  const notAllowed = (c: Ctx, s: Session) => refuse(c, 403, { ar: STRINGS.ar.notAllowed, en: STRINGS.en.notAllowed }, s);
+
+  /** The month asked for (default: this month), or undefined when malformed (answered 400). */
+  const reportOf = async (c: Ctx, s: Session): Promise<Report | undefined> => {
+    const month = query(c.req).get("month") || monthOf(clock.now());
+    if (!MONTH.test(month)) {
+      refuse(c, 400, MESSAGES.badInput, s);
+      return undefined;
+    }
+    return leadershipReport(s.user, month, clock.now(), c.lang, config.defaultReplyPeriodDays);
+  };
+  const percent = (share: number) => Math.round(share * 100);
+  const shown = (r: Omit<LetterRow, "code" | "label">) => ({ ...r, medianDays: r.medianDays ?? "—", p90Days: r.p90Days ?? "—", withinPeriod: percent(r.withinPeriod) });
+
+  const reportPage = async (c: Ctx, s: Session) => {
+    const report = await reportOf(c, s);
+    if (!report) return;
+    const words = STRINGS[c.lang];
+    const agencies = report.byAgency.slice(0, 20);
+    send(c, 200, "report", {
+      report,
+      csvHref: `/console/report.csv?month=${report.month}`,
+      tables: [
+        { id: "by-agency", caption: words.byAgency, rows: report.byAgency.map((r) => ({ ...r, ...shown(r) })), totals: shown(report.totals) },
+        { id: "by-department", caption: words.byDepartment, rows: report.byDepartment.map((r) => ({ ...r, ...shown(r) })), totals: shown(report.totals) },
+      ],
+      sms: report.sms ?? false,
+      chart: agencies.length
+        ? JSON.stringify({ labels: agencies.map((r) => r.label), max: 100, series: [{ label: `${words.withinPeriod} %`, values: agencies.map((r) => percent(r.withinPeriod)) }] })
+        : "",
+      chartHeight: 60 + 28 * agencies.length,
+      scripts: ["/console/assets/chart.umd.min.js", "/console/assets/report-charts.js"],
+    }, s);
+  };
+
+  const reportCsv = async (c: Ctx, s: Session) => {
+    const report = await reportOf(c, s);
+    if (!report) return;
+    const words = STRINGS[c.lang];
+    const line = (kind: string, r: LetterRow) => [kind, r.code, r.label, r.sent, r.replied, r.medianDays ?? "", r.p90Days ?? "", percent(r.withinPeriod), r.overdueNow];
+    const csv = toCsv(
+      [`${words.agency} / ${words.department}`, words.code, words.name, words.lettersSent, words.repliedCount, words.medianDays, words.p90Days, `${words.withinPeriod} %`, words.overdueNow],
+      [...report.byAgency.map((r) => line(words.agency, r)), ...report.byDepartment.map((r) => line(words.department, r))],
+    );
+    c.res.writeHead(200, {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="taqib-report-${report.month}.csv"`,
+      "x-content-type-options": "nosniff",
+      "cache-control": "no-store",
+    });
+    c.res.end(csv);
+  };
+
+  const auditPage = async (c: Ctx, s: Session) => {
+    const q = query(c.req);
+    const actor = (q.get("actor") ?? "").trim().toLowerCase();
+    const action = (q.get("action") ?? "").trim();
+    const pageNo = q.get("page") ?? "0";
+    if ((actor && !/^[a-z0-9._-]{1,64}$/.test(actor)) || (action && !/^[a-z-]{1,40}$/.test(action)) || !/^\d{1,6}$/.test(pageNo)) return refuse(c, 400, MESSAGES.badInput, s);
+    const filter = { ...(actor ? { actor } : {}), ...(action ? { action } : {}) };
+    const page = Number(pageNo);
+    // Newest first through the (at) or (actor, at) index, one page more to know if there is a next.
+    const docs = await AuditModel.find(filter).sort({ at: -1, _id: -1 }).skip(page * AUDIT_PAGE).limit(AUDIT_PAGE + 1).lean();
+    const link = (p: number) => `/console/audit?${new URLSearchParams({ ...(actor ? { actor } : {}), ...(action ? { action } : {}), page: String(p) })}`;
+    const json = (v: unknown) => (v === undefined || v === null ? "" : JSON.stringify(v));
+    send(c, 200, "audit", {
+      entries: docs.slice(0, AUDIT_PAGE).map((d) => ({ at: d.at, actor: d.actor, action: d.action, target: d.target ?? "", before: json(d.before), after: json(d.after), ip: d.ip ?? "" })),
+      filter: { actor, action },
+      pageNumber: page + 1,
+      prevHref: page > 0 ? link(page - 1) : "",
+      nextHref: docs.length > AUDIT_PAGE ? link(page + 1) : "",
+    }, s);
+  };
+
+  const agenciesPage = async (c: Ctx, s: Session, status = 200, extra: Record<string, unknown> = {}) => {
+    const agencies = await AgencyModel.find({}).sort({ _id: 1 }).limit(500).lean();
+    const q = query(c.req);
+    const { forAgency, ...rest } = extra;
+    const selected = (forAgency as string | undefined) ?? q.get("agency") ?? "";
+    if (selected && !CODE.test(selected)) return refuse(c, 400, MESSAGES.badInput, s);
+    const [secrets, deliveries] = selected
+      ? await Promise.all([agencySecretSummaries(selected), WebhookDeliveryModel.find({ agencyCode: selected }).sort({ receivedAt: -1 }).limit(50).lean()])
+      : [[], []];
+    send(c, status, "agencies", {
+      agencies: agencies.map((a) => ({ code: a._id, label: a.name?.[c.lang] ?? a._id, selected: a._id === selected })),
+      agency: selected ? { code: selected, label: agencies.find((a) => a._id === selected)?.name?.[c.lang] ?? selected } : false,
+      secrets: secrets.map((x) => ({ ...x, revokedAt: x.revokedAt ?? "" })),
+      deliveries: deliveries.map((d) => ({ receivedAt: d.receivedAt, webhookId: d.webhookId ?? "", status: d.status ?? "", outcome: d.outcome ?? "", outgoingNumber: d.outgoingNumber ?? "", ip: d.ip ?? "" })),
+      notice: q.get("revoked") ? STRINGS[c.lang].revoked : "",
+      ...rest,
+    }, s);
+  };
+
+  /** The agency of a secrets form, or undefined when the user may not or it does not exist (answered). */
+  const secretsForm = async (c: Ctx): Promise<{ s: Session; code: string } | undefined> => {
+    const s = await posted(c);
+    if (!s) return undefined;
+    if (!can.administer(s.user)) return void notAllowed(c, s);
+    const code = String(c.req.$params?.code ?? "");
+    if (!CODE.test(code) || !(await AgencyModel.exists({ _id: code }))) return void refuse(c, 404, { ar: STRINGS.ar.notFound, en: STRINGS.en.notFound }, s);
+    return { s, code };
+  };
+
   return {
     path: "/console",
     // Forms only: small urlencoded bodies, no JSON.
@@ -274,6 +395,60 @@ export function consoleRoute(config: Config) {
         }
         await audit({ actor: s.user.username, action: "reply-recorded", target: `outgoing:${outgoing}`, before: { pending: true }, after: { eventId: event.id, ...data }, ip: c.ip });
         redirect(c, `/console/transactions/${number}?recorded=${outgoing}`);
+      }),
+      "GET report": page(async (c) => {
+        const s = await signedIn(c);
+        if (!s) return;
+        if (!can.seeReport(s.user)) return notAllowed(c, s);
+        await reportPage(c, s);
+      }),
+      "GET report.csv": page(async (c) => {
+        const s = await signedIn(c);
+        if (!s) return;
+        if (!can.seeReport(s.user)) return notAllowed(c, s);
+        await reportCsv(c, s);
+      }),
+      "GET assets/:file": page(async (c) => {
+        const file = ASSETS[String(c.req.$params?.file ?? "")];
+        if (!file) return refuse(c, 404, { ar: STRINGS.ar.notFound, en: STRINGS.en.notFound });
+        c.res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "x-content-type-options": "nosniff", "cache-control": "public, max-age=3600" });
+        c.res.end(await readFile(file));
+      }),
+      "GET audit": page(async (c) => {
+        const s = await signedIn(c);
+        if (!s) return;
+        if (!can.administer(s.user)) return notAllowed(c, s);
+        await auditPage(c, s);
+      }),
+      "GET agencies": page(async (c) => {
+        const s = await signedIn(c);
+        if (!s) return;
+        if (!can.administer(s.user)) return notAllowed(c, s);
+        await agenciesPage(c, s);
+      }),
+      "POST agencies/:code/secrets": page(async (c) => {
+        const f = await secretsForm(c);
+        if (!f) return;
+        // Fails closed: without SECRETS_KEY no secret can be stored encrypted.
+        if (!config.secretsKey) return refuse(c, 503, { ar: "مفتاح التشفير SECRETS_KEY غير مضبوط؛ لا يمكن إنشاء مفاتيح.", en: "SECRETS_KEY is not set: secrets cannot be created." }, f.s);
+        const { id, secret } = await createAgencySecret(config.secretsKey, f.code);
+        await audit({ actor: f.s.user.username, action: "agency-secret-created", target: `agency:${f.code}`, after: { id }, ip: c.ip });
+        // The secret is shown in this answer only (no redirect: it is never stored in clear).
+        await agenciesPage(c, f.s, 201, { forAgency: f.code, created: { id, secret } });
+      }),
+      "POST agencies/:code/secrets/:id/revoke": page(async (c) => {
+        const f = await secretsForm(c);
+        if (!f) return;
+        const id = String(c.req.$params?.id ?? "");
+        if (!/^[A-Za-z0-9-]{1,64}$/.test(id)) return refuse(c, 404, { ar: STRINGS.ar.notFound, en: STRINGS.en.notFound }, f.s);
+        try {
+          await revokeAgencySecret(f.code, id);
+        } catch (err: any) {
+          if (err?.code === 404) return refuse(c, 404, { ar: STRINGS.ar.notFound, en: STRINGS.en.notFound }, f.s);
+          throw err;
+        }
+        await audit({ actor: f.s.user.username, action: "agency-secret-revoked", target: `agency:${f.code}`, before: { id, active: true }, after: { id, active: false }, ip: c.ip });
+        redirect(c, `/console/agencies?agency=${encodeURIComponent(f.code)}&revoked=1`);
       }),
       "GET departments": page(async (c) => {
         const s = await signedIn(c);

@@ -1,0 +1,229 @@
+// The console's leadership report, audit log and agencies page over a real node and database,
+// in headless Chromium and over plain HTTP: the month's letters per agency and department
+// (median and 90th-percentile days, share within the period, overdue now), SMS per template,
+// the chart drawn by the library served from node_modules, the CSV re-read as Excel would,
+// a manager's scope, refusals for roles without the right, the audit log paged and filtered,
+// and a webhook secret created in the console that verifies until it is revoked there.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
+import { Webhook } from "standardwebhooks";
+import { api, eventually, http, smsNode } from "./support/harness.ts";
+import { artifactPath, launchChromium } from "../channels/testing.ts";
+import { putStaffUser } from "../core/console/accounts.ts";
+import { PendingReplyModel } from "../core/followup.ts";
+import { MessageModel, TransactionModel } from "../core/models.ts";
+import { monthOf, monthRange } from "../core/console/report.ts";
+
+const PASSWORD = "console-pass-0123";
+const DAY = 86_400_000;
+// Last month: the letters all leave on its 3rd (period 10 calendar days); replied after `reply` days, or not.
+const MONTH = monthOf(new Date(monthRange(monthOf(new Date())).from.getTime() - DAY));
+const SENT = new Date(monthRange(MONTH).from.getTime() + 2 * DAY + 9 * 3600_000);
+const LETTERS = [
+  { tx: "144800101", dept: "LEGAL", agency: "MOI", reply: 3 },
+  { tx: "144800102", dept: "LEGAL", agency: "MOH", reply: 12 },
+  { tx: "144800103", dept: "LEGAL", agency: "MOI", reply: 5 },
+  { tx: "144800104", dept: "HR", agency: "MOI", reply: undefined },
+  { tx: "144800105", dept: "LEGAL", agency: "MOH", reply: undefined },
+];
+// A name with a comma and quotes: the CSV must quote it.
+const MOH_NAME = 'وزارة "الصحة", العامة';
+
+let browser: Browser;
+const world = smsNode({
+  async then({ node }) {
+    await api(node.url, "PUT", "/api/v1/departments/HR", { name: { ar: "الموارد البشرية", en: "Human Resources" }, manager: { name: "نورة", mobile: "0559990011" } });
+    await api(node.url, "PUT", "/api/v1/agencies/MOH", { name: { ar: MOH_NAME, en: "Ministry of Health" } });
+    const at = (days: number) => new Date(SENT.getTime() + days * DAY).toISOString();
+    const events = LETTERS.flatMap((l, i) => [
+      { id: `r${i}-1`, type: "registered", transactionNumber: l.tx, occurredAt: at(-1), data: { citizen: { name: "محمد", mobile: "0551234567" }, subject: "طلب إفادة", departmentCode: l.dept } },
+      { id: `r${i}-2`, type: "issued", transactionNumber: l.tx, occurredAt: at(0), data: { outgoingNumber: `9${l.tx}`, outgoingDate: at(0), destination: { agencyCode: l.agency }, requiresReply: true } },
+      ...(l.reply === undefined ? [] : [{ id: `r${i}-3`, type: "reply-received", transactionNumber: l.tx, occurredAt: at(l.reply), data: { outgoingNumber: `9${l.tx}`, replyDate: at(l.reply) } }]),
+    ]);
+    assert.equal((await api(node.url, "POST", "/api/v1/events", events)).status, 202);
+    await eventually(async () => (await TransactionModel.countDocuments({ "outgoing.reply": { $exists: true } })) === 3 && (await PendingReplyModel.countDocuments({})) === 2, 20000, "the replies applied");
+    for (const [username, role, departments] of [["admin1", "admin"], ["viewer1", "viewer"], ["officer", "followup"], ["mgr", "manager", ["LEGAL"]]] as const) {
+      await putStaffUser({ username, role, password: PASSWORD, ...(departments ? { departments: [...departments] } : {}) });
+    }
+    browser = await launchChromium();
+  },
+  async teardown() {
+    await browser?.close();
+  },
+});
+
+async function signIn(username: string): Promise<{ cookie: string; csrf: string }> {
+  const base = world.node.url;
+  const form = await fetch(`${base}/console/login`);
+  const loginCookie = form.headers.getSetCookie()[0]!.split(";")[0]!;
+  const token = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+  const res = await fetch(`${base}/console/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", cookie: loginCookie }, body: new URLSearchParams({ csrf: token, username, password: PASSWORD }) });
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith("taqib_console="))!.split(";")[0]!;
+  const board = await http(base, "GET", "/console/board", undefined, { cookie });
+  return { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(board.text)![1]! };
+}
+
+async function browserLogin(username: string, viewport = { width: 1366, height: 768 }): Promise<Page> {
+  const page = await browser.newPage({ viewport, acceptDownloads: true });
+  await page.goto(`${world.node.url}/console/login`);
+  await page.fill("#username", username);
+  await page.fill("#password", PASSWORD);
+  await page.click("button[type=submit]:not(header button)");
+  await page.waitForURL(/\/console\/board$/);
+  return page;
+}
+
+const cells = (page: Page, table: string, code: string) => page.locator(`#${table} tr[data-code="${code}"] td`).allTextContents();
+
+/** RFC 4180 as Excel reads it: quoted fields may hold commas, quotes (doubled) and line breaks. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") row.push(field), (field = "");
+    else if (ch === "\r" && text[i + 1] === "\n") row.push(field), rows.push(row), (row = []), (field = ""), i++;
+    else field += ch;
+  }
+  return rows;
+}
+
+test("report: an admin sees last month's letters per agency and department (median, p90, within the period, overdue now), the chart drawn; screenshots", async () => {
+  const page = await browserLogin("admin1");
+  const res = (await page.goto(`${world.node.url}/console/report?month=${MONTH}`))!;
+  assert.equal(res.status(), 200);
+  assert.match(res.headers()["content-security-policy"]!, /script-src 'self';/);
+  assert.doesNotMatch(res.headers()["content-security-policy"]!, /unsafe-inline|unsafe-eval/);
+  // code, name, sent, replied, median, p90, within %, overdue now
+  assert.deepEqual((await cells(page, "by-agency", "MOI")).slice(2), ["3", "2", "3", "5", "67%", "1"]);
+  assert.deepEqual((await cells(page, "by-agency", "MOH")).slice(1), [MOH_NAME, "2", "1", "12", "12", "0%", "1"]);
+  assert.deepEqual((await cells(page, "by-department", "LEGAL")).slice(2), ["4", "3", "5", "12", "50%", "1"]);
+  assert.deepEqual((await cells(page, "by-department", "HR")).slice(2), ["1", "0", "—", "—", "0%", "1"]);
+  // The chart library came from the console itself and drew (right to left in Arabic).
+  await page.waitForSelector("#chart-agencies[data-drawn='1']", { timeout: 10000 });
+  assert.equal(await page.getAttribute("#chart-agencies", "data-rtl"), "1");
+  await page.screenshot({ path: artifactPath("console-report-desktop.png"), fullPage: true });
+  const tablet = await browserLogin("admin1", { width: 820, height: 1180 });
+  await tablet.goto(`${world.node.url}/console/report?month=${MONTH}`);
+  await tablet.waitForSelector("#chart-agencies[data-drawn='1']", { timeout: 10000 });
+  await tablet.screenshot({ path: artifactPath("console-report-tablet.png"), fullPage: true });
+  // A bad month is a 400 page; the library is not served under any other name.
+  assert.equal((await page.goto(`${world.node.url}/console/report?month=2026-13`))!.status(), 400);
+  assert.equal((await page.goto(`${world.node.url}/console/assets/..%2Fpages.ts`))!.status(), 404);
+  await page.close();
+  await tablet.close();
+});
+
+test("report: this month's SMS per template (sent, delivered, failed, parts) match the messages stored", async () => {
+  const { cookie } = await signIn("viewer1");
+  await eventually(async () => (await MessageModel.countDocuments({ status: { $in: ["queued", "sending"] } })) === 0, 30000, "the SMS settled");
+  const page = await http(world.node.url, "GET", `/console/report`, undefined, { cookie });
+  assert.equal(page.status, 200);
+  const rows = [...page.text.matchAll(/<tr data-template="([^"]+)">(.*?)<\/tr>/g)].map((m) => [m[1], ...[...m[2]!.matchAll(/<bdi dir="ltr">([^<]*)<\/bdi>/g)].slice(1).map((x) => Number(x[1]))]);
+  assert.ok(rows.length > 0, "some SMS this month");
+  const { from, to } = monthRange(monthOf(new Date()));
+  for (const [template, sent, delivered, failed, parts] of rows as Array<[string, number, number, number, number]>) {
+    const stored = await MessageModel.find({ template, createdAt: { $gte: from, $lt: to }, status: { $nin: ["queued", "sending", "opted-out"] } }).lean();
+    assert.equal(sent, stored.length, template);
+    assert.equal(delivered, stored.filter((m) => m.status === "delivered").length, template);
+    assert.equal(failed, stored.filter((m) => ["undeliverable", "expired", "rejected", "failed"].includes(m.status)).length, template);
+    assert.equal(parts, stored.reduce((s, m) => s + (m.parts ?? 0), 0), template);
+  }
+  assert.match(page.text, /id="inquiries-note"/, "says inquiries per channel are not stored");
+});
+
+test("report: the CSV opens in Excel (BOM, CRLF, Arabic headers, quoted fields) and re-reads to the page's figures", async () => {
+  const page = await browserLogin("admin1");
+  await page.goto(`${world.node.url}/console/report?month=${MONTH}`);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#csv")]);
+  assert.equal(download.suggestedFilename(), `taqib-report-${MONTH}.csv`);
+  const bytes = await (await import("node:fs/promises")).readFile((await download.path())!);
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], "UTF-8 byte-order mark");
+  const text = bytes.subarray(3).toString("utf8");
+  assert.ok(text.endsWith("\r\n") && !/[^\r]\n/.test(text), "CRLF line ends only");
+  const rows = parseCsv(text);
+  assert.deepEqual(rows[0], ["الجهة / الإدارة", "الرمز", "الاسم", "خطابات تتطلب ردًّا", "رُدّ عليها", "الوسيط (أيام)", "المئين 90 (أيام)", "نسبة الرد خلال المدة %", "متأخرة الآن"]);
+  assert.ok(rows.every((r) => r.length === 9), "every row has 9 fields");
+  const find = (kind: string, code: string) => rows.find((r) => r[0] === kind && r[1] === code)?.slice(2);
+  assert.deepEqual(find("الجهة", "MOH"), [MOH_NAME, "2", "1", "12", "12", "0", "1"]);
+  assert.deepEqual(find("الجهة", "MOI")?.slice(1), ["3", "2", "3", "5", "67", "1"]);
+  assert.deepEqual(find("الإدارة", "LEGAL")?.slice(1), ["4", "3", "5", "12", "50", "1"]);
+  assert.match(text, /"وزارة ""الصحة"", العامة"/, "quotes doubled inside a quoted field");
+  await page.close();
+});
+
+test("report: a manager sees only their departments (no office-wide SMS); a viewer is refused the audit log and agencies (403)", async () => {
+  const mgr = await signIn("mgr");
+  const r = await http(world.node.url, "GET", `/console/report?month=${MONTH}`, undefined, { cookie: mgr.cookie });
+  assert.equal(r.status, 200);
+  assert.match(r.text, /data-code="LEGAL"/);
+  assert.doesNotMatch(r.text, /data-code="HR"/);
+  assert.doesNotMatch(r.text, /id="sms"/);
+  const csv = await http(world.node.url, "GET", `/console/report.csv?month=${MONTH}`, undefined, { cookie: mgr.cookie });
+  assert.doesNotMatch(csv.text, /,HR,/);
+  const viewer = await signIn("viewer1");
+  for (const p of ["/console/audit", "/console/agencies"]) assert.equal((await http(world.node.url, "GET", p, undefined, { cookie: viewer.cookie })).status, 403, p);
+  const officer = await signIn("officer");
+  const refused = await fetch(`${world.node.url}/console/agencies/MOH/secrets`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", cookie: officer.cookie }, body: new URLSearchParams({ csrf: officer.csrf }) });
+  assert.equal(refused.status, 403, "a follow-up officer may not create secrets");
+});
+
+test("audit log: an admin pages it newest first and filters by user and action", async () => {
+  for (const u of ["viewer1", "viewer1", "officer"]) await signIn(u);
+  const page = await browserLogin("admin1");
+  await page.goto(`${world.node.url}/console/audit`);
+  const ats = await page.locator("#audit tbody tr").count();
+  assert.ok(ats >= 4);
+  assert.equal(await page.getAttribute("#audit tbody tr:first-child", "data-actor"), "admin1", "newest first: this sign-in");
+  await page.fill("#f-actor", "viewer1");
+  await page.fill("#f-action", "login");
+  await page.click("form.filters button");
+  const actors = await page.locator("#audit tbody tr").evaluateAll((trs) => trs.map((tr) => `${tr.getAttribute("data-actor")}:${tr.getAttribute("data-action")}`));
+  assert.ok(actors.length >= 2 && actors.every((a) => a === "viewer1:login"), actors.join(","));
+  assert.equal((await http(world.node.url, "GET", "/console/audit?page=x", undefined, { cookie: (await signIn("admin1")).cookie })).status, 400);
+  await page.close();
+});
+
+function verifies(secret: string): Promise<boolean> {
+  const id = `msg_${Math.random().toString(36).slice(2)}`;
+  const ts = new Date();
+  // A signed empty object: 400 when the signature verified (bad body), 401 when the secret is not accepted.
+  return http(world.node.url, "POST", "/webhooks/agencies/MOH/replies", "{}", {
+    "content-type": "application/json",
+    "webhook-id": id,
+    "webhook-timestamp": String(Math.floor(ts.getTime() / 1000)),
+    "webhook-signature": new Webhook(secret).sign(id, ts, "{}"),
+  }).then((r) => {
+    assert.ok(r.status === 400 || r.status === 401, `${r.status} ${r.text}`);
+    return r.status === 400;
+  });
+}
+
+test("agencies: an admin creates a webhook secret (shown once), it verifies; revoked in the console it stops verifying; both audited", async () => {
+  const page = await browserLogin("admin1");
+  await page.goto(`${world.node.url}/console/agencies?agency=MOH`);
+  await page.click("#create-secret button");
+  const secret = (await page.textContent("#secret-value"))!.trim();
+  const id = (await page.textContent("#secret-id"))!.trim();
+  assert.match(secret, /^whsec_/);
+  assert.equal(await verifies(secret), true, "the new secret verifies");
+  await page.goto(`${world.node.url}/console/agencies?agency=MOH`);
+  assert.doesNotMatch(await page.content(), new RegExp(secret.slice(6, 30).replace(/[+/]/g, "\\$&")), "shown once only");
+  assert.equal(await page.locator(`tr[data-secret="${id}"]`).count(), 1);
+  await page.click(`tr[data-secret="${id}"] button`);
+  await page.waitForURL(/revoked=1/);
+  assert.equal(await page.locator(`tr[data-secret="${id}"] button`).count(), 0, "no revoke button once revoked");
+  assert.equal(await verifies(secret), false, "a revoked secret no longer verifies");
+  await page.goto(`${world.node.url}/console/audit?action=agency-secret-revoked`);
+  assert.equal(await page.locator("#audit tbody tr").count(), 1);
+  await page.screenshot({ path: artifactPath("console-audit-desktop.png"), fullPage: true });
+  await page.close();
+});

@@ -28,7 +28,10 @@ try {
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
   const node = await starting;
-  console.log(`staff console: http://127.0.0.1:${config.port}/console — create the first administrator with: npm run staff -- add <user> --role admin (in another terminal; the password is printed once)`);
+  // While this runs, the staff command must use this node's embedded database (a second
+  // FerretDB on the same files would race it): its address goes into the hint.
+  const staffCommand = `${node.database ? `MONGO_URL=${node.database.url} ` : ""}npm run staff -- add <user> --role admin`;
+  console.log(`staff console: http://127.0.0.1:${config.port}/console — create the first administrator with: ${staffCommand} (in another terminal; the password is printed once)`);
   if (node.smsc) {
     // The embedded simulator takes a citizen's SMS from the console: `mo <from> <to> <text…>`.
     const { parseMoLine } = await import("../smsc/dev-mo.ts");

@@ -189,7 +189,7 @@ export function consoleRoute(config: Config) {
     const t = number ? await transactionTimeline(number, c.lang) : undefined;
     if (!t) return refuse(c, 404, { ar: STRINGS.ar.notFound, en: STRINGS.en.notFound }, s);
     // A manager sees the transactions of their departments only.
-    if (!can.seeDepartment(s.user, t.departmentCode)) return refuse(c, 403, { ar: STRINGS.ar.notAllowed, en: STRINGS.en.notAllowed }, s);
+    if (!can.seeDepartment(s.user, t.departmentCode)) return notAllowed(c, s);
     const recorded = query(c.req).get("recorded");
     const words = STRINGS[c.lang];
     send(c, status, "timeline", {
@@ -218,6 +218,15 @@ export function consoleRoute(config: Config) {
   };
 
   const notAllowed = (c: Ctx, s: Session) => refuse(c, 403, { ar: STRINGS.ar.notAllowed, en: STRINGS.en.notAllowed }, s);
+
+  /** A page for signed-in staff holding `right` (the sign-in page otherwise; 403 without the right). */
+  const pageFor = (right: (u: StaffUser) => boolean, render: (c: Ctx, s: Session) => Promise<void>) =>
+    page(async (c) => {
+      const s = await signedIn(c);
+      if (!s) return;
+      if (!right(s.user)) return notAllowed(c, s);
+      await render(c, s);
+    });
 
   /** The month asked for (default: this month), or undefined when malformed (answered 400). */
   const reportOf = async (c: Ctx, s: Session): Promise<Report | undefined> => {
@@ -371,7 +380,7 @@ export function consoleRoute(config: Config) {
       "POST transactions/:number/replies": page(async (c) => {
         const s = await posted(c);
         if (!s) return;
-        if (!can.recordReply(s.user)) return refuse(c, 403, { ar: STRINGS.ar.notAllowed, en: STRINGS.en.notAllowed }, s);
+        if (!can.recordReply(s.user)) return notAllowed(c, s);
         const number = normalizeTransactionNumber(c.req.$params?.number);
         const f = form(c.req);
         const outgoing = normalizeTransactionNumber(f.outgoingNumber);
@@ -396,36 +405,16 @@ export function consoleRoute(config: Config) {
         await audit({ actor: s.user.username, action: "reply-recorded", target: `outgoing:${outgoing}`, before: { pending: true }, after: { eventId: event.id, ...data }, ip: c.ip });
         redirect(c, `/console/transactions/${number}?recorded=${outgoing}`);
       }),
-      "GET report": page(async (c) => {
-        const s = await signedIn(c);
-        if (!s) return;
-        if (!can.seeReport(s.user)) return notAllowed(c, s);
-        await reportPage(c, s);
-      }),
-      "GET report.csv": page(async (c) => {
-        const s = await signedIn(c);
-        if (!s) return;
-        if (!can.seeReport(s.user)) return notAllowed(c, s);
-        await reportCsv(c, s);
-      }),
+      "GET report": pageFor(can.seeReport, reportPage),
+      "GET report.csv": pageFor(can.seeReport, reportCsv),
       "GET assets/:file": page(async (c) => {
         const file = ASSETS[String(c.req.$params?.file ?? "")];
         if (!file) return refuse(c, 404, { ar: STRINGS.ar.notFound, en: STRINGS.en.notFound });
         c.res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "x-content-type-options": "nosniff", "cache-control": "public, max-age=3600" });
         c.res.end(await readFile(file));
       }),
-      "GET audit": page(async (c) => {
-        const s = await signedIn(c);
-        if (!s) return;
-        if (!can.administer(s.user)) return notAllowed(c, s);
-        await auditPage(c, s);
-      }),
-      "GET agencies": page(async (c) => {
-        const s = await signedIn(c);
-        if (!s) return;
-        if (!can.administer(s.user)) return notAllowed(c, s);
-        await agenciesPage(c, s);
-      }),
+      "GET audit": pageFor(can.administer, auditPage),
+      "GET agencies": pageFor(can.administer, agenciesPage),
       "POST agencies/:code/secrets": page(async (c) => {
         const f = await secretsForm(c);
         if (!f) return;
@@ -450,16 +439,11 @@ export function consoleRoute(config: Config) {
         await audit({ actor: f.s.user.username, action: "agency-secret-revoked", target: `agency:${f.code}`, before: { id, active: true }, after: { id, active: false }, ip: c.ip });
         redirect(c, `/console/agencies?agency=${encodeURIComponent(f.code)}&revoked=1`);
       }),
-      "GET departments": page(async (c) => {
-        const s = await signedIn(c);
-        if (!s) return;
-        if (!can.editDepartments(s.user)) return refuse(c, 403, { ar: STRINGS.ar.notAllowed, en: STRINGS.en.notAllowed }, s);
-        await departmentsPage(c, s);
-      }),
+      "GET departments": pageFor(can.editDepartments, departmentsPage),
       "POST departments/:code": page(async (c) => {
         const s = await posted(c);
         if (!s) return;
-        if (!can.editDepartments(s.user)) return refuse(c, 403, { ar: STRINGS.ar.notAllowed, en: STRINGS.en.notAllowed }, s);
+        if (!can.editDepartments(s.user)) return notAllowed(c, s);
         const code = String(c.req.$params?.code ?? "");
         const before = CODE.test(code) ? await DepartmentModel.findById(code).lean() : null;
         if (!before) return refuse(c, 404, { ar: STRINGS.ar.notFound, en: STRINGS.en.notFound }, s);

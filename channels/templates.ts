@@ -52,7 +52,7 @@ import {
   hijriDateInWordsAr,
   type DigitStyle,
 } from "../core/dates.ts";
-import { isolate, registerBidiHelpers } from "../core/bidi.ts";
+import { isolate, NUMBER_RUN, registerBidiHelpers } from "../core/bidi.ts";
 import { cleanSmsText } from "../core/templates.ts";
 import type { ChannelTemplates, Lang } from "./contract.ts";
 
@@ -91,8 +91,6 @@ function digitStyle(v: unknown, helper: string): DigitStyle {
 const channelDigits = (v: unknown, o: Opts, helper: string): DigitStyle =>
   v !== undefined ? digitStyle(v, helper) : langOf(o) === "ar" ? digitStyle(o.data?.root?.digits, helper) : "latin";
 
-/** A run of digits with the separators inside a number or date (`1448/00512`, `1445-00123`, `7:30`). */
-const NUMBER_RUN = /[0-9\u0660-\u0669](?:[0-9\u0660-\u0669/.:\u066B-]*[0-9\u0660-\u0669])?/g;
 
 /**
  * `text` with its numbers isolated left-to-right (all of it with `whole`): `<bdi dir="ltr">`

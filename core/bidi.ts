@@ -41,8 +41,8 @@ export function showIsolates(text: string): string {
   return text.replaceAll(LRI, "⟨").replaceAll(PDI, "⟩");
 }
 
-// A run of digits (either script) joined by the separators numbers and dates use.
-const NUMBER_RUN = /[0-9\u0660-\u0669]+(?:[/\-.:][0-9\u0660-\u0669]+)*/g;
+/** A run of digits (either script) with the separators inside a number or date (`1448/00512`, `1445-00123`, `7:30`, `١٢٫٥`). */
+export const NUMBER_RUN = /[0-9\u0660-\u0669](?:[0-9\u0660-\u0669/.:\u066B-]*[0-9\u0660-\u0669])?/g;
 
 /**
  * Every number run of `text` isolated (dates included: "1448/06/18هـ" keeps its suffix outside).

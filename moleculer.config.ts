@@ -1,8 +1,8 @@
 // Moleculer broker options, built from Taqib's validated configuration.
 import { MetricReporters, type BrokerOptions } from "moleculer";
-import type { Config } from "./core/config.ts";
-import { createLogger } from "./core/logging.ts";
-import { EXPORTED_METRICS } from "./core/metrics.ts";
+import type { Config } from "./core/platform/config.ts";
+import { createLogger } from "./core/platform/logging.ts";
+import { EXPORTED_METRICS } from "./core/platform/metrics.ts";
 
 /**
  * The broker options for a node.

@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import { execFileSync } from "node:child_process";
-import { FERRETDB_VERSION } from "../core/servers.ts";
+import { FERRETDB_VERSION } from "../core/platform/servers.ts";
 import { API_KEY } from "../test/support/harness.ts";
 
 /** BENCH_SCALE (default 1) multiplies every size; never below 1 item. */

@@ -10,7 +10,7 @@ import { testDatabase, testNode, freePort, seedDirectory } from "../test/support
 import { banner, envInt, fmt, main, now, percentile, progress, table } from "./common.ts";
 import { createTaqibIndexes, dbRoundTrips, describeHistory, HISTORY_SIZES, seedHistory } from "./history.ts";
 import { putStaffUser } from "../core/console/accounts.ts";
-import { connectDatabase } from "../core/db.ts";
+import { connectDatabase } from "../core/store/db.ts";
 
 const RUNS = envInt("BENCH_RUNS", 20);
 const PASSWORD = "bench-console-0123";

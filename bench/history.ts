@@ -17,12 +17,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import type { Db } from "mongodb";
-import { eventHash, validateEvent } from "../core/event-contract.ts";
-import { project, type LifecycleEvent } from "../core/lifecycle.ts";
-import { smsTemplateEngine, SAMPLE_DATA } from "../core/templates.ts";
-import { loadConfig } from "../core/config.ts";
+import { eventHash, validateEvent } from "../core/events/contract.ts";
+import { project, type LifecycleEvent } from "../core/events/lifecycle.ts";
+import { smsTemplateEngine, SAMPLE_DATA } from "../core/sms/templates/engine.ts";
+import { loadConfig } from "../core/platform/config.ts";
 import { analyseSms } from "../core/sms/encoding.ts";
 import { spawnTaqib } from "../test/support/processes.ts";
 import { API_KEY } from "../test/support/harness.ts";
@@ -67,8 +66,7 @@ const KINDS = [
   { template: "reply-received", role: "citizen", event: 5 },
 ] as const;
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const engine = smsTemplateEngine({ ...loadConfig({}), templatesDir: path.join(ROOT, "templates") });
+const engine = smsTemplateEngine(loadConfig({}));
 // The sample number as the texts show it.
 const SAMPLE_NUMBER = String(SAMPLE_DATA.registered.transaction.displayNumber);
 /** Each kind's text as rendered (the sample's transaction number replaced by the history's). */

@@ -23,7 +23,7 @@ import path from "node:path";
 import fs from "node:fs";
 import { testDatabase, seedDirectory, sampleLifecycle } from "../test/support/harness.ts";
 import { spawnTaqib } from "../test/support/processes.ts";
-import { eventHash, validateEvent, type IncomingEvent } from "../core/event-contract.ts";
+import { eventHash, validateEvent, type IncomingEvent } from "../core/events/contract.ts";
 import { banner, cpuMeter, fmt, fmtInt, loadLine, main, now, percentile, pool, postEvents, progress, ratio, scaled, table, until } from "./common.ts";
 import { createTaqibIndexes, dbRoundTrips, describeHistory, firstScrape, HISTORY_SIZES, seedHistory } from "./history.ts";
 

@@ -29,7 +29,7 @@ import { MongoClient, type Db } from "mongodb";
 import { testDatabase, testSmsc, seedDirectory } from "../test/support/harness.ts";
 import { spawnTaqib, type TaqibProcess } from "../test/support/processes.ts";
 import { SmppClient } from "../core/smpp/client.ts";
-import type { ReceivedMessage, ReceivedPart } from "../smsc/simulator.ts";
+import type { ReceivedMessage, ReceivedPart } from "../dev/smsc/simulator.ts";
 import { banner, cpuMeter, envInt, fmt, fmtInt, loadLine, main, now, percentile, postEvents, progress, ratio, scaled, table, until } from "./common.ts";
 import { createTaqibIndexes, dbRoundTrips, describeHistory, firstScrape, HISTORY_SIZES, seedHistory } from "./history.ts";
 

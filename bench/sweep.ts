@@ -25,10 +25,10 @@
 // pending_replies gets the indexes its schema declares (nextAt, departmentCode,
 // transactionNumber); explain shows what FerretDB makes of the sweep's query.
 import { testDatabase } from "../test/support/harness.ts";
-import { connectDatabase, disconnectDatabase, nativeDb } from "../core/db.ts";
-import { resetAgenda, getAgenda, JOBS_COLLECTION } from "../core/jobs.ts";
-import { PendingReplyModel, sweepNotices } from "../core/followup.ts";
-import { DepartmentModel } from "../core/models.ts";
+import { connectDatabase, disconnectDatabase, nativeDb } from "../core/store/db.ts";
+import { resetAgenda, getAgenda, JOBS_COLLECTION } from "../core/platform/jobs.ts";
+import { PendingReplyModel, sweepNotices } from "../core/followup/notices.ts";
+import { DepartmentModel } from "../core/events/models.ts";
 import { banner, cpuMeter, fmt, fmtInt, loadLine, main, now, progress, scaled, table } from "./common.ts";
 
 const DAY = 86_400_000;

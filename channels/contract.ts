@@ -52,7 +52,7 @@ import type {
   InquiryStage,
   LocalName,
   OutgoingFact,
-} from "../core/inquiry.ts";
+} from "../core/inquiry/inquiry.ts";
 
 export type { Identity, InquiryAnswer, InquiryDetails, InquiryQuestion, InquiryStage, LocalName, OutgoingFact };
 

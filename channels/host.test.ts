@@ -8,7 +8,7 @@ import { checkResponse, clientAddress, messageId, parseQuery, requestUrl, waitTi
 import { retryAfterSeconds } from "./contract.ts";
 import { ChannelTemplateError, createChannelTemplates } from "./templates.ts";
 import { CHANNEL_PLUGINS } from "./registry.ts";
-import { KNOWN_CHANNELS } from "../core/config.ts";
+import { KNOWN_CHANNELS } from "../core/platform/config.ts";
 
 test("clientAddress: the peer, or X-Forwarded-For only behind a trusted proxy", () => {
   const table: Array<[string | undefined, string | undefined, string[], string]> = [

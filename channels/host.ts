@@ -12,7 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import mongoose from "mongoose";
-import type { Config } from "../core/config.ts";
+import type { Config } from "../core/platform/config.ts";
 import {
   applyDigits,
   digitsSpokenAr,
@@ -20,11 +20,11 @@ import {
   formatGregorian,
   formatHijri,
   hijriDateInWordsAr,
-} from "../core/dates.ts";
-import { createInquiryCore, findTransactionNumber, identityKey, latinDigits, normalizeSaudiMobile, type InquiryCore } from "../core/inquiry.ts";
-import { setSmsOptOut } from "../core/opt-out.ts";
-import { clock } from "../core/clock.ts";
-import { enqueueMessages } from "../core/notifications.ts";
+} from "../core/text/calendar.ts";
+import { createInquiryCore, findTransactionNumber, identityKey, latinDigits, normalizeSaudiMobile, type InquiryCore } from "../core/inquiry/inquiry.ts";
+import { setSmsOptOut } from "../core/sms/opt-out.ts";
+import { clock } from "../core/platform/clock.ts";
+import { enqueueMessages } from "../core/sms/notifications.ts";
 import type {
   ChannelContext,
   ChannelFormat,

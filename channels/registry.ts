@@ -10,7 +10,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ConfigError, type Config } from "../core/config.ts";
+import { ConfigError, type Config } from "../core/platform/config.ts";
 import type { ChannelPlugin } from "./contract.ts";
 import { checkResponse, toChannelRequest, writeResponse } from "./host.ts";
 import ivr from "./ivr/ivr.ts";

@@ -51,9 +51,9 @@ import {
   formatHijri,
   hijriDateInWordsAr,
   type DigitStyle,
-} from "../core/dates.ts";
-import { isolate, NUMBER_RUN, registerBidiHelpers } from "../core/bidi.ts";
-import { cleanSmsText } from "../core/templates.ts";
+} from "../core/text/calendar.ts";
+import { isolate, NUMBER_RUN, registerBidiHelpers } from "../core/text/bidi.ts";
+import { cleanSmsText } from "../core/sms/templates/engine.ts";
 import type { ChannelTemplates, Lang } from "./contract.ts";
 
 const LANGS: Lang[] = ["ar", "en"];

@@ -9,7 +9,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { findTransactionNumber, latinDigits, normalizeSaudiMobile } from "../core/inquiry.ts";
+import { findTransactionNumber, latinDigits, normalizeSaudiMobile } from "../core/inquiry/inquiry.ts";
 import type { ChannelContext, ChannelRequest, InquiryAnswer, InquiryQuestion, Lang, OutgoingMessage } from "./contract.ts";
 import { CHANNELS_DIR, format } from "./host.ts";
 import { createChannelTemplates } from "./templates.ts";

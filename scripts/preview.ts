@@ -7,7 +7,7 @@
  *   npx tsx scripts/preview.ts --all                          every template in both languages, with sample data
  *   npx tsx scripts/preview.ts --list                         template names
  *
- * Templates are read from $TEMPLATES_DIR/sms (default ./templates/sms) and rendered as the node
+ * Templates are read from $TEMPLATES_DIR (default core/sms/templates) and rendered as the node
  * renders them: in $DIGITS, with $SMS_SENDER as the short code. Isolates (LRI…PDI around numbers
  * and dates in Arabic text) are shown as ⟨…⟩; they count in the length.
  * In a JSON data file, dates are ISO strings ("2026-11-28T07:30:00Z").
@@ -18,17 +18,14 @@
  *   echo '{"shortCode":"74747"}' | npx tsx scripts/preview.ts inquiry-help ar -
  */
 import { readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { showIsolates } from "../core/bidi.ts";
-import { loadConfig } from "../core/config.ts";
-import { checkBudget, longestDataOf, SMS_PART_BUDGETS } from "../core/sms-budget.ts";
-import { SAMPLE_DATA, smsTemplateEngine, TemplateError, type Lang, type TemplateName } from "../core/templates.ts";
+import { showIsolates } from "../core/text/bidi.ts";
+import { loadConfig } from "../core/platform/config.ts";
+import { checkBudget, longestDataOf, SMS_PART_BUDGETS } from "../core/sms/budget.ts";
+import { SAMPLE_DATA, smsTemplateEngine, TemplateError, type Lang, type TemplateName } from "../core/sms/templates/engine.ts";
 
 const config = loadConfig();
-const templatesDir = process.env.TEMPLATES_DIR ? config.templatesDir : fileURLToPath(new URL("../templates", import.meta.url));
-const dir = path.join(templatesDir, "sms");
-const engine = smsTemplateEngine({ ...config, templatesDir });
+const dir = config.templatesDir;
+const engine = smsTemplateEngine(config);
 
 function usage(code: number): never {
   const out = code === 0 ? console.log : console.error;

@@ -8,8 +8,8 @@
 //   mo <from> <to> <text...>     send a mobile-originated SMS, e.g. `mo 966500000001 74747 12345`
 //   throttle on|off | queuefull on|off | silent on|off | fail <share> | drop | status | help
 import { createInterface } from "node:readline";
-import { SHOW_TEXT_WARNING, SmscSimulator } from "../smsc/simulator.ts";
-import { parseMoLine } from "../smsc/dev-mo.ts";
+import { SHOW_TEXT_WARNING, SmscSimulator } from "../dev/smsc/simulator.ts";
+import { parseMoLine } from "../dev/smsc/dev-mo.ts";
 
 function envNumber(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];

@@ -2,9 +2,9 @@
 // creates or replaces a console account. The password is read from stdin when it is piped
 // in (`printf '%s' "$PW" | npm run staff -- add …`), else generated and printed once.
 // Uses MONGO_URL, or the embedded database under DATA_DIR when it is unset.
-import { loadConfig, ConfigError } from "../core/config.ts";
-import { connectDatabase, disconnectDatabase } from "../core/db.ts";
-import { startFerretDB, type LocalServer } from "../core/servers.ts";
+import { loadConfig, ConfigError } from "../core/platform/config.ts";
+import { connectDatabase, disconnectDatabase } from "../core/store/db.ts";
+import { startFerretDB, type LocalServer } from "../core/platform/servers.ts";
 import { generatePassword, putStaffUser, ROLES, type Role } from "../core/console/accounts.ts";
 import { audit } from "../core/console/audit.ts";
 

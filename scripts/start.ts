@@ -1,7 +1,7 @@
 // `npm start`: Taqib with its embedded defaults — a local FerretDB (unless MONGO_URL),
 // the SMSC simulator (unless SMPP_URL), and every service in one process.
-import { loadConfig, ConfigError } from "../core/config.ts";
-import { startTaqib } from "../core/node.ts";
+import { loadConfig, ConfigError } from "../core/platform/config.ts";
+import { startTaqib } from "../core/platform/node.ts";
 
 try {
   // The embedded quickstart (no MONGO_URL) runs every default channel on one machine: it may
@@ -34,7 +34,7 @@ try {
   console.log(`staff console: http://127.0.0.1:${config.port}/console — create the first administrator with: ${staffCommand} (in another terminal; the password is printed once)`);
   if (node.smsc) {
     // The embedded simulator takes a citizen's SMS from the console: `mo <from> <to> <text…>`.
-    const { parseMoLine } = await import("../smsc/dev-mo.ts");
+    const { parseMoLine } = await import("../dev/smsc/dev-mo.ts");
     const { createInterface } = await import("node:readline");
     console.log('type "mo 05XXXXXXXX 74747 <text>" to send an SMS from a citizen to 74747 through the simulator');
     createInterface({ input: process.stdin, terminal: false }).on("line", (line) => {

@@ -1,15 +1,15 @@
 import type { Context, ServiceSchema } from "moleculer";
-import { ConfigError, type Config } from "../core/config.ts";
-import { databaseMixin, periodic } from "../core/mixins.ts";
-import { TransactionModel } from "../core/models.ts";
-import { PendingReplyModel } from "../core/followup.ts";
-import { clientError } from "../core/errors.ts";
-import { CODE } from "../core/directory-contract.ts";
-import { validateEvent } from "../core/event-contract.ts";
-import { storeEvents } from "../core/ingest.ts";
-import { registerMetrics } from "../core/metrics.ts";
-import { activeAgencySecrets, createAgencySecret, prepareAgencySecrets, revokeAgencySecret } from "../core/agency-secrets.ts";
-import { MAX_DELIVERIES_LISTED, parseReply, purgeDeliveries, RefusalGuard, verifySignature, WebhookDeliveryModel } from "../core/agency-webhooks.ts";
+import { ConfigError, type Config } from "../core/platform/config.ts";
+import { databaseMixin, periodic } from "../core/platform/mixins.ts";
+import { TransactionModel } from "../core/events/models.ts";
+import { PendingReplyModel } from "../core/followup/notices.ts";
+import { clientError } from "../core/platform/errors.ts";
+import { CODE } from "../core/directory/contract.ts";
+import { validateEvent } from "../core/events/contract.ts";
+import { storeEvents } from "../core/events/ingest.ts";
+import { registerMetrics } from "../core/platform/metrics.ts";
+import { activeAgencySecrets, createAgencySecret, prepareAgencySecrets, revokeAgencySecret } from "../core/agencies/secrets.ts";
+import { MAX_DELIVERIES_LISTED, parseReply, purgeDeliveries, RefusalGuard, verifySignature, WebhookDeliveryModel } from "../core/agencies/webhooks.ts";
 
 type Headers = Record<string, string | string[] | undefined>;
 

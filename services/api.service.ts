@@ -1,15 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import ApiGateway from "moleculer-web";
 import type { ServiceSchema } from "moleculer";
-import type { Config } from "../core/config.ts";
-import { clientError } from "../core/errors.ts";
-import { describeApiKeys, findApiKey, SCOPES, type Scope } from "../core/api-keys.ts";
-import { httpError, safeBodyParsers, type BodyParsers, type Middleware } from "../core/http-errors.ts";
-import { databaseMixin } from "../core/mixins.ts";
-import { databaseReachable } from "../core/db.ts";
+import type { Config } from "../core/platform/config.ts";
+import { clientError } from "../core/platform/errors.ts";
+import { describeApiKeys, findApiKey, SCOPES, type Scope } from "../core/platform/api-keys.ts";
+import { httpError, safeBodyParsers, type BodyParsers, type Middleware } from "../core/platform/http-errors.ts";
+import { databaseMixin } from "../core/platform/mixins.ts";
+import { databaseReachable } from "../core/store/db.ts";
 import { channelRoutes } from "../channels/registry.ts";
 import { clientAddress, isTrustedProxy } from "../channels/host.ts";
-import { collectDatabaseGauges, prometheusText, registerMetrics } from "../core/metrics.ts";
+import { collectDatabaseGauges, prometheusText, registerMetrics } from "../core/platform/metrics.ts";
 import { consoleRoute } from "../core/console/pages.ts";
 
 type Req = IncomingMessage & { $service: any; $ctx?: any; $params: Record<string, any>; body?: unknown; query?: Record<string, string> };

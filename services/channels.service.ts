@@ -1,11 +1,11 @@
 import type { Context, ServiceSchema } from "moleculer";
-import type { Config } from "../core/config.ts";
-import { clientError } from "../core/errors.ts";
-import { databaseMixin } from "../core/mixins.ts";
-import { directoryCacheMixin } from "../core/directory-events.ts";
-import { forwardQueuedToBroker } from "../core/notifications.ts";
-import { registerMetrics } from "../core/metrics.ts";
-import { maskMobile } from "../core/normalize.ts";
+import type { Config } from "../core/platform/config.ts";
+import { clientError } from "../core/platform/errors.ts";
+import { databaseMixin } from "../core/platform/mixins.ts";
+import { directoryCacheMixin } from "../core/directory/events.ts";
+import { forwardQueuedToBroker } from "../core/sms/notifications.ts";
+import { registerMetrics } from "../core/platform/metrics.ts";
+import { maskMobile } from "../core/text/normalize.ts";
 import type { ChannelContext, ChannelRequest, MobileOriginated } from "../channels/contract.ts";
 import { checkResponse, createContext, failureBudgetMixin } from "../channels/host.ts";
 import { checkChannelSecrets, enabledChannels, serviceName, type ChannelEntry } from "../channels/registry.ts";

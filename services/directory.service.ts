@@ -1,15 +1,15 @@
 import type { Context, ServiceSchema } from "moleculer";
-import { databaseMixin } from "../core/mixins.ts";
-import { agencySecretSummaries } from "../core/agency-secrets.ts";
-import { AgencyModel, DepartmentModel, EmployeeModel, MESSAGE_STATUSES, MessageModel, TransactionModel } from "../core/models.ts";
-import { CODE, validateAgency, validateDepartment, validateEmployee } from "../core/directory-contract.ts";
-import { clientError } from "../core/errors.ts";
-import { normalizeTransactionNumber, maskMobile, normalizeSaudiMobile } from "../core/normalize.ts";
-import { SmsOptOutModel } from "../core/opt-out.ts";
-import { configOf } from "../core/broker.ts";
-import { announceDirectoryChange } from "../core/directory-events.ts";
-import { notificationSwitches } from "../core/notification-switches.ts";
-import { INTERNAL_DEFAULTS } from "../core/followup.ts";
+import { databaseMixin } from "../core/platform/mixins.ts";
+import { agencySecretSummaries } from "../core/agencies/secrets.ts";
+import { AgencyModel, DepartmentModel, EmployeeModel, MESSAGE_STATUSES, MessageModel, TransactionModel } from "../core/events/models.ts";
+import { CODE, validateAgency, validateDepartment, validateEmployee } from "../core/directory/contract.ts";
+import { clientError } from "../core/platform/errors.ts";
+import { normalizeTransactionNumber, maskMobile, normalizeSaudiMobile } from "../core/text/normalize.ts";
+import { SmsOptOutModel } from "../core/sms/opt-out.ts";
+import { configOf } from "../core/platform/broker.ts";
+import { announceDirectoryChange } from "../core/directory/events.ts";
+import { notificationSwitches } from "../core/sms/switches.ts";
+import { INTERNAL_DEFAULTS } from "../core/followup/notices.ts";
 
 /** A path or query parameter (the gateway passes { params, query, body }). */
 function param(ctx: Context<any>, name: string): unknown {

@@ -1,15 +1,15 @@
 import type { Context, ServiceSchema } from "moleculer";
-import { databaseMixin, periodic } from "../core/mixins.ts";
-import { validateEvent, type FieldError, type IncomingEvent } from "../core/event-contract.ts";
-import { storeEventRequests, type StoreOutcome, type StoreRequest, type StoreResult } from "../core/ingest.ts";
-import { Applier } from "../core/apply.ts";
-import { Batcher } from "../core/batcher.ts";
-import { IN_LIMIT } from "../core/db.ts";
-import { registerMetrics } from "../core/metrics.ts";
-import { clientError } from "../core/errors.ts";
-import { configOf } from "../core/broker.ts";
-import { forwardQueuedToBroker } from "../core/notifications.ts";
-import { directoryCacheMixin } from "../core/directory-events.ts";
+import { databaseMixin, periodic } from "../core/platform/mixins.ts";
+import { validateEvent, type FieldError, type IncomingEvent } from "../core/events/contract.ts";
+import { storeEventRequests, type StoreOutcome, type StoreRequest, type StoreResult } from "../core/events/ingest.ts";
+import { Applier } from "../core/events/apply.ts";
+import { Batcher } from "../core/store/batcher.ts";
+import { IN_LIMIT } from "../core/store/db.ts";
+import { registerMetrics } from "../core/platform/metrics.ts";
+import { clientError } from "../core/platform/errors.ts";
+import { configOf } from "../core/platform/broker.ts";
+import { forwardQueuedToBroker } from "../core/sms/notifications.ts";
+import { directoryCacheMixin } from "../core/directory/events.ts";
 
 export const MAX_BATCH = 1000;
 

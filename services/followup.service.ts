@@ -1,17 +1,17 @@
 import type { Context, ServiceSchema } from "moleculer";
-import type { Config } from "../core/config.ts";
-import { databaseMixin } from "../core/mixins.ts";
-import { getAgenda, startProcessing, stopProcessing } from "../core/jobs.ts";
-import { departmentsOnWorkingDays, HolidayModel, JOB_FOLLOWUP, type NoticeResult, JOB_FOLLOWUP_SWEEP, PendingReplyModel, processNotice, retimeDepartment, sweepNotices } from "../core/followup.ts";
-import { clock } from "../core/clock.ts";
-import { sendDueDigests } from "../core/staff-digest.ts";
+import type { Config } from "../core/platform/config.ts";
+import { databaseMixin } from "../core/platform/mixins.ts";
+import { getAgenda, startProcessing, stopProcessing } from "../core/platform/jobs.ts";
+import { departmentsOnWorkingDays, HolidayModel, JOB_FOLLOWUP, type NoticeResult, JOB_FOLLOWUP_SWEEP, PendingReplyModel, processNotice, retimeDepartment, sweepNotices } from "../core/followup/notices.ts";
+import { clock } from "../core/platform/clock.ts";
+import { sendDueDigests } from "../core/sms/digest.ts";
 
 export const JOB_DIGEST = "followup.digest";
-import { clientError } from "../core/errors.ts";
-import { directory } from "../core/directory-cache.ts";
-import { announceDirectoryChange, directoryCacheMixin } from "../core/directory-events.ts";
-import { forwardQueuedToBroker } from "../core/notifications.ts";
-import { isCalendarDate } from "../core/dates.ts";
+import { clientError } from "../core/platform/errors.ts";
+import { directory } from "../core/directory/cache.ts";
+import { announceDirectoryChange, directoryCacheMixin } from "../core/directory/events.ts";
+import { forwardQueuedToBroker } from "../core/sms/notifications.ts";
+import { isCalendarDate } from "../core/text/calendar.ts";
 
 /** The route's holiday date; a day the calendar does not have (2026-02-30) is a 400. */
 function holidayDate(ctx: Context<any>): string {

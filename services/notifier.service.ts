@@ -1,15 +1,15 @@
 import type { Context, ServiceSchema } from "moleculer";
-import type { Config } from "../core/config.ts";
-import { databaseMixin } from "../core/mixins.ts";
-import { claimDueMessages, claimMessages, submitMessages, type DirectoryMissing, type PrepareDeps, type ReadyMessage, type SendOutcome, type SubmitResult } from "../core/sms-pipeline.ts";
-import { smsTemplateEngine, TemplateError } from "../core/templates.ts";
-import { checkBudget, longestDataOf, SMS_PART_BUDGETS } from "../core/sms-budget.ts";
-import { clientError } from "../core/errors.ts";
+import type { Config } from "../core/platform/config.ts";
+import { databaseMixin } from "../core/platform/mixins.ts";
+import { claimDueMessages, claimMessages, submitMessages, type DirectoryMissing, type PrepareDeps, type ReadyMessage, type SendOutcome, type SubmitResult } from "../core/sms/send.ts";
+import { smsTemplateEngine, TemplateError } from "../core/sms/templates/engine.ts";
+import { checkBudget, longestDataOf, SMS_PART_BUDGETS } from "../core/sms/budget.ts";
+import { clientError } from "../core/platform/errors.ts";
 import { analyseSms } from "../core/sms/encoding.ts";
-import { Dispatcher } from "../core/dispatcher.ts";
-import { registerMetrics } from "../core/metrics.ts";
-import { directoryCacheMixin } from "../core/directory-events.ts";
-import { IN_LIMIT } from "../core/db.ts";
+import { Dispatcher } from "../core/sms/dispatcher.ts";
+import { registerMetrics } from "../core/platform/metrics.ts";
+import { directoryCacheMixin } from "../core/directory/events.ts";
+import { IN_LIMIT } from "../core/store/db.ts";
 
 /** Messages per share handed to one worker. */
 const SHARE = 50;

@@ -1,11 +1,11 @@
 import type { Context, ServiceSchema } from "moleculer";
 import { Errors } from "moleculer";
-import type { Config } from "../core/config.ts";
-import { databaseMixin, periodic } from "../core/mixins.ts";
-import { smppAddress, maskMobile } from "../core/normalize.ts";
-import { applyReceipt, recordSubmitted, settlePendingReceipts, type Settled, type SubmitRecord, type SubmitResult } from "../core/sms-pipeline.ts";
+import type { Config } from "../core/platform/config.ts";
+import { databaseMixin, periodic } from "../core/platform/mixins.ts";
+import { smppAddress, maskMobile } from "../core/text/normalize.ts";
+import { applyReceipt, recordSubmitted, settlePendingReceipts, type Settled, type SubmitRecord, type SubmitResult } from "../core/sms/send.ts";
 import type { DeliveryReceipt } from "../core/smpp/dlr.ts";
-import { registerMetrics } from "../core/metrics.ts";
+import { registerMetrics } from "../core/platform/metrics.ts";
 
 /**
  * The SMPP gateway: holds this node's binds to the SMSC, submits SMS for the workers and

@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import mongoose from "mongoose";
 import { testDatabase, testNode, testSmsc, api, http, sampleLifecycle, seedDirectory, eventually } from "./support/harness.ts";
-import { applyDigits, digitsSpokenAr, formatHijri, hijriDateInWordsAr } from "../core/dates.ts";
+import { applyDigits, digitsSpokenAr, formatHijri, hijriDateInWordsAr } from "../core/text/calendar.ts";
 import { parseTwiml, postAsTwilio } from "../channels/testing.ts";
 import { OUTBOX_COLLECTION } from "../channels/host.ts";
-import { showIsolates } from "../core/bidi.ts";
+import { showIsolates } from "../core/text/bidi.ts";
 
 /** A Hijri date as Arabic SMS and WhatsApp text shows it: numbers isolated (⟨…⟩), the era suffix outside. */
 const isolatedDate = (hijri: string) => hijri.replace(/^([^هـ]+)/, "⟨$1⟩");

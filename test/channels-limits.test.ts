@@ -9,7 +9,7 @@ import mongoose from "mongoose";
 import { testDatabase, testNode, api, sampleLifecycle, seedDirectory, eventually } from "./support/harness.ts";
 import { postAsTwilio, parseTwiml } from "../channels/testing.ts";
 import { OUTBOX_COLLECTION } from "../channels/host.ts";
-import { VERIFIER_LOCK_FAILURES } from "../core/inquiry.ts";
+import { VERIFIER_LOCK_FAILURES } from "../core/inquiry/inquiry.ts";
 
 const LIMIT = 40;
 const TOKEN = "limits-twilio-token";

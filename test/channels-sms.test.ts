@@ -4,9 +4,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { smsNode, api, sampleLifecycle, eventually } from "./support/harness.ts";
-import { MessageModel } from "../core/models.ts";
-import { formatHijri } from "../core/dates.ts";
-import { showIsolates } from "../core/bidi.ts";
+import { MessageModel } from "../core/events/models.ts";
+import { formatHijri } from "../core/text/calendar.ts";
+import { showIsolates } from "../core/text/bidi.ts";
 
 const NUMBER = "1445000201";
 const LIMIT = 6;

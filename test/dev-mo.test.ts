@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { API_KEY, api, eventually, freePort, http, tempDir, testDatabase, testNode } from "./support/harness.ts";
-import { parseMoLine } from "../smsc/dev-mo.ts";
+import { parseMoLine } from "../dev/smsc/dev-mo.ts";
 
 const data = tempDir("taqib-devmo-");
 let child: ChildProcess;

@@ -1,10 +1,10 @@
-// DIGITS=arabic: numbers and dates in Arabic SMS (templates/sms and the short code's replies)
+// DIGITS=arabic: numbers and dates in Arabic SMS (core/sms/templates and the short code's replies)
 // in Arabic-Indic digits, still isolated; English SMS and the APIs keep Latin digits. A node
 // of its own (its digits are a setting): FerretDB, SMPP to the simulator, HTTP.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { smsNode, api, http, eventually } from "./support/harness.ts";
-import { showIsolates } from "../core/bidi.ts";
+import { showIsolates } from "../core/text/bidi.ts";
 import { CITIZEN, SERVICES, assertNumbersIsolated, hijriShown, inquirySms, lifecycle, smsTo } from "./support/display-number.ts";
 
 const world = smsNode({ env: { ...SERVICES, DIGITS: "arabic" } });

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { smsNode, api, http, eventually } from "./support/harness.ts";
-import { LRI, PDI, showIsolates } from "../core/bidi.ts";
+import { LRI, PDI, showIsolates } from "../core/text/bidi.ts";
 import { CITIZEN, SERVICES, assertNumbersIsolated, at, hijriShown, inquirySms, lifecycle, smsTo } from "./support/display-number.ts";
 
 const world = smsNode({

@@ -168,7 +168,7 @@ test("data survives a restart of Taqib and of the database server", async () => 
   const beforeState = await getTx("1445000001");
   await node.stop();
   await db.stop();
-  const { startFerretDB } = await import("../core/servers.ts");
+  const { startFerretDB } = await import("../core/platform/servers.ts");
   const restarted = await startFerretDB({ dataDir: db.dir, port: db.port });
   Object.assign(db, restarted);
   node = await testNode(db.url, { SERVICES });

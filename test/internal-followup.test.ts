@@ -5,7 +5,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { smsNode, api, eventually } from "./support/harness.ts";
-import { clock } from "../core/clock.ts";
+import { clock } from "../core/platform/clock.ts";
 
 /** The text without its isolates (numbers and dates sit in LRI…PDI in Arabic SMS). */
 const plain = (text: string) => text.replace(/[\u2066-\u2069]/g, "");

@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { testDatabase, testNode, api, http, seedDirectory, eventually } from "./support/harness.ts";
-import { formatGregorian, formatHijri } from "../core/dates.ts";
+import { formatGregorian, formatHijri } from "../core/text/calendar.ts";
 import { waitTime } from "../channels/host.ts";
 import { artifactPath, launchChromium } from "../channels/testing.ts";
 

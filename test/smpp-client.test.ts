@@ -7,7 +7,7 @@ import { SmppClient, type MobileOriginatedMessage, type SmppClientOptions, type 
 import { sameMessageId, type DeliveryReceipt } from "../core/smpp/dlr.ts";
 import { SmppBindError, SmppSubmitError } from "../core/smpp/status.ts";
 import { analyseSms, SmsTooLongError } from "../core/sms/encoding.ts";
-import { SmscSimulator, type SmscSimulatorOptions } from "../smsc/simulator.ts";
+import { SmscSimulator, type SmscSimulatorOptions } from "../dev/smsc/simulator.ts";
 
 const DEBUG = process.env.DEBUG_SMPP === "1";
 const logger: SmppLogger = DEBUG

@@ -3,9 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { smsNode, api, eventually, sampleLifecycle } from "./support/harness.ts";
-import { smsTemplateEngine } from "../core/templates.ts";
-import { loadConfig } from "../core/config.ts";
-import { enqueueMessages } from "../core/notifications.ts";
+import { smsTemplateEngine } from "../core/sms/templates/engine.ts";
+import { loadConfig } from "../core/platform/config.ts";
+import { enqueueMessages } from "../core/sms/notifications.ts";
 
 const world = smsNode({ env: { SERVICES: "api,events,directory,notifier,smpp" } });
 // Rendered as the node renders them (its env sets neither DIGITS nor SMS_SENDER).

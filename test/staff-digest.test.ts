@@ -4,7 +4,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { smsNode, api, eventually } from "./support/harness.ts";
-import { clock } from "../core/clock.ts";
+import { clock } from "../core/platform/clock.ts";
 
 const world = smsNode({ smsc: { dlrDelayMs: 20 }, env: { SERVICES: "api,events,directory,followup,notifier,smpp", STAFF_DIGEST_AT: "08:00" } });
 after(() => clock.reset());

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import plugin, { parseKioskQuery, parseKiosks, refusal, renderAnswer, renderPage, statusOf, type KioskConfig } from "./kiosk.ts";
 import { loadFixture, request, testContext } from "../testing.ts";
 import type { InquiryAnswer } from "../contract.ts";
-import { loadConfig } from "../../core/config.ts";
+import { loadConfig } from "../../core/platform/config.ts";
 
 const answers = loadFixture<Record<string, InquiryAnswer>>("kiosk", "answers.json");
 const config: KioskConfig = { idleMs: 60_000, digits: "latin", office: loadConfig({}).office };

@@ -3,8 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import plugin, { answerMo, languageOf, moKey, parseMo, toShortCode, type SmsConfig } from "./sms.ts";
 import { loadFixture, testContext } from "../testing.ts";
-import { findTransactionNumber, latinDigits } from "../../core/normalize.ts";
-import { showIsolates as shown } from "../../core/bidi.ts";
+import { findTransactionNumber, latinDigits } from "../../core/text/normalize.ts";
+import { showIsolates as shown } from "../../core/text/bidi.ts";
 import type { InquiryAnswer, MobileOriginated } from "../contract.ts";
 
 const answers = loadFixture<Record<string, InquiryAnswer>>("sms", "answers.json");

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import plugin, { answerJson, errorCodeOf, parseWebQuery, renderPage, statusOf, type WebConfig } from "./web.ts";
 import { loadFixture, request, testContext } from "../testing.ts";
 import type { InquiryAnswer } from "../contract.ts";
-import { loadConfig } from "../../core/config.ts";
+import { loadConfig } from "../../core/platform/config.ts";
 
 const answers = loadFixture<Record<string, InquiryAnswer>>("web", "answers.json");
 const config: WebConfig = { pagePath: "/", shortCode: "74747", digits: "latin", office: loadConfig({}).office };

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import plugin, { intentOf, languageOf, parseNotification, replyTo, validHubSignature, type WhatsAppConfig } from "./whatsapp.ts";
 import { fixtureText, loadFixture, request, testContext } from "../testing.ts";
-import { latinDigits } from "../../core/normalize.ts";
-import { showIsolates as shown } from "../../core/bidi.ts";
+import { latinDigits } from "../../core/text/normalize.ts";
+import { showIsolates as shown } from "../../core/text/bidi.ts";
 import type { InquiryAnswer } from "../contract.ts";
 
 const answers = loadFixture<Record<string, InquiryAnswer>>("whatsapp", "answers.json");

@@ -1,11 +1,11 @@
 // Agencies' webhook signing secrets: one document each, encrypted at rest with SECRETS_KEY.
 // Nothing is cached: a revoke takes effect at once on every node, as the next request reads.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { ConfigError } from "./config.ts";
-import { clientError, retryableError } from "./errors.ts";
-import { isDuplicateKey } from "./db.ts";
-import { AgencyModel, AgencySecretModel, type AgencySecretDoc } from "./models.ts";
-import { SecretsKeyError, type SecretsKeyring } from "./secrets-key.ts";
+import { ConfigError } from "../platform/config.ts";
+import { clientError, retryableError } from "../platform/errors.ts";
+import { isDuplicateKey } from "../store/db.ts";
+import { AgencyModel, AgencySecretModel, type AgencySecretDoc } from "../events/models.ts";
+import { SecretsKeyError, type SecretsKeyring } from "../platform/secrets-key.ts";
 
 /** A new `whsec_` secret: 32 random bytes, base64, as the Standard Webhooks spec has it. */
 export function newSecret(): string {

@@ -2,12 +2,12 @@
 // verified deliveries and the brake on addresses that keep sending unsigned requests.
 import mongoose, { Schema } from "mongoose";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
-import { clientError } from "./errors.ts";
-import type { FieldError } from "./event-contract.ts";
-import { identityKey, RateLimiter } from "./inquiry.ts";
-import { newSecret } from "./agency-secrets.ts";
-import { normalizeTransactionNumber } from "./normalize.ts";
-import { safeReference } from "./sms-text.ts";
+import { clientError } from "../platform/errors.ts";
+import type { FieldError } from "../events/contract.ts";
+import { identityKey, RateLimiter } from "../inquiry/inquiry.ts";
+import { newSecret } from "./secrets.ts";
+import { normalizeTransactionNumber } from "../text/normalize.ts";
+import { safeReference } from "../sms/text.ts";
 
 /**
  * Every verified webhook request of an agency, with its outcome (for the staff API). Only

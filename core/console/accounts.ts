@@ -11,7 +11,7 @@
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
 import mongoose, { Schema } from "mongoose";
-import { CODE } from "../directory-contract.ts";
+import { CODE } from "../directory/contract.ts";
 
 /** What a staff member may do. */
 export const ROLES = ["viewer", "followup", "manager", "admin"] as const;

@@ -6,11 +6,11 @@
  *
  * @module
  */
-import { PendingReplyModel, followupPolicy } from "../followup.ts";
-import { MessageModel, TransactionModel } from "../models.ts";
-import { directory } from "../directory-cache.ts";
-import { addDays, daysBetween, isWorkingDay } from "../dates.ts";
-import { maskMobile } from "../normalize.ts";
+import { PendingReplyModel, followupPolicy } from "../followup/notices.ts";
+import { MessageModel, TransactionModel } from "../events/models.ts";
+import { directory } from "../directory/cache.ts";
+import { addDays, daysBetween, isWorkingDay } from "../text/calendar.ts";
+import { maskMobile } from "../text/normalize.ts";
 import type { StaffUser } from "./accounts.ts";
 
 // The board's queries: overdue items, oldest first, all or per department or agency.

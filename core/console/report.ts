@@ -12,10 +12,10 @@
  *
  * @module
  */
-import { PendingReplyModel, dueDate, followupPolicy, type FollowupPolicy } from "../followup.ts";
-import { MessageModel, TransactionModel } from "../models.ts";
-import { directory } from "../directory-cache.ts";
-import { daysBetween } from "../dates.ts";
+import { PendingReplyModel, dueDate, followupPolicy, type FollowupPolicy } from "../followup/notices.ts";
+import { MessageModel, TransactionModel } from "../events/models.ts";
+import { directory } from "../directory/cache.ts";
+import { daysBetween } from "../text/calendar.ts";
 import type { StaffUser } from "./accounts.ts";
 
 TransactionModel.schema.index({ "outgoing.date": 1 });

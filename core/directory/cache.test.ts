@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { KeyedCache } from "./directory-cache.ts";
+import { KeyedCache } from "./cache.ts";
 
 test("KeyedCache: one load for the missing ids, negative answers kept, invalidation and TTL", async () => {
   const loads: string[][] = [];

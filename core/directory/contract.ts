@@ -1,10 +1,10 @@
 // Validation of the directory's documents (departments, employees, agencies).
-import type { FieldError } from "./event-contract.ts";
-import { normalizeSaudiMobile } from "./normalize.ts";
-import { safeText } from "./sms-text.ts";
-import { parseWindow } from "./sending-hours.ts";
-import { INTERNAL_DEFAULTS } from "./followup.ts";
-import { DEFAULT_NOTIFICATIONS, notificationSwitches, type NotificationSwitches } from "./notification-switches.ts";
+import type { FieldError } from "../events/contract.ts";
+import { normalizeSaudiMobile } from "../text/normalize.ts";
+import { safeText } from "../sms/text.ts";
+import { parseWindow } from "../sms/sending-hours.ts";
+import { INTERNAL_DEFAULTS } from "../followup/notices.ts";
+import { DEFAULT_NOTIFICATIONS, notificationSwitches, type NotificationSwitches } from "../sms/switches.ts";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -1,7 +1,7 @@
 // How a change to the directory reaches every process's cache: the process that made it
 // forgets the entry at once, and broadcasts `directory.changed` to all the others.
 import type { Context, ServiceBroker, ServiceSchema } from "moleculer";
-import { directory, type DirectoryChange } from "./directory-cache.ts";
+import { directory, type DirectoryChange } from "./cache.ts";
 
 /** Services whose process reads the directory cache keep it fresh with this mixin. */
 export function directoryCacheMixin(): Partial<ServiceSchema> {

@@ -1,12 +1,12 @@
 // Applying stored events: re-derive their transactions, queue the SMS they cause, bring the
 // follow-up records in line, forget their outbox entry. The heart of the product, in batches: the
 // events stored while a batch is being applied make up the next one.
-import { Batcher } from "./batcher.ts";
-import { IN_LIMIT } from "./db.ts";
+import { Batcher } from "../store/batcher.ts";
+import { IN_LIMIT } from "../store/db.ts";
 import { forgetOutbox, pendingEvents, projectTransactions, type AppliedTransaction } from "./ingest.ts";
 import type { LifecycleEvent } from "./lifecycle.ts";
-import { enqueueMessages, plannedForApplied } from "./notifications.ts";
-import { syncPendingItems } from "./followup.ts";
+import { enqueueMessages, plannedForApplied } from "../sms/notifications.ts";
+import { syncPendingItems } from "../followup/notices.ts";
 
 export interface ApplierOptions {
   defaultReplyPeriodDays: number;

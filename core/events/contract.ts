@@ -2,8 +2,8 @@
 // field, normalisation, and the canonical hash that tells a duplicate from a reused id.
 import { createHash } from "node:crypto";
 import { EVENT_TYPES, type EventType } from "./models.ts";
-import { NOT_A_DIGIT_STRING, displayNumberOf, normalizeSaudiMobile, normalizeTransactionNumber } from "./normalize.ts";
-import { safeReference, safeText, type SmsTextCheck } from "./sms-text.ts";
+import { NOT_A_DIGIT_STRING, displayNumberOf, normalizeSaudiMobile, normalizeTransactionNumber } from "../text/normalize.ts";
+import { safeReference, safeText, type SmsTextCheck } from "../sms/text.ts";
 
 export interface FieldError {
   field: string;

@@ -4,8 +4,8 @@
 // the events stored meanwhile are applied together, a few round-trips per batch.
 import { randomUUID } from "node:crypto";
 import { EventModel, PendingEventModel, TransactionModel } from "./models.ts";
-import { findByIds, onlyDuplicateKeys } from "./db.ts";
-import { eventHash, type IncomingEvent } from "./event-contract.ts";
+import { findByIds, onlyDuplicateKeys } from "../store/db.ts";
+import { eventHash, type IncomingEvent } from "./contract.ts";
 import { project, type LifecycleEvent, type TransactionState } from "./lifecycle.ts";
 
 export type StoreOutcome = "accepted" | "duplicate" | "conflict";

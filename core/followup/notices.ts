@@ -6,15 +6,15 @@
 // each notice is sent once (its message id is derived from the item and the notice's place
 // in the sequence); one Agenda job per item at its next notice; one policy model.
 import mongoose, { Schema } from "mongoose";
-import { addDays, addWorkingDays, daysBetween } from "./dates.ts";
-import type { TransactionState } from "./lifecycle.ts";
-import type { PlannedMessage } from "./notifications.ts";
-import { queueNotices } from "./staff-digest.ts";
-import { JOBS_COLLECTION } from "./jobs.ts";
-import { directory } from "./directory-cache.ts";
-import { nativeDb } from "./db.ts";
-import { clock } from "./clock.ts";
-import { DepartmentModel } from "./models.ts";
+import { addDays, addWorkingDays, daysBetween } from "../text/calendar.ts";
+import type { TransactionState } from "../events/lifecycle.ts";
+import type { PlannedMessage } from "../sms/notifications.ts";
+import { queueNotices } from "../sms/digest.ts";
+import { JOBS_COLLECTION } from "../platform/jobs.ts";
+import { directory } from "../directory/cache.ts";
+import { nativeDb } from "../store/db.ts";
+import { clock } from "../platform/clock.ts";
+import { DepartmentModel } from "../events/models.ts";
 
 export const JOB_FOLLOWUP = "followup.due";
 export const JOB_FOLLOWUP_SWEEP = "followup.sweep";

@@ -40,10 +40,10 @@
  * @module
  */
 import net from "node:net";
-import { TransactionModel } from "./models.ts";
-import { directory } from "./directory-cache.ts";
-import { UNKNOWN_AGENCY } from "./templates.ts";
-import { displayNumberOf, findTransactionNumber, latinDigits, normalizeDigits, normalizeSaudiMobile, normalizeTransactionNumber } from "./normalize.ts";
+import { TransactionModel } from "../events/models.ts";
+import { directory } from "../directory/cache.ts";
+import { UNKNOWN_AGENCY } from "../sms/templates/engine.ts";
+import { displayNumberOf, findTransactionNumber, latinDigits, normalizeDigits, normalizeSaudiMobile, normalizeTransactionNumber } from "../text/normalize.ts";
 
 // ------------------------------------------------------------------ types
 

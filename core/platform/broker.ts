@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ServiceBroker, type ServiceSchema } from "moleculer";
-import { brokerOptions } from "../moleculer.config.ts";
+import { brokerOptions } from "../../moleculer.config.ts";
 import type { Config } from "./config.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

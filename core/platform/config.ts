@@ -1,8 +1,12 @@
 import net from "node:net";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseApiKeys, type ApiKey } from "./api-keys.ts";
 import { SecretsKeyring } from "./secrets-key.ts";
-import { parseWindow, type DayWindow } from "./sending-hours.ts";
+import { parseWindow, type DayWindow } from "../sms/sending-hours.ts";
+
+/** The SMS templates Taqib ships (core/sms/templates), found from this file rather than the working directory. */
+const SMS_TEMPLATES_DIR = fileURLToPath(new URL("../sms/templates", import.meta.url));
 
 /** Every channel plugin name Taqib ships; `CHANNELS` picks from these. */
 export const KNOWN_CHANNELS = ["web", "sms", "ivr", "kiosk", "whatsapp"] as const;
@@ -60,6 +64,7 @@ export interface Config {
   logLevel: "error" | "warn" | "info" | "debug";
   logFormat: "json" | "text";
   agendashPort?: number;
+  /** The SMS templates (`<name>.<lang>.hbs`), TEMPLATES_DIR; default the ones beside their engine. */
   templatesDir: string;
   sweepIntervalMs: number;
   /** A message a dead worker left "sending" this long is sent again (at-least-once at a crash). */
@@ -254,7 +259,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, "LOG_LEVEL", ["error", "warn", "info", "debug"] as const, "info"),
     logFormat: oneOf(env, "LOG_FORMAT", ["json", "text"] as const, "json"),
     agendashPort,
-    templatesDir: path.resolve(str(env, "TEMPLATES_DIR") ?? "./templates"),
+    templatesDir: path.resolve(str(env, "TEMPLATES_DIR") ?? SMS_TEMPLATES_DIR),
     sweepIntervalMs: int(env, "SWEEP_INTERVAL_MS", 5000, 100, 86400000),
     staleSendingMs: int(env, "STALE_SENDING_MS", 120000, 1000, 86400000),
     jobLockLifetimeMs: int(env, "JOB_LOCK_LIFETIME_MS", 60000, 1000, 3600000),

@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import ApiGateway from "moleculer-web";
 import { clientError, type ErrorBody } from "./errors.ts";
-import { isTransientDbError } from "./retry.ts";
+import { isTransientDbError } from "../store/retry.ts";
 
 const AR: Record<string, string> = {
   INVALID_JSON: "تعذر قراءة الطلب: صيغة JSON غير صحيحة",

@@ -7,8 +7,8 @@
 // costs nothing. The SMS themselves go through the dispatcher (core/dispatcher.ts).
 import { Agenda } from "agenda";
 import { MongoBackend } from "@agendajs/mongo-backend";
-import { nativeDb } from "./db.ts";
-import { Lease } from "./lease.ts";
+import { nativeDb } from "../store/db.ts";
+import { Lease } from "../store/lease.ts";
 
 let agenda: Agenda | undefined;
 let lease: Lease | undefined;

@@ -3,9 +3,9 @@
 // collections (queue depth, oldest queued SMS, pending and overdue replies) are read by the
 // gateway when it is scraped.
 import type { ServiceBroker } from "moleculer";
-import { SmsQueueModel } from "./models.ts";
-import { PendingReplyModel } from "./followup.ts";
-import { databaseCommands } from "./db.ts";
+import { SmsQueueModel } from "../events/models.ts";
+import { PendingReplyModel } from "../followup/notices.ts";
+import { databaseCommands } from "../store/db.ts";
 
 /** Every Taqib metric: name -> type, labels, help. */
 export const METRICS = {

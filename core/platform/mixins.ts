@@ -1,7 +1,7 @@
 // Small mixins shared by services.
 import type { ServiceSchema } from "moleculer";
 import { configOf } from "./broker.ts";
-import { connectDatabase } from "./db.ts";
+import { connectDatabase } from "../store/db.ts";
 
 /** Connects the process's database before the service starts (shared by all services). */
 export function databaseMixin(): Partial<ServiceSchema> {

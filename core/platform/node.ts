@@ -4,12 +4,12 @@ import type { ServiceBroker } from "moleculer";
 import type { Config } from "./config.ts";
 import { createBroker } from "./broker.ts";
 import { startFerretDB, type LocalServer } from "./servers.ts";
-import { disconnectDatabase } from "./db.ts";
+import { disconnectDatabase } from "../store/db.ts";
 import { resetAgenda } from "./jobs.ts";
 import { maskLogText } from "./logging.ts";
 import { embeddedSecretsKey } from "./secrets-key.ts";
-import { setSendingHours } from "./sending-hours.ts";
-import { setStaffDigestAt } from "./staff-digest.ts";
+import { setSendingHours } from "../sms/sending-hours.ts";
+import { setStaffDigestAt } from "../sms/digest.ts";
 
 export interface RunningNode {
   broker: ServiceBroker;
@@ -46,7 +46,7 @@ export async function startTaqib(input: Config, opts: { log?: (line: string) => 
       }
     }
     if (!config.smppUrl && config.services.includes("smpp")) {
-      const { SmscSimulator, SHOW_TEXT_WARNING } = await import("../smsc/simulator.ts");
+      const { SmscSimulator, SHOW_TEXT_WARNING } = await import("../../dev/smsc/simulator.ts");
       const sim = new SmscSimulator({
         port: config.smscPort,
         systemId: "taqib",
@@ -69,12 +69,12 @@ export async function startTaqib(input: Config, opts: { log?: (line: string) => 
     // A citizen's SMS over HTTP, development only: with DEV_INSECURE=1, to the embedded simulator.
     const devMo = smsc && config.devInsecure && config.services.includes("api");
     if (devMo) {
-      const { devMoService } = await import("../smsc/dev-mo.ts");
+      const { devMoService } = await import("../../dev/smsc/dev-mo.ts");
       broker.createService(devMoService(smsc!.sendMo));
     }
     await broker.start();
     if (devMo) {
-      const { DEV_MO_ROUTE } = await import("../smsc/dev-mo.ts");
+      const { DEV_MO_ROUTE } = await import("../../dev/smsc/dev-mo.ts");
       (broker.getLocalService("api") as any).addRoute(DEV_MO_ROUTE);
       log(`development only (DEV_INSECURE=1): POST http://127.0.0.1:${config.port}/dev/mo {"from","to","text"} sends an SMS from a citizen to the simulator`);
     }

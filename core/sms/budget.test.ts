@@ -1,14 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { createChannelTemplates } from "../channels/templates.ts";
-import { replyData } from "../channels/sms/sms.ts";
-import { waitTime } from "../channels/host.ts";
-import type { InquiryAnswer } from "./inquiry.ts";
-import { checkBudget, longestDataOf, LONGEST_AGENCY, LONGEST_ARABIC_NAME, LONGEST_DEPARTMENT, SMS_PART_BUDGETS, WHATSAPP_TEXT_LIMIT } from "./sms-budget.ts";
-import { createTemplateEngine } from "./templates.ts";
+import { fileURLToPath } from "node:url";
+import { createChannelTemplates } from "../../channels/templates.ts";
+import { replyData } from "../../channels/sms/sms.ts";
+import { waitTime } from "../../channels/host.ts";
+import type { InquiryAnswer } from "../inquiry/inquiry.ts";
+import { checkBudget, longestDataOf, LONGEST_AGENCY, LONGEST_ARABIC_NAME, LONGEST_DEPARTMENT, SMS_PART_BUDGETS, WHATSAPP_TEXT_LIMIT } from "./budget.ts";
+import { createTemplateEngine } from "./templates/engine.ts";
 
-const DIR = path.resolve("templates/sms");
+const DIR = fileURLToPath(new URL("./templates", import.meta.url));
 
 test("every SMS template has a part budget and fits it with the longest realistic data, in both languages and digit styles", async (t) => {
   for (const digits of ["latin", "arabic"] as const) {
@@ -17,8 +18,8 @@ test("every SMS template has a part budget and fits it with the longest realisti
       const budget = SMS_PART_BUDGETS[name];
       const data = longestDataOf(name);
       await t.test(`${name} (${digits})`, () => {
-        assert.ok(budget !== undefined, `templates/sms/${name}: no part budget in SMS_PART_BUDGETS (core/sms-budget.ts)`);
-        assert.ok(data !== undefined, `templates/sms/${name}: no longest data in LONGEST_DATA (core/sms-budget.ts)`);
+        assert.ok(budget !== undefined, `core/sms/templates/${name}: no part budget in SMS_PART_BUDGETS (core/sms/budget.ts)`);
+        assert.ok(data !== undefined, `core/sms/templates/${name}: no longest data in LONGEST_DATA (core/sms/budget.ts)`);
         for (const lang of ["ar", "en"] as const) {
           if (!engine.has(name, lang)) continue;
           const text = engine.render(name, lang, data!).text;

@@ -1,12 +1,12 @@
 // What each SMS may cost: a part budget per template, the longest realistic data to check it
 // with, and the room a text leaves in its budget. A citizen's registration that needs a third
 // UCS-2 part costs half as much again, on every registration.
-import { analyseSms, SMS_LIMITS, type SmsEncoding } from "./sms/encoding.ts";
-import { SAMPLE_DATA, type TemplateDataMap, type TemplateName } from "./templates.ts";
+import { analyseSms, SMS_LIMITS, type SmsEncoding } from "./encoding.ts";
+import { SAMPLE_DATA, type TemplateDataMap, type TemplateName } from "./templates/engine.ts";
 
 /**
  * The most parts each SMS template may take, in either language, with the longest realistic
- * data. Every file in `templates/sms` must have an entry (the budget test fails otherwise);
+ * data. Every file in `core/sms/templates` must have an entry (the budget test fails otherwise);
  * `sms-channel/<file>` are the short code's replies (channels/sms/templates).
  */
 export const SMS_PART_BUDGETS: Readonly<Record<string, number>> = {

@@ -6,8 +6,8 @@
 import mongoose, { Schema } from "mongoose";
 import { enqueueMessages, type PlannedMessage } from "./notifications.ts";
 import { staffSendTime } from "./sending-hours.ts";
-import { directory } from "./directory-cache.ts";
-import { onlyDuplicateKeys } from "./db.ts";
+import { directory } from "../directory/cache.ts";
+import { onlyDuplicateKeys } from "../store/db.ts";
 
 const digestItemSchema = new Schema(
   {

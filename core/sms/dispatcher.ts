@@ -2,9 +2,9 @@
 // due messages of the queue in batches, prepares them and hands them to the workers in
 // shares. It sleeps until it is woken (messages queued, a share done) or the next message
 // falls due; a slow safety check covers a wake-up lost between nodes.
-import { Lease } from "./lease.ts";
-import type { ReadyMessage, SendOutcome } from "./sms-pipeline.ts";
-import { clock } from "./clock.ts";
+import { Lease } from "../store/lease.ts";
+import type { ReadyMessage, SendOutcome } from "./send.ts";
+import { clock } from "../platform/clock.ts";
 
 export interface DispatcherOptions {
   /** Claims and prepares up to `limit` due messages (see claimDueMessages). */

@@ -1,13 +1,13 @@
 // Which SMS an applied event causes, and their creation as queued messages. Message ids
 // are derived from the event, so applying an event again never creates a second SMS.
 import type { ServiceBroker } from "moleculer";
-import type { LifecycleEvent, TransactionState } from "./lifecycle.ts";
-import { MessageModel, SmsQueueModel } from "./models.ts";
-import { onlyDuplicateKeys } from "./db.ts";
-import { clock } from "./clock.ts";
+import type { LifecycleEvent, TransactionState } from "../events/lifecycle.ts";
+import { MessageModel, SmsQueueModel } from "../events/models.ts";
+import { onlyDuplicateKeys } from "../store/db.ts";
+import { clock } from "../platform/clock.ts";
 import { sendTime, STAFF_ROLES } from "./sending-hours.ts";
-import { directory } from "./directory-cache.ts";
-import { DEFAULT_NOTIFICATIONS, notificationSwitches, type NotificationSwitches } from "./notification-switches.ts";
+import { directory } from "../directory/cache.ts";
+import { DEFAULT_NOTIFICATIONS, notificationSwitches, type NotificationSwitches } from "./switches.ts";
 
 /** Who a message goes to, resolved when it is rendered. */
 export type Role = "citizen" | "employee" | "manager" | "escalation" | "inquirer";

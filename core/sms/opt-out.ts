@@ -3,7 +3,7 @@
 // time. Honoured when a message is sent (not only when it is queued): one queued before the
 // opt-out, or deferred to the morning, is not sent either.
 import mongoose, { Schema } from "mongoose";
-import { isDuplicateKey } from "./db.ts";
+import { isDuplicateKey } from "../store/db.ts";
 import type { Role } from "./notifications.ts";
 
 const optOutSchema = new Schema(

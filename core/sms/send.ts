@@ -4,18 +4,18 @@
 // the message's status, so a retried step, a second worker or a late receipt cannot send a
 // message twice or move it backwards. Round-trips are per batch, and the embedded database's
 // dear operation, an update, is kept to two per SMS (its record and its final status).
-import { Batcher } from "./batcher.ts";
-import { findByIds, onlyDuplicateKeys } from "./db.ts";
-import { clock } from "./clock.ts";
+import { Batcher } from "../store/batcher.ts";
+import { findByIds, onlyDuplicateKeys } from "../store/db.ts";
+import { clock } from "../platform/clock.ts";
 import { isEssential, optedOutAmong } from "./opt-out.ts";
-import { normalizeSaudiMobile } from "./normalize.ts";
-import { directory } from "./directory-cache.ts";
-import { aggregatePartStatuses, messageIdAliases, type MessageStatus as ReceiptStatus } from "./smpp/dlr.ts";
-import { retryTransient } from "./retry.ts";
-import { ClaimModel } from "./exclusive.ts";
-import { FINAL_MESSAGE_STATUSES, MessageModel, ReceiptModel, SmsPartModel, SmsQueueModel, TransactionModel, type MessageStatus } from "./models.ts";
+import { normalizeSaudiMobile } from "../text/normalize.ts";
+import { directory } from "../directory/cache.ts";
+import { aggregatePartStatuses, messageIdAliases, type MessageStatus as ReceiptStatus } from "../smpp/dlr.ts";
+import { retryTransient } from "../store/retry.ts";
+import { ClaimModel } from "../store/exclusive.ts";
+import { FINAL_MESSAGE_STATUSES, MessageModel, ReceiptModel, SmsPartModel, SmsQueueModel, TransactionModel, type MessageStatus } from "../events/models.ts";
 import mongoose from "mongoose";
-import { UNKNOWN_AGENCY } from "./templates.ts";
+import { UNKNOWN_AGENCY } from "./templates/engine.ts";
 
 /** What the SMSC answered for an accepted submit (all parts). */
 export interface SubmitResult {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { safeReference, safeText } from "./sms-text.ts";
+import { safeReference, safeText } from "./text.ts";
 
 test("safeReference: plain references pass (Arabic-Indic digits made Latin), anything that could carry a message is refused", () => {
   const ok: Array<[unknown, string]> = [

@@ -2,7 +2,7 @@
 // service of the process and by Agenda.
 import mongoose from "mongoose";
 import type { Db } from "mongodb";
-import { ensureIndexes } from "./models.ts";
+import { ensureIndexes } from "../events/models.ts";
 
 let connecting: Promise<typeof mongoose> | undefined;
 

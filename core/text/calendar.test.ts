@@ -22,7 +22,7 @@ import {
   riyadhWeekday,
   toArabicIndicDigits,
   toLatinDigits,
-} from "./dates.ts";
+} from "./calendar.ts";
 
 // Published Umm al-Qura dates (Saudi official calendar / announced start of
 // months). Each is checked both against our function and against a raw

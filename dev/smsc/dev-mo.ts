@@ -2,7 +2,7 @@
 // `npm start`: a console line (`mo <from> <to> <text…>`) and, with DEV_INSECURE=1, the
 // development-only endpoint POST /dev/mo. Both send a real deliver_sm over the simulator's bind.
 import type { ServiceSchema } from "moleculer";
-import { clientError, retryableError } from "../core/errors.ts";
+import { clientError, retryableError } from "../../core/platform/errors.ts";
 
 export interface MobileOriginatedInput {
   from: string;

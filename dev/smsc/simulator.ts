@@ -12,10 +12,10 @@
  */
 import { EventEmitter } from "node:events";
 import type { Session, Server } from "smpp";
-import { encodeSms, type ConcatInfo, type DecodedAlphabet } from "../core/sms/encoding.ts";
-import { decodePduMessage, num, payloadOf, smpp, str, type Pdu } from "../core/smpp/pdu.ts";
-import { SMPP_STATUS } from "../core/smpp/status.ts";
-import { maskLogText } from "../core/logging.ts";
+import { encodeSms, type ConcatInfo, type DecodedAlphabet } from "../../core/sms/encoding.ts";
+import { decodePduMessage, num, payloadOf, smpp, str, type Pdu } from "../../core/smpp/pdu.ts";
+import { SMPP_STATUS } from "../../core/smpp/status.ts";
+import { maskLogText } from "../../core/platform/logging.ts";
 
 export interface SmscSimulatorOptions {
   /** Default 127.0.0.1. */

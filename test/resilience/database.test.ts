@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { smsNode, eventually, http } from "../support/harness.ts";
-import { startFerretDB } from "../../core/servers.ts";
+import { startFerretDB } from "../../core/platform/servers.ts";
 import { timing, allDelivered, fmt, postAll, report, settle, sleep, type Load } from "./support.ts";
 
 const world = smsNode({

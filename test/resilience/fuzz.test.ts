@@ -14,8 +14,8 @@ import fc from "fast-check";
 import { MongoClient } from "mongodb";
 import { testDatabase, testSmsc, seedDirectory, api, eventually, sampleLifecycle, API_KEY } from "../support/harness.ts";
 import { spawnTaqib, type TaqibProcess } from "../support/processes.ts";
-import { validateEvent } from "../../core/event-contract.ts";
-import { CODE, validateAgency, validateDepartment, validateEmployee } from "../../core/directory-contract.ts";
+import { validateEvent } from "../../core/events/contract.ts";
+import { CODE, validateAgency, validateDepartment, validateEmployee } from "../../core/directory/contract.ts";
 import { twilioSignature } from "../../channels/ivr/signature.ts";
 import { report } from "./support.ts";
 

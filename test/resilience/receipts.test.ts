@@ -5,8 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { smsNode, eventually } from "../support/harness.ts";
-import { MessageModel, ReceiptModel, SmsPartModel } from "../../core/models.ts";
-import { applyReceipt, canonicalPartId, recordSubmitted } from "../../core/sms-pipeline.ts";
+import { MessageModel, ReceiptModel, SmsPartModel } from "../../core/events/models.ts";
+import { applyReceipt, canonicalPartId, recordSubmitted } from "../../core/sms/send.ts";
 import { report } from "./support.ts";
 
 // The smpp service settles pending receipts every SWEEP_INTERVAL_MS (500 ms in tests).

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { smsNode, eventually } from "../support/harness.ts";
-import type { ReceivedPart } from "../../smsc/simulator.ts";
+import type { ReceivedPart } from "../../dev/smsc/simulator.ts";
 import { timing, allDelivered, retriedFor, fmt, postAll, report, settle, sleep, type Load } from "./support.ts";
 
 /** Submits in flight on the bind (SMPP_WINDOW x SMPP_BINDS, the defaults). */

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
 import { API_KEY } from "../support/harness.ts";
-import type { ReceivedMessage } from "../../smsc/simulator.ts";
+import type { ReceivedMessage } from "../../dev/smsc/simulator.ts";
 
 /** Base of the scenario's mobile numbers: citizen i of scenario `base` has 05<base><i, 6 digits>. */
 export interface Load {

@@ -1,8 +1,8 @@
 // Shared by the display-number tests: a lifecycle numbered as the correspondence system writes
 // it, and checks of Arabic SMS text in logical order.
 import assert from "node:assert/strict";
-import { formatHijri } from "../../core/dates.ts";
-import { LRI, PDI, showIsolates } from "../../core/bidi.ts";
+import { formatHijri } from "../../core/text/calendar.ts";
+import { LRI, PDI, showIsolates } from "../../core/text/bidi.ts";
 import { eventually, type SmsNode } from "./harness.ts";
 
 export const SERVICES = { SERVICES: "api,events,directory,notifier,smpp,channels", CHANNELS: "sms,web", INQUIRY_RATE_LIMIT: "1000" };

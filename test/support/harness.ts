@@ -3,9 +3,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { before, after } from "node:test";
-import { loadConfig, type Config } from "../../core/config.ts";
-import { freePort, startFerretDB, startNats, type LocalServer } from "../../core/servers.ts";
-import { startTaqib, type RunningNode } from "../../core/node.ts";
+import { loadConfig, type Config } from "../../core/platform/config.ts";
+import { freePort, startFerretDB, startNats, type LocalServer } from "../../core/platform/servers.ts";
+import { startTaqib, type RunningNode } from "../../core/platform/node.ts";
 
 export const API_KEY = "test-key-0123456789abcdef";
 /** The SECRETS_KEY of test nodes (agencies' secrets are encrypted with it). */
@@ -132,8 +132,8 @@ export async function seedDirectory(base: string, opts: { replyPeriodDays?: numb
 }
 
 /** An SMSC simulator of its own for a test, and the SMPP_URL that reaches it. */
-export async function testSmsc(opts: Partial<import("../../smsc/simulator.ts").SmscSimulatorOptions> = {}) {
-  const { SmscSimulator } = await import("../../smsc/simulator.ts");
+export async function testSmsc(opts: Partial<import("../../dev/smsc/simulator.ts").SmscSimulatorOptions> = {}) {
+  const { SmscSimulator } = await import("../../dev/smsc/simulator.ts");
   const smsc = new SmscSimulator({ systemId: "taqib", password: "secret", dlrDelayMs: 50, failureShare: 0, maxPerSecond: 1000, ...opts });
   const { port } = await smsc.start();
   return Object.assign(smsc, { port, url: `smpp://taqib:secret@127.0.0.1:${port}` });

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { before, after } from "node:test";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../../core/servers.ts";
+import { freePort } from "../../core/platform/servers.ts";
 import { API_KEY, SECRETS_KEY, eventually, startNats, testDatabase, testSmsc } from "./harness.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

@@ -2,7 +2,7 @@
 // follows the instant written in the file TEST_CLOCK_FILE names, so a test moves the clock of
 // several processes at once by writing one file.
 import fs from "node:fs";
-import { clock } from "../../core/clock.ts";
+import { clock } from "../../core/platform/clock.ts";
 
 const file = process.env.TEST_CLOCK_FILE;
 if (file) {

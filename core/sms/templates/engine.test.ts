@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
-import { showIsolates } from "./bidi.ts";
+import { showIsolates } from "../../text/bidi.ts";
 import {
   cleanSmsText,
   createTemplateEngine,
@@ -14,9 +14,9 @@ import {
   TemplateError,
   type RegisteredData,
   type TemplateName,
-} from "./templates.ts";
+} from "./engine.ts";
 
-const DIR = fileURLToPath(new URL("../templates/sms", import.meta.url));
+const DIR = fileURLToPath(new URL(".", import.meta.url));
 const engine = createTemplateEngine({ dir: DIR });
 
 /** SMS parts as the operator bills them: GSM-7 for plain ASCII, else UCS-2. */

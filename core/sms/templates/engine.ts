@@ -4,8 +4,8 @@
  * half-rendered SMS).
  *
  * @example
- * import { createTemplateEngine } from "./core/templates.ts";
- * const templates = createTemplateEngine({ dir: "templates/sms" });
+ * import { createTemplateEngine } from "../../core/templates.ts";
+ * const templates = createTemplateEngine({ dir: "core/sms/templates" });
  * const sms = templates.render("registered", "ar", {
  *   transaction: { number: "144800512", displayNumber: "1448/00512", registeredAt: new Date() },
  *   citizen: { name: "سليمان الحربي" },
@@ -44,8 +44,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Handlebars from "handlebars";
-import type { Config } from "./config.ts";
-import { ltrNumbers, ltrValue } from "./bidi.ts";
+import type { Config } from "../../platform/config.ts";
+import { ltrNumbers, ltrValue } from "../../text/bidi.ts";
 import {
   applyDigits,
   formatGregorian,
@@ -54,9 +54,9 @@ import {
   ordinalDayAr,
   type DigitStyle,
   type Lang,
-} from "./dates.ts";
+} from "../../text/calendar.ts";
 
-export type { Lang } from "./dates.ts";
+export type { Lang } from "../../text/calendar.ts";
 
 // ------------------------------------------------------------ data shapes
 
@@ -262,7 +262,7 @@ class FieldError extends Error {
 // ------------------------------------------------------------ engine
 
 export interface TemplateEngineOptions {
-  /** Directory holding `<name>.<lang>.hbs` files, e.g. `templates/sms`. */
+  /** Directory holding `<name>.<lang>.hbs` files, e.g. `core/sms/templates`. */
   dir: string;
   /** Digits of numbers and dates in Arabic text (DIGITS); English is always Latin. Default `latin`. */
   digits?: DigitStyle;
@@ -300,7 +300,7 @@ interface Compiled {
 }
 
 /**
- * The engine of `$TEMPLATES_DIR/sms` as a node renders it: in DIGITS, with SMS_SENDER as
+ * The engine of `$TEMPLATES_DIR` as a node renders it: in DIGITS, with SMS_SENDER as
  * every template's `shortCode`. Whatever renders an SMS outside the notifier (tests, benches,
  * the preview script) uses this too, so its text is the one the node sends.
  *
@@ -309,7 +309,7 @@ interface Compiled {
  *   // "To check your transaction status, text your transaction number to 74747."
  */
 export function smsTemplateEngine(config: Pick<Config, "templatesDir" | "digits" | "smsSender">): TemplateEngine {
-  return createTemplateEngine({ dir: join(config.templatesDir, "sms"), digits: config.digits, globals: { shortCode: config.smsSender } });
+  return createTemplateEngine({ dir: config.templatesDir, digits: config.digits, globals: { shortCode: config.smsSender } });
 }
 
 /**
@@ -317,7 +317,7 @@ export function smsTemplateEngine(config: Pick<Config, "templatesDir" | "digits"
  * compiled on first use and cached; call `reload()` after editing them.
  *
  * @example
- * const engine = createTemplateEngine({ dir: new URL("../templates/sms", import.meta.url).pathname });
+ * const engine = createTemplateEngine({ dir: new URL(".", import.meta.url).pathname });
  * engine.names()                  // ["assigned", "escalation", …]
  * engine.has("registered", "en")  // true
  * engine.render("inquiry-help", "en", { shortCode: "74747" }).text

@@ -27,8 +27,9 @@
 import { testDatabase } from "../test/support/harness.ts";
 import { connectDatabase, disconnectDatabase, nativeDb } from "../core/store/db.ts";
 import { resetAgenda, getAgenda, JOBS_COLLECTION } from "../core/platform/jobs.ts";
-import { PendingReplyModel, sweepNotices } from "../core/followup/notices.ts";
-import { DepartmentModel } from "../core/events/models.ts";
+import { PendingReplyModel } from "../core/followup/models.ts";
+import { sweepNotices } from "../core/followup/notices.ts";
+import { DepartmentModel } from "../core/directory/models.ts";
 import { banner, cpuMeter, fmt, fmtInt, loadLine, main, now, progress, scaled, table } from "./common.ts";
 
 const DAY = 86_400_000;

@@ -2,14 +2,15 @@ import type { Context, ServiceSchema } from "moleculer";
 import { ConfigError, type Config } from "../core/platform/config.ts";
 import { databaseMixin, periodic } from "../core/platform/mixins.ts";
 import { TransactionModel } from "../core/events/models.ts";
-import { PendingReplyModel } from "../core/followup/notices.ts";
+import { PendingReplyModel } from "../core/followup/models.ts";
 import { clientError } from "../core/platform/errors.ts";
 import { CODE } from "../core/directory/contract.ts";
 import { validateEvent } from "../core/events/contract.ts";
 import { storeEvents } from "../core/events/ingest.ts";
 import { registerMetrics } from "../core/platform/metrics.ts";
 import { activeAgencySecrets, createAgencySecret, prepareAgencySecrets, revokeAgencySecret } from "../core/agencies/secrets.ts";
-import { MAX_DELIVERIES_LISTED, parseReply, purgeDeliveries, RefusalGuard, verifySignature, WebhookDeliveryModel } from "../core/agencies/webhooks.ts";
+import { MAX_DELIVERIES_LISTED, parseReply, purgeDeliveries, RefusalGuard, verifySignature } from "../core/agencies/webhooks.ts";
+import { WebhookDeliveryModel } from "../core/agencies/models.ts";
 
 type Headers = Record<string, string | string[] | undefined>;
 

@@ -1,11 +1,13 @@
 import type { Context, ServiceSchema } from "moleculer";
 import { databaseMixin } from "../core/platform/mixins.ts";
 import { agencySecretSummaries } from "../core/agencies/secrets.ts";
-import { AgencyModel, DepartmentModel, EmployeeModel, MESSAGE_STATUSES, MessageModel, TransactionModel } from "../core/events/models.ts";
+import { AgencyModel } from "../core/agencies/models.ts";
+import { DepartmentModel, EmployeeModel } from "../core/directory/models.ts";
+import { MESSAGE_STATUSES, MessageModel, SmsOptOutModel } from "../core/sms/models.ts";
+import { TransactionModel } from "../core/events/models.ts";
 import { CODE, validateAgency, validateDepartment, validateEmployee } from "../core/directory/contract.ts";
 import { clientError } from "../core/platform/errors.ts";
 import { normalizeTransactionNumber, maskMobile, normalizeSaudiMobile } from "../core/text/normalize.ts";
-import { SmsOptOutModel } from "../core/sms/opt-out.ts";
 import { configOf } from "../core/platform/broker.ts";
 import { announceDirectoryChange } from "../core/directory/events.ts";
 import { notificationSwitches } from "../core/sms/switches.ts";

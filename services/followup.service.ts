@@ -2,7 +2,9 @@ import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../core/platform/config.ts";
 import { databaseMixin } from "../core/platform/mixins.ts";
 import { getAgenda, startProcessing, stopProcessing } from "../core/platform/jobs.ts";
-import { departmentsOnWorkingDays, HolidayModel, JOB_FOLLOWUP, type NoticeResult, JOB_FOLLOWUP_SWEEP, PendingReplyModel, processNotice, retimeDepartment, sweepNotices } from "../core/followup/notices.ts";
+import { departmentsOnWorkingDays, JOB_FOLLOWUP, type NoticeResult, JOB_FOLLOWUP_SWEEP, processNotice, retimeDepartment, sweepNotices } from "../core/followup/notices.ts";
+import { HolidayModel } from "../core/directory/models.ts";
+import { PendingReplyModel } from "../core/followup/models.ts";
 import { clock } from "../core/platform/clock.ts";
 import { sendDueDigests } from "../core/sms/digest.ts";
 

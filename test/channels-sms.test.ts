@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { smsNode, api, sampleLifecycle, eventually } from "./support/harness.ts";
-import { MessageModel } from "../core/events/models.ts";
+import { MessageModel } from "../core/sms/models.ts";
 import { formatHijri } from "../core/text/calendar.ts";
 import { showIsolates } from "../core/text/bidi.ts";
 

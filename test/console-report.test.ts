@@ -11,8 +11,9 @@ import { Webhook } from "standardwebhooks";
 import { api, eventually, http, smsNode } from "./support/harness.ts";
 import { artifactPath, launchChromium } from "../channels/testing.ts";
 import { putStaffUser } from "../core/console/accounts.ts";
-import { PendingReplyModel } from "../core/followup/notices.ts";
-import { MessageModel, TransactionModel } from "../core/events/models.ts";
+import { PendingReplyModel } from "../core/followup/models.ts";
+import { MessageModel } from "../core/sms/models.ts";
+import { TransactionModel } from "../core/events/models.ts";
 import { monthOf, monthRange } from "../core/console/report.ts";
 
 const PASSWORD = "console-pass-0123";

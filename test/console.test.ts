@@ -11,7 +11,7 @@ import { api, eventually, http, smsNode } from "./support/harness.ts";
 import { artifactPath, launchChromium } from "../channels/testing.ts";
 import { putStaffUser, StaffUserModel, verifyPassword } from "../core/console/accounts.ts";
 import { AuditModel } from "../core/console/audit.ts";
-import { PendingReplyModel } from "../core/followup/notices.ts";
+import { PendingReplyModel } from "../core/followup/models.ts";
 
 const PASSWORD = "console-pass-0123";
 const DAY = 86_400_000;

@@ -4,7 +4,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { ConfigError } from "../platform/config.ts";
 import { clientError, retryableError } from "../platform/errors.ts";
 import { isDuplicateKey } from "../store/db.ts";
-import { AgencyModel, AgencySecretModel, type AgencySecretDoc } from "../events/models.ts";
+import { AgencyModel, AgencySecretModel, type AgencySecretDoc } from "./models.ts";
 import { SecretsKeyError, type SecretsKeyring } from "../platform/secrets-key.ts";
 
 /** A new `whsec_` secret: 32 random bytes, base64, as the Standard Webhooks spec has it. */

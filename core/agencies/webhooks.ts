@@ -1,6 +1,5 @@
 // Agencies' reply webhooks: the signature check, what a reply body must hold, the log of
 // verified deliveries and the brake on addresses that keep sending unsigned requests.
-import mongoose, { Schema } from "mongoose";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { clientError } from "../platform/errors.ts";
 import type { FieldError } from "../events/contract.ts";
@@ -8,25 +7,7 @@ import { identityKey, RateLimiter } from "../inquiry/inquiry.ts";
 import { newSecret } from "./secrets.ts";
 import { normalizeTransactionNumber } from "../text/normalize.ts";
 import { safeReference } from "../sms/text.ts";
-
-/**
- * Every verified webhook request of an agency, with its outcome (for the staff API). Only
- * requests whose signature checked out are kept, so nobody else can write here; each stays
- * WEBHOOK_LOG_TTL_DAYS (see purgeDeliveries).
- */
-const deliverySchema = new Schema(
-  {
-    agencyCode: { type: String, index: true },
-    webhookId: String,
-    receivedAt: { type: Date, index: true },
-    status: Number,
-    outcome: String,
-    outgoingNumber: String,
-    ip: String,
-  },
-  { versionKey: false },
-);
-export const WebhookDeliveryModel = mongoose.model("WebhookDelivery", deliverySchema, "webhook_deliveries");
+import { WebhookDeliveryModel } from "./models.ts";
 
 /** The most deliveries the staff API lists at once (the newest). */
 export const MAX_DELIVERIES_LISTED = 500;

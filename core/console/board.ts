@@ -6,8 +6,10 @@
  *
  * @module
  */
-import { PendingReplyModel, followupPolicy } from "../followup/notices.ts";
-import { MessageModel, TransactionModel } from "../events/models.ts";
+import { PendingReplyModel } from "../followup/models.ts";
+import { followupPolicy } from "../followup/notices.ts";
+import { MessageModel } from "../sms/models.ts";
+import { TransactionModel } from "../events/models.ts";
 import { directory } from "../directory/cache.ts";
 import { addDays, daysBetween, isWorkingDay } from "../text/calendar.ts";
 import { maskMobile } from "../text/normalize.ts";

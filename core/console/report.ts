@@ -12,8 +12,10 @@
  *
  * @module
  */
-import { PendingReplyModel, dueDate, followupPolicy, type FollowupPolicy } from "../followup/notices.ts";
-import { MessageModel, TransactionModel } from "../events/models.ts";
+import { PendingReplyModel } from "../followup/models.ts";
+import { dueDate, followupPolicy, type FollowupPolicy } from "../followup/notices.ts";
+import { MessageModel } from "../sms/models.ts";
+import { TransactionModel } from "../events/models.ts";
 import { directory } from "../directory/cache.ts";
 import { daysBetween } from "../text/calendar.ts";
 import type { StaffUser } from "./accounts.ts";

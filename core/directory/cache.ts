@@ -2,8 +2,8 @@
 // is read for every SMS and every apply: it is kept in memory, read in batches when missing,
 // and forgotten when a `directory.changed` event says so (broadcast to every node, over NATS
 // too). A time-to-live bounds what a lost event could leave stale.
-import { AgencyModel, DepartmentModel, EmployeeModel, type AgencyDoc, type DepartmentDoc, type EmployeeDoc } from "../events/models.ts";
-import { HolidayModel } from "../followup/notices.ts";
+import { AgencyModel, type AgencyDoc } from "../agencies/models.ts";
+import { DepartmentModel, EmployeeModel, HolidayModel, type DepartmentDoc, type EmployeeDoc } from "./models.ts";
 
 export type DirectoryKind = "department" | "employee" | "agency" | "holiday";
 

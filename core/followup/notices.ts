@@ -5,7 +5,7 @@
 // waits, and only then, carrying the next notice's time and how many notices went out, so
 // each notice is sent once (its message id is derived from the item and the notice's place
 // in the sequence); one Agenda job per item at its next notice; one policy model.
-import mongoose, { Schema } from "mongoose";
+import { PendingReplyModel } from "./models.ts";
 import { addDays, addWorkingDays, daysBetween } from "../text/calendar.ts";
 import type { TransactionState } from "../events/lifecycle.ts";
 import type { PlannedMessage } from "../sms/notifications.ts";
@@ -14,46 +14,13 @@ import { JOBS_COLLECTION } from "../platform/jobs.ts";
 import { directory } from "../directory/cache.ts";
 import { nativeDb } from "../store/db.ts";
 import { clock } from "../platform/clock.ts";
-import { DepartmentModel } from "../events/models.ts";
+import { DepartmentModel } from "../directory/models.ts";
 
 export const JOB_FOLLOWUP = "followup.due";
 export const JOB_FOLLOWUP_SWEEP = "followup.sweep";
 
 /** What a pending item waits for: an agency's reply, or its employee (see the module comment). */
 export type FollowupKind = "reply" | "internal";
-
-const pendingReplySchema = new Schema(
-  {
-    /** The item's key: the outgoing number (reply), or `assigned:<assigned event id>` (internal). */
-    _id: { type: String, required: true },
-    /** Unset on records written before internal items existed: `reply`. */
-    kind: { type: String, enum: ["reply", "internal"] },
-    transactionNumber: { type: String, required: true },
-    departmentCode: String,
-    agencyCode: String,
-    outgoingDate: Date,
-    /** Internal items: who holds the transaction, and since when. */
-    employeeId: String,
-    assignedAt: Date,
-    dueAt: { type: Date, required: true },
-    /** When the next notice is due; unset once the sequence is over (the item still waits). */
-    nextAt: Date,
-    /** Notices sent so far: 0 none, 1 the first notice, 1+k after k reminders, then the escalation. */
-    stage: { type: Number, default: 0 },
-    lastNoticeAt: Date,
-    createdAt: Date,
-  },
-  { versionKey: false },
-);
-// The sweep's query: pending items whose next notice is due.
-pendingReplySchema.index({ nextAt: 1 }, { sparse: true });
-pendingReplySchema.index({ departmentCode: 1 });
-pendingReplySchema.index({ transactionNumber: 1 });
-
-const holidaySchema = new Schema({ _id: { type: String, required: true }, name: String }, { versionKey: false });
-
-export const PendingReplyModel = mongoose.model("PendingReply", pendingReplySchema, "pending_replies");
-export const HolidayModel = mongoose.model("Holiday", holidaySchema, "holidays");
 
 /** How an item is followed up: its period from the start, then reminders, then an escalation. */
 export interface FollowupPolicy {

@@ -3,8 +3,8 @@
 // collections (queue depth, oldest queued SMS, pending and overdue replies) are read by the
 // gateway when it is scraped.
 import type { ServiceBroker } from "moleculer";
-import { SmsQueueModel } from "../events/models.ts";
-import { PendingReplyModel } from "../followup/notices.ts";
+import { SmsQueueModel } from "../sms/models.ts";
+import { PendingReplyModel } from "../followup/models.ts";
 import { databaseCommands } from "../store/db.ts";
 
 /** Every Taqib metric: name -> type, labels, help. */

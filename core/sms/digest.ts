@@ -3,32 +3,11 @@
 // day) each recipient gets one SMS with the count and the oldest numbers, or the notice itself
 // when it is alone. Each item is in one digest: it is marked with the digest's id before the
 // SMS is queued under that id, so a repeated run queues the same SMS, never a second one.
-import mongoose, { Schema } from "mongoose";
 import { enqueueMessages, type PlannedMessage } from "./notifications.ts";
 import { staffSendTime } from "./sending-hours.ts";
 import { directory } from "../directory/cache.ts";
 import { onlyDuplicateKeys } from "../store/db.ts";
-
-const digestItemSchema = new Schema(
-  {
-    _id: { type: String, required: true }, // the notice's message id
-    /** `employee:<id>` or `manager:<department code>`. */
-    recipient: { type: String, required: true },
-    /** The number the digest lists (the transaction, or the outgoing letter of a reply notice). */
-    number: { type: String, required: true },
-    /** Since when the item waits: the oldest are listed first. */
-    since: { type: Date, required: true },
-    digestAt: { type: Date, required: true },
-    notice: { type: Schema.Types.Mixed, required: true },
-    /** Set when the item is taken into a digest (its message id). */
-    digestId: String,
-  },
-  { versionKey: false, minimize: false },
-);
-digestItemSchema.index({ digestAt: 1 });
-digestItemSchema.index({ digestId: 1 }, { sparse: true });
-
-export const DigestItemModel = mongoose.model("DigestItem", digestItemSchema, "staff_digest_items");
+import { DigestItemModel } from "./models.ts";
 
 /** How many numbers a digest lists: with the count, within 2 SMS parts. */
 export const DIGEST_NUMBERS = 3;

@@ -2,7 +2,7 @@
 // are derived from the event, so applying an event again never creates a second SMS.
 import type { ServiceBroker } from "moleculer";
 import type { LifecycleEvent, TransactionState } from "../events/lifecycle.ts";
-import { MessageModel, SmsQueueModel } from "../events/models.ts";
+import { MessageModel, SmsQueueModel } from "./models.ts";
 import { onlyDuplicateKeys } from "../store/db.ts";
 import { clock } from "../platform/clock.ts";
 import { sendTime, STAFF_ROLES } from "./sending-hours.ts";

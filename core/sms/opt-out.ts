@@ -2,21 +2,9 @@
 // "START" to resume). One document per mobile that ever opted out, with every change and its
 // time. Honoured when a message is sent (not only when it is queued): one queued before the
 // opt-out, or deferred to the morning, is not sent either.
-import mongoose, { Schema } from "mongoose";
 import { isDuplicateKey } from "../store/db.ts";
 import type { Role } from "./notifications.ts";
-
-const optOutSchema = new Schema(
-  {
-    _id: { type: String, required: true }, // the mobile, +9665XXXXXXXX
-    optedOut: { type: Boolean, required: true },
-    changedAt: { type: Date, required: true },
-    history: { type: [new Schema({ optedOut: Boolean, at: Date, via: String }, { _id: false })], default: [] },
-  },
-  { versionKey: false },
-);
-
-export const SmsOptOutModel = mongoose.model("SmsOptOut", optOutSchema, "sms_opt_outs");
+import { SmsOptOutModel } from "./models.ts";
 
 /**
  * Citizens' templates sent even to a mobile that opted out: the outcome of their transaction

@@ -12,8 +12,9 @@ import { normalizeSaudiMobile } from "../text/normalize.ts";
 import { directory } from "../directory/cache.ts";
 import { aggregatePartStatuses, messageIdAliases, type MessageStatus as ReceiptStatus } from "../smpp/dlr.ts";
 import { retryTransient } from "../store/retry.ts";
-import { ClaimModel } from "../store/exclusive.ts";
-import { FINAL_MESSAGE_STATUSES, MessageModel, ReceiptModel, SmsPartModel, SmsQueueModel, TransactionModel, type MessageStatus } from "../events/models.ts";
+import { ClaimModel } from "../store/models.ts";
+import { FINAL_MESSAGE_STATUSES, MessageModel, ReceiptModel, SmsPartModel, SmsQueueModel, type MessageStatus } from "./models.ts";
+import { TransactionModel } from "../events/models.ts";
 import mongoose from "mongoose";
 import { UNKNOWN_AGENCY } from "./templates/engine.ts";
 

@@ -2,7 +2,7 @@
 // service of the process and by Agenda.
 import mongoose from "mongoose";
 import type { Db } from "mongodb";
-import { ensureIndexes } from "../events/models.ts";
+import { createMissingCollections, ensureIndexes } from "./indexes.ts";
 
 let connecting: Promise<typeof mongoose> | undefined;
 
@@ -73,7 +73,7 @@ export async function connectDatabase(url: string, log: { error(...a: unknown[])
     });
     m.connection.getClient().on("commandStarted", (e) => databaseCommands.set(e.commandName, (databaseCommands.get(e.commandName) ?? 0) + 1));
     watchdog = watchMonitors(m.connection.getClient(), log);
-    await createMissingCollections(m);
+    await createMissingCollections(m.connection.db as unknown as Db);
     await ensureIndexes();
     return m;
   })();
@@ -82,20 +82,6 @@ export async function connectDatabase(url: string, log: { error(...a: unknown[])
   } catch (err) {
     connecting = undefined;
     throw err;
-  }
-}
-
-/** Creates the collections of every model that the database does not have yet (one listing). */
-async function createMissingCollections(m: typeof mongoose): Promise<void> {
-  const db = m.connection.db!;
-  const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
-  for (const model of Object.values(m.models)) {
-    const name = model.collection.collectionName;
-    if (existing.has(name)) continue;
-    await db.createCollection(name).catch((err: { code?: number }) => {
-      if (err.code !== 48) throw err; // created meanwhile by another node
-    });
-    existing.add(name);
   }
 }
 

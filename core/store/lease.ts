@@ -2,7 +2,8 @@
 // holder of a slot is whoever inserted its unique key first. The holder inserts the next
 // slot's key halfway through its own, so it keeps the lead while it lives; when it dies,
 // the others race for the next slot and one wins within one slot.
-import { LeaseSlotModel, claimOnce } from "./exclusive.ts";
+import { LeaseSlotModel } from "./models.ts";
+import { claimOnce } from "./exclusive.ts";
 
 export interface LeaseOptions {
   name: string;

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { smsNode, eventually, api, http } from "../support/harness.ts";
 import { startDbProxy } from "../support/db-proxy.ts";
-import { MessageModel, SmsQueueModel } from "../../core/events/models.ts";
+import { MessageModel, SmsQueueModel } from "../../core/sms/models.ts";
 import { MONITOR_SILENCE_MS } from "../../core/store/db.ts";
 import { registration, sleep, type Load } from "./support.ts";
 

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { smsNode, eventually } from "../support/harness.ts";
-import { MessageModel, ReceiptModel, SmsPartModel } from "../../core/events/models.ts";
+import { MessageModel, ReceiptModel, SmsPartModel } from "../../core/sms/models.ts";
 import { applyReceipt, canonicalPartId, recordSubmitted } from "../../core/sms/send.ts";
 import { report } from "./support.ts";
 

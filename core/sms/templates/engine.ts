@@ -4,7 +4,7 @@
  * half-rendered SMS).
  *
  * @example
- * import { createTemplateEngine } from "../../core/templates.ts";
+ * import { createTemplateEngine } from "./core/sms/templates/engine.ts";
  * const templates = createTemplateEngine({ dir: "core/sms/templates" });
  * const sms = templates.render("registered", "ar", {
  *   transaction: { number: "144800512", displayNumber: "1448/00512", registeredAt: new Date() },

@@ -1,7 +1,8 @@
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../core/platform/config.ts";
 import { databaseMixin } from "../core/platform/mixins.ts";
-import { claimDueMessages, claimMessages, submitMessages, type DirectoryMissing, type PrepareDeps, type ReadyMessage, type SendOutcome, type SubmitResult } from "../core/sms/send.ts";
+import { claimDueMessages, claimMessages, type DirectoryMissing, type PrepareDeps, type ReadyMessage } from "../core/sms/queue.ts";
+import { submitMessages, type SendOutcome, type SubmitResult } from "../core/sms/send.ts";
 import { smsTemplateEngine, TemplateError } from "../core/sms/templates/engine.ts";
 import { checkBudget, longestDataOf, SMS_PART_BUDGETS } from "../core/sms/budget.ts";
 import { clientError } from "../core/platform/errors.ts";

@@ -3,7 +3,8 @@ import { Errors } from "moleculer";
 import type { Config } from "../core/platform/config.ts";
 import { databaseMixin, periodic } from "../core/platform/mixins.ts";
 import { smppAddress, maskMobile } from "../core/text/normalize.ts";
-import { applyReceipt, recordSubmitted, settlePendingReceipts, type Settled, type SubmitRecord, type SubmitResult } from "../core/sms/send.ts";
+import { applyReceipt, settlePendingReceipts, type Settled } from "../core/sms/receipts.ts";
+import { recordSubmitted, type SubmitRecord, type SubmitResult } from "../core/sms/send.ts";
 import type { DeliveryReceipt } from "../core/smpp/dlr.ts";
 import { registerMetrics } from "../core/platform/metrics.ts";
 

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { smsNode, api, http, eventually, sampleLifecycle, API_KEY } from "./support/harness.ts";
-import { claimDueMessages, MISSING_DATA_GRACE_MS } from "../core/sms/send.ts";
+import { claimDueMessages, MISSING_DATA_GRACE_MS } from "../core/sms/queue.ts";
 import { MessageModel } from "../core/sms/models.ts";
 
 const READER_KEY = "reader-key-0123456789abcdef";

@@ -3,7 +3,8 @@
 // shares. It sleeps until it is woken (messages queued, a share done) or the next message
 // falls due; a slow safety check covers a wake-up lost between nodes.
 import { Lease } from "../store/lease.ts";
-import type { ReadyMessage, SendOutcome } from "./send.ts";
+import type { ReadyMessage } from "./queue.ts";
+import type { SendOutcome } from "./send.ts";
 import { clock } from "../platform/clock.ts";
 
 export interface DispatcherOptions {

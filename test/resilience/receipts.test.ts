@@ -6,7 +6,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { smsNode, eventually } from "../support/harness.ts";
 import { MessageModel, ReceiptModel, SmsPartModel } from "../../core/sms/models.ts";
-import { applyReceipt, canonicalPartId, recordSubmitted } from "../../core/sms/send.ts";
+import { applyReceipt, canonicalPartId } from "../../core/sms/receipts.ts";
+import { recordSubmitted } from "../../core/sms/send.ts";
 import { report } from "./support.ts";
 
 // The smpp service settles pending receipts every SWEEP_INTERVAL_MS (500 ms in tests).

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
-import { canonicalPartId } from "../../core/sms/send.ts";
+import { canonicalPartId } from "../../core/sms/receipts.ts";
 import { testDatabase, testSmsc, seedDirectory, eventually, freePort } from "../support/harness.ts";
 import { spawnTaqib, type TaqibProcess } from "../support/processes.ts";
 import { timing, allDelivered, fmt, postAll, registration, report, settle, smscAddressOf, sleep, type Load } from "./support.ts";

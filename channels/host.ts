@@ -13,14 +13,9 @@ import { fileURLToPath } from "node:url";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import mongoose from "mongoose";
 import type { Config } from "../core/platform/config.ts";
-import {
-  applyDigits,
-  digitsSpokenAr,
-  digitsSpokenEn,
-  formatGregorian,
-  formatHijri,
-  hijriDateInWordsAr,
-} from "../core/text/calendar.ts";
+import { applyDigits } from "../core/text/digits.ts";
+import { digitsSpokenAr, digitsSpokenEn, hijriDateInWordsAr } from "../core/text/number-words.ts";
+import { formatGregorian, formatHijri } from "../core/text/calendar.ts";
 import { createInquiryCore, findTransactionNumber, identityKey, latinDigits, normalizeSaudiMobile, type InquiryCore } from "../core/inquiry/inquiry.ts";
 import { setSmsOptOut } from "../core/sms/opt-out.ts";
 import { clock } from "../core/platform/clock.ts";

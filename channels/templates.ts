@@ -43,15 +43,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import Handlebars from "handlebars";
-import {
-  applyDigits,
-  digitsSpokenAr,
-  digitsSpokenEn,
-  formatGregorian,
-  formatHijri,
-  hijriDateInWordsAr,
-  type DigitStyle,
-} from "../core/text/calendar.ts";
+import { applyDigits, type DigitStyle } from "../core/text/digits.ts";
+import { digitsSpokenAr, digitsSpokenEn, hijriDateInWordsAr } from "../core/text/number-words.ts";
+import { formatGregorian, formatHijri } from "../core/text/calendar.ts";
 import { isolate, NUMBER_RUN, registerBidiHelpers } from "../core/text/bidi.ts";
 import { cleanSmsText } from "../core/sms/templates/engine.ts";
 import type { ChannelTemplates, Lang } from "./contract.ts";

@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { testDatabase, testNode, api, sampleLifecycle, seedDirectory, eventually } from "./support/harness.ts";
-import { applyDigits } from "../core/text/calendar.ts";
+import { applyDigits } from "../core/text/digits.ts";
 import { artifactPath, launchChromium } from "../channels/testing.ts";
 
 const NUMBER = "1445000501";

@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { testDatabase, testNode, api, http, sampleLifecycle, seedDirectory, eventually } from "./support/harness.ts";
-import { digitsSpokenAr, hijriDateInWordsAr } from "../core/text/calendar.ts";
+import { digitsSpokenAr, hijriDateInWordsAr } from "../core/text/number-words.ts";
 import { parseTwiml, postAsTwilio, xmlDecode, type Twiml } from "../channels/testing.ts";
 import { twilioSignature } from "../channels/ivr/signature.ts";
 

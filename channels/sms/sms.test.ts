@@ -3,7 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import plugin, { answerMo, languageOf, moKey, parseMo, toShortCode, type SmsConfig } from "./sms.ts";
 import { loadFixture, testContext } from "../testing.ts";
-import { findTransactionNumber, latinDigits } from "../../core/text/normalize.ts";
+import { findTransactionNumber } from "../../core/text/normalize.ts";
+import { latinDigits } from "../../core/text/digits.ts";
 import { showIsolates as shown } from "../../core/text/bidi.ts";
 import type { InquiryAnswer, MobileOriginated } from "../contract.ts";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import plugin, { intentOf, languageOf, parseNotification, replyTo, validHubSignature, type WhatsAppConfig } from "./whatsapp.ts";
 import { fixtureText, loadFixture, request, testContext } from "../testing.ts";
-import { latinDigits } from "../../core/text/normalize.ts";
+import { latinDigits } from "../../core/text/digits.ts";
 import { showIsolates as shown } from "../../core/text/bidi.ts";
 import type { InquiryAnswer } from "../contract.ts";
 

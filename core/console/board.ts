@@ -11,7 +11,8 @@ import { followupPolicy } from "../followup/notices.ts";
 import { MessageModel } from "../sms/models.ts";
 import { TransactionModel } from "../events/models.ts";
 import { directory } from "../directory/cache.ts";
-import { addDays, daysBetween, isWorkingDay } from "../text/calendar.ts";
+import { addDays, daysBetween } from "../text/calendar.ts";
+import { isWorkingDay } from "../text/working-days.ts";
 import { maskMobile } from "../text/normalize.ts";
 import type { StaffUser } from "./accounts.ts";
 

@@ -6,7 +6,8 @@
 // each notice is sent once (its message id is derived from the item and the notice's place
 // in the sequence); one Agenda job per item at its next notice; one policy model.
 import { PendingReplyModel } from "./models.ts";
-import { addDays, addWorkingDays, daysBetween } from "../text/calendar.ts";
+import { addDays, daysBetween } from "../text/calendar.ts";
+import { addWorkingDays } from "../text/working-days.ts";
 import type { TransactionState } from "../events/lifecycle.ts";
 import type { PlannedMessage } from "../sms/notifications.ts";
 import { queueNotices } from "../sms/digest.ts";

@@ -43,7 +43,8 @@ import net from "node:net";
 import { TransactionModel } from "../events/models.ts";
 import { directory } from "../directory/cache.ts";
 import { UNKNOWN_AGENCY } from "../sms/templates/engine.ts";
-import { displayNumberOf, findTransactionNumber, latinDigits, normalizeDigits, normalizeSaudiMobile, normalizeTransactionNumber } from "../text/normalize.ts";
+import { displayNumberOf, findTransactionNumber, normalizeSaudiMobile, normalizeTransactionNumber } from "../text/normalize.ts";
+import { latinDigits, normalizeDigits } from "../text/digits.ts";
 
 // ------------------------------------------------------------------ types
 

@@ -4,7 +4,8 @@
 // names). Code should still not pass personal data to the logger: this is the backstop.
 import type { LoggerConfig } from "moleculer";
 import type { Config } from "./config.ts";
-import { maskMobile, normalizeDigits } from "../text/normalize.ts";
+import { maskMobile } from "../text/normalize.ts";
+import { normalizeDigits } from "../text/digits.ts";
 
 // Up to two separators between digits: "055 123 4567", "05-5123-4567", "(055) 123-4567",
 // and the form-encoded "055+123+4567".

@@ -2,7 +2,7 @@
 // at any time unless a quiet window is configured. Applied once, when a message is queued, as
 // its due time: the dispatcher sleeps until then, so deferred messages keep their order (queue
 // order breaks ties) and are sent once like any other.
-import { isWorkingDay } from "../text/calendar.ts";
+import { isWorkingDay } from "../text/working-days.ts";
 import type { Role } from "./notifications.ts";
 
 /** A span of the Riyadh day in minutes from midnight; `end < start` wraps past midnight (22:00-07:00). */

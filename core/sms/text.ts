@@ -1,7 +1,7 @@
 // Text that others supply and Taqib renders into an SMS under its own short code (an
 // agency's reply number, a citizen's name from the correspondence system, an agency's name):
 // one line, no links, no invisible characters, so nobody can make 74747 say "pay here: https://…".
-import { latinDigits } from "../text/normalize.ts";
+import { latinDigits } from "../text/digits.ts";
 
 /** A value checked for an SMS: the cleaned value, or why it is refused. */
 export type SmsTextCheck = { ok: true; value: string } | { ok: false; message: string };

@@ -5,7 +5,8 @@
 // whatever surrounds it. Each isolate costs two characters of a UCS-2 SMS; Latin-only text
 // (English SMS) needs none and would lose GSM-7 with one.
 import type Handlebars from "handlebars";
-import { applyDigits, type DigitStyle, type Lang } from "./calendar.ts";
+import { applyDigits, type DigitStyle } from "./digits.ts";
+import { type Lang } from "./lang.ts";
 
 /** LEFT-TO-RIGHT ISOLATE and POP DIRECTIONAL ISOLATE. */
 export const LRI = "\u2066";

@@ -1,5 +1,7 @@
 /**
- * Dates, digits and Arabic number words for Taqib.
+ * Calendar dates for Taqib: Hijri and Gregorian formatting, date keys and day
+ * arithmetic (digits are in digits.ts, number words in number-words.ts, working
+ * days in working-days.ts).
  *
  * Pure functions, no I/O. Every calendar question ("which day is it?",
  * "how many days between?") is answered in the Asia/Riyadh time zone,
@@ -30,15 +32,16 @@
  * @module
  */
 
-export type Lang = "ar" | "en";
-export type DigitStyle = "latin" | "arabic";
+import { applyDigits, type DigitStyle } from "./digits.ts";
+import type { Lang } from "./lang.ts";
 
 /** The time zone of every calendar computation in this module. */
 export const RIYADH_TZ = "Asia/Riyadh";
 
 const DAY_MS = 86_400_000;
 
-function assertDate(d: Date, fn: string): void {
+/** Throws a RangeError naming `fn` unless `d` is a valid Date. */
+export function assertDate(d: Date, fn: string): void {
   if (!(d instanceof Date) || Number.isNaN(d.getTime())) {
     throw new RangeError(`${fn}: expected a valid Date, got ${String(d)}`);
   }
@@ -208,171 +211,6 @@ export function hijriMonthName(month: number, lang: Lang): string {
   return (lang === "ar" ? HIJRI_MONTHS_AR : HIJRI_MONTHS_EN)[month - 1]!;
 }
 
-// ---------------------------------------------------------------- digits
-
-const ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩";
-
-/**
- * Replaces Latin digits 0-9 with Arabic-Indic digits ٠-٩ (other characters untouched).
- *
- * @example
- * toArabicIndicDigits("1448/06/18") // "١٤٤٨/٠٦/١٨"
- */
-export function toArabicIndicDigits(s: string): string {
-  return String(s).replace(/[0-9]/g, (c) => ARABIC_INDIC[c.charCodeAt(0) - 48]!);
-}
-
-/**
- * Replaces Arabic-Indic (٠-٩, U+0660..) and Extended Arabic-Indic / Persian
- * (۰-۹, U+06F0..) digits with Latin 0-9.
- *
- * @example
- * toLatinDigits("١٤٤٥-۱۲۳") // "1445-123"
- */
-export function toLatinDigits(s: string): string {
-  return String(s).replace(/[\u0660-\u0669\u06F0-\u06F9]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return String(code >= 0x06f0 ? code - 0x06f0 : code - 0x0660);
-  });
-}
-
-/** Converts every digit of `s` to the requested style. */
-export function applyDigits(s: string, digits: DigitStyle): string {
-  return digits === "arabic" ? toArabicIndicDigits(toLatinDigits(s)) : toLatinDigits(s);
-}
-
-const DIGIT_WORDS_AR = ["صفر", "واحد", "اثنان", "ثلاثة", "أربعة", "خمسة", "ستة", "سبعة", "ثمانية", "تسعة"];
-const DIGIT_WORDS_EN = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
-
-function digitsSpoken(s: string, words: readonly string[]): string {
-  const out: string[] = [];
-  for (const c of toLatinDigits(String(s))) {
-    if (c >= "0" && c <= "9") out.push(words[c.charCodeAt(0) - 48]!);
-  }
-  return out.join(" ");
-}
-
-/**
- * Reads a number digit by digit in Arabic, e.g. for an IVR confirming a
- * transaction number. Any digit style is accepted; non-digits are skipped.
- *
- * @example
- * digitsSpokenAr("1203")   // "واحد اثنان صفر ثلاثة"
- * digitsSpokenAr("١-٢")    // "واحد اثنان"
- */
-export function digitsSpokenAr(s: string): string {
-  return digitsSpoken(s, DIGIT_WORDS_AR);
-}
-
-/**
- * Reads a number digit by digit in English. Non-digits are skipped.
- *
- * @example
- * digitsSpokenEn("1203") // "one two zero three"
- */
-export function digitsSpokenEn(s: string): string {
-  return digitsSpoken(s, DIGIT_WORDS_EN);
-}
-
-// ---------------------------------------------------------- number words
-
-export interface NumberWordsOptions {
-  /**
-   * Grammatical case of the (masculine) cardinal:
-   * - `nominative` (default, standalone reading): اثنان، عشرون، مئتان، ألفان
-   * - `oblique` (genitive/accusative, e.g. after "عام"): اثنين، عشرين، مئتين، ألفين
-   */
-  case?: "nominative" | "oblique";
-}
-
-const ONES_AR = ["", "واحد", "اثنان", "ثلاثة", "أربعة", "خمسة", "ستة", "سبعة", "ثمانية", "تسعة"];
-const TENS_STEM_AR = ["", "", "عشر", "ثلاث", "أربع", "خمس", "ست", "سبع", "ثمان", "تسع"];
-const HUNDREDS_AR = ["", "مئة", "", "ثلاثمئة", "أربعمئة", "خمسمئة", "ستمئة", "سبعمئة", "ثمانمئة", "تسعمئة"];
-
-/** 1..99 in words. */
-function below100Ar(n: number, oblique: boolean): string {
-  if (n < 10) return n === 2 ? (oblique ? "اثنين" : "اثنان") : ONES_AR[n]!;
-  if (n === 10) return "عشرة";
-  if (n === 11) return "أحد عشر";
-  if (n === 12) return oblique ? "اثني عشر" : "اثنا عشر";
-  if (n < 20) return `${ONES_AR[n - 10]} عشر`;
-  const tens = `${TENS_STEM_AR[Math.floor(n / 10)]}${oblique ? "ين" : "ون"}`;
-  const ones = n % 10;
-  return ones === 0 ? tens : `${below100Ar(ones, oblique)} و${tens}`;
-}
-
-/**
- * A whole number 0..9999 in Arabic words (masculine cardinal, Modern
- * Standard Arabic, hundreds written as one word: أربعمئة).
- *
- * @example
- * numberToWordsAr(1448)                        // "ألف وأربعمئة وثمانية وأربعون"
- * numberToWordsAr(1448, { case: "oblique" })   // "ألف وأربعمئة وثمانية وأربعين"
- * numberToWordsAr(2000)                        // "ألفان"
- * numberToWordsAr(3000)                        // "ثلاثة آلاف"
- */
-export function numberToWordsAr(n: number, opts: NumberWordsOptions = {}): string {
-  if (!Number.isInteger(n) || n < 0 || n > 9999) {
-    throw new RangeError(`numberToWordsAr: expected an integer 0..9999, got ${n}`);
-  }
-  if (n === 0) return "صفر";
-  const oblique = opts.case === "oblique";
-  const parts: string[] = [];
-  const th = Math.floor(n / 1000);
-  const h = Math.floor((n % 1000) / 100);
-  const rest = n % 100;
-  if (th === 1) parts.push("ألف");
-  else if (th === 2) parts.push(oblique ? "ألفين" : "ألفان");
-  else if (th >= 3) parts.push(`${ONES_AR[th]} آلاف`);
-  if (h === 2) parts.push(oblique ? "مئتين" : "مئتان");
-  else if (h > 0) parts.push(HUNDREDS_AR[h]!);
-  if (rest > 0) parts.push(below100Ar(rest, oblique));
-  return parts.join(" و");
-}
-
-const ORDINAL_UNITS_AR = ["", "الأول", "الثاني", "الثالث", "الرابع", "الخامس", "السادس", "السابع", "الثامن", "التاسع"];
-
-/**
- * Masculine ordinal 1..30 in Arabic words, as used for the day of the month.
- *
- * @example
- * ordinalDayAr(1)  // "الأول"
- * ordinalDayAr(11) // "الحادي عشر"
- * ordinalDayAr(21) // "الحادي والعشرون"
- * ordinalDayAr(30) // "الثلاثون"
- */
-export function ordinalDayAr(n: number): string {
-  if (!Number.isInteger(n) || n < 1 || n > 30) {
-    throw new RangeError(`ordinalDayAr: expected an integer 1..30, got ${n}`);
-  }
-  if (n < 10) return ORDINAL_UNITS_AR[n]!;
-  if (n === 10) return "العاشر";
-  if (n === 20) return "العشرون";
-  if (n === 30) return "الثلاثون";
-  const unit = n % 10 === 1 ? "الحادي" : ORDINAL_UNITS_AR[n % 10]!;
-  return n < 20 ? `${unit} عشر` : `${unit} والعشرون`;
-}
-
-// After "من" the month name is genitive: ذو القعدة → ذي القعدة.
-const HIJRI_MONTHS_AR_GENITIVE = HIJRI_MONTHS_AR.map((m) => m.replace(/^ذو /, "ذي "));
-
-/**
- * The Umm al-Qura date of `d` (in Riyadh) spoken in Arabic words, for
- * text-to-speech.
- *
- * @example
- * hijriDateInWordsAr(new Date("2024-03-11T09:00:00Z"))
- * // "الأول من رمضان عام ألف وأربعمئة وخمسة وأربعين للهجرة"
- * hijriDateInWordsAr(new Date("2026-11-28T09:00:00Z"))
- * // "الثامن عشر من جمادى الآخرة عام ألف وأربعمئة وثمانية وأربعين للهجرة"
- */
-export function hijriDateInWordsAr(d: Date): string {
-  const { year, month, day } = hijriParts(d);
-  return `${ordinalDayAr(day)} من ${HIJRI_MONTHS_AR_GENITIVE[month - 1]} عام ${numberToWordsAr(year, { case: "oblique" })} للهجرة`;
-}
-
-// ------------------------------------------------------ calendar arithmetic
-
 /**
  * The Riyadh calendar date of an instant, `YYYY-MM-DD`.
  *
@@ -422,54 +260,6 @@ export function addDays(d: Date, n: number): Date {
   assertDate(d, "addDays");
   if (!Number.isInteger(n)) throw new RangeError(`addDays: n must be an integer, got ${n}`);
   return new Date(d.getTime() + n * DAY_MS);
-}
-
-export interface WorkingDayOptions {
-  /** Weekend days, 0 = Sunday .. 6 = Saturday. Default `[5, 6]` (Friday, Saturday: Saudi Arabia since 2013). */
-  weekend?: number[];
-  /** Public holidays as Riyadh dates `YYYY-MM-DD`. */
-  holidays?: string[];
-}
-
-/**
- * Whether the Riyadh calendar date of `d` is a working day.
- *
- * @example
- * isWorkingDay(new Date("2026-11-27T09:00:00Z")) // false (a Friday)
- */
-export function isWorkingDay(d: Date, opts: WorkingDayOptions = {}): boolean {
-  const weekend = opts.weekend ?? [5, 6];
-  if (weekend.includes(riyadhWeekday(d))) return false;
-  return !(opts.holidays ?? []).includes(riyadhDateKey(d));
-}
-
-/**
- * Moves `n` working days from `d`, skipping weekend days and holidays
- * (Riyadh calendar). The time of day is kept. `n = 0` returns `d` as is;
- * a negative `n` moves backwards. The result is always a working day when
- * `n !== 0`: Thursday + 1 = Sunday with the default Friday–Saturday weekend.
- *
- * @example
- * // Thursday 2026-11-26 + 1 working day → Sunday 2026-11-29
- * addWorkingDays(new Date("2026-11-26T09:00:00Z"), 1) // 2026-11-29T09:00:00Z
- * addWorkingDays(d, 10, { holidays: ["2026-09-23"] })
- */
-export function addWorkingDays(d: Date, n: number, opts: WorkingDayOptions = {}): Date {
-  assertDate(d, "addWorkingDays");
-  if (!Number.isInteger(n)) throw new RangeError(`addWorkingDays: n must be an integer, got ${n}`);
-  const weekend = opts.weekend ?? [5, 6];
-  if (weekend.length >= 7 && n !== 0) throw new RangeError("addWorkingDays: every day is a weekend day");
-  const holidays = new Set(opts.holidays ?? []);
-  const step = n < 0 ? -1 : 1;
-  let left = Math.abs(n);
-  let cur = d;
-  let guard = 0;
-  while (left > 0) {
-    cur = addDays(cur, step);
-    if (!weekend.includes(riyadhWeekday(cur)) && !holidays.has(riyadhDateKey(cur))) left--;
-    if (++guard > Math.abs(n) * 7 + 3660) throw new RangeError("addWorkingDays: no working day found (holidays cover years?)");
-  }
-  return cur;
 }
 
 /**

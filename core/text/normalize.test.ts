@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { normalizeTransactionNumber, normalizeSaudiMobile, findTransactionNumber, maskMobile, normalizeDigits } from "./normalize.ts";
+import { normalizeTransactionNumber, normalizeSaudiMobile, findTransactionNumber, maskMobile } from "./normalize.ts";
 
 test("transaction numbers in any digits and separators", () => {
   const cases: Array<[unknown, string | undefined]> = [
@@ -63,11 +63,6 @@ test("Saudi mobiles to E.164", () => {
     [undefined, undefined],
   ];
   for (const [input, expected] of cases) assert.equal(normalizeSaudiMobile(input), expected, String(input));
-});
-
-test("bidi and format characters go, digits become Latin, the rest stays", () => {
-  assert.equal(normalizeDigits("رقم \u202b١٢٣\u202c ok"), "رقم 123 ok");
-  assert.equal(normalizeDigits("۰۱۲۳۴۵۶۷۸۹"), "0123456789");
 });
 
 test("a mobile shows only 05 and its last two digits, whatever its form", () => {

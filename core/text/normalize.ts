@@ -5,33 +5,7 @@
 // the same whatever the keyboard: Arabic-Indic and Persian digits become Latin ones, and
 // the invisible bidi and format characters that Arabic keyboards and copy-paste insert
 // (U+200F RIGHT-TO-LEFT MARK inside "1445‏00123", say) are removed instead of splitting it.
-
-const DIGIT_MAP: Record<string, string> = {};
-for (let i = 0; i < 10; i++) {
-  DIGIT_MAP[String.fromCharCode(0x0660 + i)] = String(i); // Arabic-Indic ٠-٩
-  DIGIT_MAP[String.fromCharCode(0x06f0 + i)] = String(i); // Eastern Arabic-Indic ۰-۹
-}
-
-/**
- * Invisible format characters (Unicode category Cf): bidi marks and embeddings (U+200E,
- * U+200F, U+061C, U+202A–U+202E, U+2066–U+2069), zero-width characters (U+200B–U+200D,
- * U+2060, U+FEFF), the soft hyphen (U+00AD) and the like.
- */
-const FORMAT_CHARACTERS = /\p{Cf}/gu;
-
-/**
- * Text with Latin digits for Arabic-Indic and Persian ones and without bidi or format
- * characters; everything else unchanged.
- *
- * @example
- *   normalizeDigits("١٤٤٥\u200f٠٠١٢٣") // "144500123"
- */
-export function normalizeDigits(s: string): string {
-  return s.replace(FORMAT_CHARACTERS, "").replace(/[\u0660-\u0669\u06f0-\u06f9]/g, (c) => DIGIT_MAP[c] ?? c);
-}
-
-/** The same as {@link normalizeDigits}, under the name the channel contract uses. */
-export const latinDigits = normalizeDigits;
+import { normalizeDigits } from "./digits.ts";
 
 /** Transaction numbers: 1 to 20 digits once separators are removed (the correspondence system's numbers are digits). */
 export const TRANSACTION_NUMBER = /^\d{1,20}$/;

@@ -4,7 +4,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { testDatabase, testNode, api, http, sampleLifecycle, seedDirectory, eventually } from "../support/harness.ts";
-import { digitsSpokenAr } from "../../core/text/calendar.ts";
+import { digitsSpokenAr } from "../../core/text/number-words.ts";
 import { parseTwiml, postAsTwilio, type Twiml } from "../../channels/testing.ts";
 import { twilioSignature } from "../../channels/ivr/signature.ts";
 

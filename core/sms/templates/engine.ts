@@ -46,17 +46,10 @@ import { join } from "node:path";
 import Handlebars from "handlebars";
 import type { Config } from "../../platform/config.ts";
 import { ltrNumbers, ltrValue } from "../../text/bidi.ts";
-import {
-  applyDigits,
-  formatGregorian,
-  formatHijri,
-  formatTime,
-  ordinalDayAr,
-  type DigitStyle,
-  type Lang,
-} from "../../text/calendar.ts";
-
-export type { Lang } from "../../text/calendar.ts";
+import { applyDigits, type DigitStyle } from "../../text/digits.ts";
+import { formatGregorian, formatHijri, formatTime } from "../../text/calendar.ts";
+import { ordinalDayAr } from "../../text/number-words.ts";
+import type { Lang } from "../../text/lang.ts";
 
 // ------------------------------------------------------------ data shapes
 

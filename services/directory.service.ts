@@ -11,7 +11,7 @@ import { normalizeTransactionNumber, maskMobile, normalizeSaudiMobile } from "..
 import { configOf } from "../core/platform/broker.ts";
 import { announceDirectoryChange } from "../core/directory/events.ts";
 import { notificationSwitches } from "../core/sms/switches.ts";
-import { INTERNAL_DEFAULTS } from "../core/followup/notices.ts";
+import { INTERNAL_DEFAULTS } from "../core/followup/policy.ts";
 
 /** A path or query parameter (the gateway passes { params, query, body }). */
 function param(ctx: Context<any>, name: string): unknown {

@@ -7,7 +7,7 @@
  * @module
  */
 import { PendingReplyModel } from "../followup/models.ts";
-import { followupPolicy } from "../followup/notices.ts";
+import { followupPolicy } from "../followup/policy.ts";
 import { MessageModel } from "../sms/models.ts";
 import { TransactionModel } from "../events/models.ts";
 import { directory } from "../directory/cache.ts";

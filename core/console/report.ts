@@ -13,7 +13,7 @@
  * @module
  */
 import { PendingReplyModel } from "../followup/models.ts";
-import { dueDate, followupPolicy, type FollowupPolicy } from "../followup/notices.ts";
+import { dueDate, followupPolicy, type FollowupPolicy } from "../followup/policy.ts";
 import { MessageModel } from "../sms/models.ts";
 import { TransactionModel } from "../events/models.ts";
 import { directory } from "../directory/cache.ts";

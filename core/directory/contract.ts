@@ -3,7 +3,7 @@ import type { FieldError } from "../events/contract.ts";
 import { normalizeSaudiMobile } from "../text/normalize.ts";
 import { safeText } from "../sms/text.ts";
 import { parseWindow } from "../sms/sending-hours.ts";
-import { INTERNAL_DEFAULTS } from "../followup/notices.ts";
+import { INTERNAL_DEFAULTS } from "../followup/policy.ts";
 import { DEFAULT_NOTIFICATIONS, notificationSwitches, type NotificationSwitches } from "../sms/switches.ts";
 
 type Obj = Record<string, unknown>;

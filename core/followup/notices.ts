@@ -4,92 +4,20 @@
 // the department's manager). One engine for both: a pending-item record while an item
 // waits, and only then, carrying the next notice's time and how many notices went out, so
 // each notice is sent once (its message id is derived from the item and the notice's place
-// in the sequence); one Agenda job per item at its next notice; one policy model.
+// in the sequence); one Agenda job per item at its next notice; one policy model (policy.ts).
 import { PendingReplyModel } from "./models.ts";
-import { addDays, daysBetween } from "../text/calendar.ts";
-import { addWorkingDays } from "../text/working-days.ts";
+import { daysBetween } from "../text/calendar.ts";
 import type { TransactionState } from "../events/lifecycle.ts";
 import type { PlannedMessage } from "../sms/notifications.ts";
 import { queueNotices } from "../sms/digest.ts";
 import { JOBS_COLLECTION } from "../platform/jobs.ts";
-import { directory } from "../directory/cache.ts";
 import { nativeDb } from "../store/db.ts";
 import { clock } from "../platform/clock.ts";
 import { DepartmentModel } from "../directory/models.ts";
+import { dueDate, followupPolicy, holidayKeys, noticeTime, usesHolidays, type FollowupKind, type FollowupPolicy } from "./policy.ts";
 
 export const JOB_FOLLOWUP = "followup.due";
 export const JOB_FOLLOWUP_SWEEP = "followup.sweep";
-
-/** What a pending item waits for: an agency's reply, or its employee (see the module comment). */
-export type FollowupKind = "reply" | "internal";
-
-/** How an item is followed up: its period from the start, then reminders, then an escalation. */
-export interface FollowupPolicy {
-  periodDays: number;
-  periodKind: "calendar" | "working";
-  reminderEveryDays: number;
-  /** Reminders are days apart in calendar days (replies) or working days (internal). */
-  reminderKind: "calendar" | "working";
-  maxReminders: number;
-  hasEscalation: boolean;
-}
-
-/** The internal follow-up's defaults: 5 working days from assignment, a reminder 2 working days later, then the manager. */
-export const INTERNAL_DEFAULTS = Object.freeze({ periodDays: 5, reminderEveryDays: 2, maxReminders: 1 });
-
-/**
- * The policy of a kind of item in a department (from the directory cache).
- *
- * @example
- *   await followupPolicy("internal", "LEGAL", 10) // { periodDays: 5, periodKind: "working", reminderEveryDays: 2, ... }
- */
-export async function followupPolicy(kind: FollowupKind, departmentCode: string | undefined | null, defaultPeriod: number): Promise<FollowupPolicy> {
-  const d = departmentCode ? await directory.departments.get(departmentCode) : null;
-  if (kind === "internal") {
-    const own = (d?.internalFollowup ?? {}) as Partial<typeof INTERNAL_DEFAULTS>;
-    return {
-      periodDays: own.periodDays ?? INTERNAL_DEFAULTS.periodDays,
-      periodKind: "working",
-      reminderEveryDays: own.reminderEveryDays ?? INTERNAL_DEFAULTS.reminderEveryDays,
-      reminderKind: "working",
-      maxReminders: own.maxReminders ?? INTERNAL_DEFAULTS.maxReminders,
-      hasEscalation: !!d?.manager?.mobile,
-    };
-  }
-  return {
-    periodDays: d?.replyPeriodDays ?? defaultPeriod,
-    periodKind: (d?.replyPeriodKind as "calendar" | "working" | undefined) ?? "calendar",
-    reminderEveryDays: d?.reminderEveryDays ?? 3,
-    reminderKind: "calendar",
-    maxReminders: d?.maxReminders ?? 3,
-    hasEscalation: !!d?.escalation?.mobile,
-  };
-}
-
-/**
- * When an item falls due: its start plus the period, in calendar days or in working days
- * (Friday and Saturday off, and the holidays).
- *
- * @example
- *   dueDate(new Date("2026-11-01T09:00:00Z"), { periodDays: 10, periodKind: "calendar" }, []) // 2026-11-11T09:00:00Z
- */
-export function dueDate(start: Date, policy: Pick<FollowupPolicy, "periodDays" | "periodKind">, holidays: string[]): Date {
-  return policy.periodKind === "working" ? addWorkingDays(start, policy.periodDays, { holidays }) : addDays(start, policy.periodDays);
-}
-
-/** When notice number `stage` (0-based) is due, or undefined when the sequence has no such notice. */
-export function noticeTime(dueAt: Date, stage: number, policy: FollowupPolicy, holidays: string[] = []): Date | undefined {
-  if (stage > policy.maxReminders + 1 || (stage === policy.maxReminders + 1 && !policy.hasEscalation)) return undefined;
-  const days = stage * policy.reminderEveryDays;
-  return policy.reminderKind === "working" ? addWorkingDays(dueAt, days, { holidays }) : addDays(dueAt, days);
-}
-
-/** Whether the item's dates need the holidays. */
-const usesHolidays = (p: FollowupPolicy) => p.periodKind === "working" || p.reminderKind === "working";
-
-function holidayKeys(): Promise<string[]> {
-  return directory.holidays.dates();
-}
 
 /**
  * Schedules (or moves) the Agenda jobs of pending items' next notices: one job per item,

@@ -21,7 +21,8 @@ import { readFileSync } from "node:fs";
 import { showIsolates } from "../core/text/bidi.ts";
 import { loadConfig } from "../core/platform/config.ts";
 import { checkBudget, longestDataOf, SMS_PART_BUDGETS } from "../core/sms/budget.ts";
-import { SAMPLE_DATA, smsTemplateEngine, TemplateError, type TemplateName } from "../core/sms/templates/engine.ts";
+import { SAMPLE_DATA } from "../core/sms/templates/samples.ts";
+import { smsTemplateEngine, TemplateError, type TemplateName } from "../core/sms/templates/engine.ts";
 import { type Lang } from "../core/text/lang.ts";
 
 const config = loadConfig();

@@ -2,7 +2,8 @@
 // with, and the room a text leaves in its budget. A citizen's registration that needs a third
 // UCS-2 part costs half as much again, on every registration.
 import { analyseSms, SMS_LIMITS, type SmsEncoding } from "./encoding.ts";
-import { SAMPLE_DATA, type TemplateDataMap, type TemplateName } from "./templates/engine.ts";
+import { SAMPLE_DATA } from "./templates/samples.ts";
+import { type TemplateDataMap, type TemplateName } from "./templates/engine.ts";
 
 /**
  * The most parts each SMS template may take, in either language, with the longest realistic

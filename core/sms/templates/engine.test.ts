@@ -6,15 +6,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
 import { showIsolates } from "../../text/bidi.ts";
-import {
-  cleanSmsText,
-  createTemplateEngine,
-  SAMPLE_DATA,
-  TEMPLATE_NAMES,
-  TemplateError,
-  type RegisteredData,
-  type TemplateName,
-} from "./engine.ts";
+import { cleanSmsText, createTemplateEngine, TEMPLATE_NAMES, TemplateError, type RegisteredData, type TemplateName } from "./engine.ts";
+import { SAMPLE_DATA } from "./samples.ts";
 
 const DIR = fileURLToPath(new URL(".", import.meta.url));
 const engine = createTemplateEngine({ dir: DIR });

@@ -28,6 +28,8 @@ import {
 } from "./pdu.ts";
 import type { Session } from "smpp";
 import { SMPP_STATUS, SmppBindError, SmppSubmitError, type StatusOverrides } from "./status.ts";
+import { TokenBucket } from "./token-bucket.ts";
+import { parseSmppUrl, type ParsedUrl } from "./url.ts";
 
 export interface SmppLogger {
   info(message: string, data?: object): void;
@@ -208,53 +210,6 @@ interface MoAssembly {
   parts: Map<number, string>;
   receivedAt: Date;
   timer: NodeJS.Timeout;
-}
-
-/** Token bucket: `rate` tokens per second, at most `capacity` stored. */
-class TokenBucket {
-  private tokens: number;
-  private last = performance.now();
-  constructor(
-    private readonly rate: number,
-    private readonly capacity: number,
-  ) {
-    this.tokens = capacity;
-  }
-  /** Takes a token and returns 0, or returns the ms to wait for one. */
-  take(): number {
-    const now = performance.now();
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) * this.rate) / 1000);
-    this.last = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
-    return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.rate));
-  }
-}
-
-interface ParsedUrl {
-  host: string;
-  port: number;
-  tls: boolean;
-  systemId: string;
-  password: string;
-}
-
-function parseSmppUrl(url: string): ParsedUrl {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new TypeError(`SMPP url is not a URL: smpp://system_id:password@host:port expected`);
-  }
-  if (u.protocol !== "smpp:" && u.protocol !== "ssmpp:") throw new TypeError(`SMPP url must start with smpp:// or ssmpp://, got ${u.protocol}//`);
-  const tls = u.protocol === "ssmpp:";
-  const systemId = decodeURIComponent(u.username);
-  if (!systemId) throw new TypeError("SMPP url has no system_id (smpp://system_id:password@host:port)");
-  const host = u.hostname.replace(/^\[(.*)\]$/, "$1");
-  if (!host) throw new TypeError("SMPP url has no host");
-  return { host, port: u.port ? Number(u.port) : tls ? 3550 : 2775, tls, systemId, password: decodeURIComponent(u.password) };
 }
 
 /**

@@ -34,13 +34,10 @@ import type {
 } from "./contract.ts";
 import { retryAfterSeconds } from "./contract.ts";
 import { createChannelTemplates } from "./templates.ts";
+import { ONCE_COLLECTION, OUTBOX_COLLECTION } from "./models.ts";
 
 export const CHANNELS_DIR = path.dirname(fileURLToPath(import.meta.url));
 
-/** The collection of messages queued for channels delivered outside Taqib (WhatsApp). */
-export const OUTBOX_COLLECTION = "channelOutbox";
-/** The keys channels have seen once ({@link ChannelContext.once}), removed when they expire. */
-export const ONCE_COLLECTION = "channelOnce";
 
 /** Per database connection: whether it expires documents by a TTL index, and when expired keys were last removed by hand. */
 const onceStores = new WeakMap<object, { ttl: Promise<boolean>; prunedAt: number }>();

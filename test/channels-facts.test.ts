@@ -10,7 +10,7 @@ import { applyDigits } from "../core/text/digits.ts";
 import { digitsSpokenAr, hijriDateInWordsAr } from "../core/text/number-words.ts";
 import { formatHijri } from "../core/text/calendar.ts";
 import { parseTwiml, postAsTwilio } from "../channels/testing.ts";
-import { OUTBOX_COLLECTION } from "../channels/host.ts";
+import { OUTBOX_COLLECTION } from "../channels/models.ts";
 import { showIsolates } from "../core/text/bidi.ts";
 
 /** A Hijri date as Arabic SMS and WhatsApp text shows it: numbers isolated (⟨…⟩), the era suffix outside. */

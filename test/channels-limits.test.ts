@@ -8,7 +8,7 @@ import { createHmac } from "node:crypto";
 import mongoose from "mongoose";
 import { testDatabase, testNode, api, sampleLifecycle, seedDirectory, eventually } from "./support/harness.ts";
 import { postAsTwilio, parseTwiml } from "../channels/testing.ts";
-import { OUTBOX_COLLECTION } from "../channels/host.ts";
+import { OUTBOX_COLLECTION } from "../channels/models.ts";
 import { VERIFIER_LOCK_FAILURES } from "../core/inquiry/inquiry.ts";
 
 const LIMIT = 40;

@@ -140,6 +140,12 @@ const digestItemSchema = new Schema(
 digestItemSchema.index({ digestAt: 1 });
 digestItemSchema.index({ digestId: 1 }, { sparse: true });
 
+/**
+ * Final receipts whose part was not recorded yet when they came, `{ _id: part key, at }`: the
+ * pending-receipts sweep's list (written with the driver: an upsert of a bare key).
+ */
+export const PENDING_RECEIPTS_COLLECTION = "receipts_pending";
+
 export const MessageModel = mongoose.model("Message", messageSchema, "messages");
 export const SmsQueueModel = mongoose.model("SmsQueue", smsQueueSchema, "sms_queue");
 export const SmsPartModel = mongoose.model("SmsPart", smsPartSchema, "sms_parts");

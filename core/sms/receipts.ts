@@ -7,7 +7,7 @@ import { Batcher } from "../store/batcher.ts";
 import { findByIds, onlyDuplicateKeys } from "../store/db.ts";
 import { retryTransient } from "../store/retry.ts";
 import { aggregatePartStatuses, messageIdAliases, type MessageStatus as ReceiptStatus } from "../smpp/dlr.ts";
-import { FINAL_MESSAGE_STATUSES, MessageModel, ReceiptModel, SmsPartModel } from "./models.ts";
+import { FINAL_MESSAGE_STATUSES, MessageModel, PENDING_RECEIPTS_COLLECTION, ReceiptModel, SmsPartModel } from "./models.ts";
 import { bulk, historyEntry } from "./writes.ts";
 
 /**
@@ -51,7 +51,7 @@ export interface Receipt {
 }
 
 /** Final receipts whose part was not recorded yet when they came (the pending-receipts sweep's list). */
-const pendingReceipts = () => mongoose.connection.collection("receipts_pending");
+const pendingReceipts = () => mongoose.connection.collection(PENDING_RECEIPTS_COLLECTION);
 
 /**
  * Applies a batch of delivery receipts: a read of their parts, then, for the messages whose

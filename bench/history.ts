@@ -2,12 +2,12 @@
 // with the driver, in the document shapes Taqib itself writes — so a benchmark can measure
 // the same work with an empty database and with a long history stored:
 //
-//   events        1 per transaction (its "registered" event, applied)       core/ingest.ts storeEventRequests
-//   transactions  the projection of that event                              core/ingest.ts projectTransactions
-//   messages      3 per transaction by default, all delivered                core/notifications.ts enqueueMessages,
-//                 (registered -> citizen, assigned -> employee,              core/sms-pipeline.ts (sending, submitted,
+//   events        1 per transaction (its "registered" event, applied)       core/events/ingest.ts storeEventRequests
+//   transactions  the projection of that event                              core/events/ingest.ts projectTransactions
+//   messages      3 per transaction by default, all delivered                core/sms/notifications.ts enqueueMessages,
+//                 (registered -> citizen, assigned -> employee,              core/sms/send.ts (sending, submitted,
 //                 issued -> citizen, reply-received -> citizen, ...)         receipts, settled)
-//   sms_parts     1 per message (its SMSC part id, final receipt recorded)  core/sms-pipeline.ts recordSubmitted/receipts
+//   sms_parts     1 per message (its SMSC part id, final receipt recorded)  core/sms/send.ts recordSubmitted, receipts.ts
 //
 // Transaction numbers are 19xxxxxxxx and event ids "hist-…": the measured ones never take
 // them. SMSC part ids are 0x1_0000_0000 and up: the simulator counts from 0xabcdef00.
@@ -99,7 +99,7 @@ function eventAndTransaction(t: number) {
   const event = { _id: e.id, type: e.type, transactionNumber: e.transactionNumber, occurredAt: e.occurredAt, receivedAt, data: e.data, hash: eventHash(e), source: "correspondence" };
   const lifecycle: LifecycleEvent = { id: e.id, type: e.type, transactionNumber: e.transactionNumber, occurredAt: e.occurredAt, receivedAt, data: e.data as Record<string, any> };
   const state = project(e.transactionNumber, [lifecycle]);
-  // core/ingest.ts storedForm: no undefined fields, the apply's token kept.
+  // core/events/ingest.ts storedForm: no undefined fields, the apply's token kept.
   const transaction: Record<string, unknown> = { _id: state.number, updatedAt: new Date(receivedAt.getTime() + 500), applyToken: randomUUID() };
   for (const [k, v] of Object.entries(state)) if (v !== undefined) transaction[k] = v;
   return { event, transaction };

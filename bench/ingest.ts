@@ -46,7 +46,7 @@ function makeEvents(tag: number, count: number): RawEvent[] {
   return out.slice(0, count);
 }
 
-/** The document Taqib stores for an event (core/ingest.ts storeEventRequests), for the raw baseline. */
+/** The document Taqib stores for an event (core/events/ingest.ts storeEventRequests), for the raw baseline. */
 function storedForm(raw: RawEvent) {
   const e: IncomingEvent | undefined = validateEvent(raw).event;
   if (!e) throw new Error(`invalid bench event ${raw.id}`);

@@ -7,7 +7,7 @@
 // of its own; the simulator (SMSC_MAX_PER_SECOND=100,000, receipts after 50 ms) and the load
 // are in this process. Every SMS is a 2-part Arabic text (UCS-2): the citizen's name and the
 // subject are long, and the registered template fits 2 parts with the longest realistic data
-// (its budget, core/sms-budget.ts; runs before 2026-11-29 sent 3 parts).
+// (its budget, core/sms/budget.ts; runs before 2026-11-29 sent 3 parts).
 //
 // 1. burst: N registered events posted in batches of 1,000 as fast as they are accepted,
 //    SMPP_RATE=BENCH_SMPP_RATE (10,000 parts/s) and SMPP_WINDOW=BENCH_SMPP_WINDOW (50), so

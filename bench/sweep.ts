@@ -1,4 +1,4 @@
-// bench:sweep — the overdue safety sweep (core/followup.ts sweepNotices) over many
+// bench:sweep — the overdue safety sweep (core/followup/notices.ts sweepNotices) over many
 // transactions: its cost follows the items that are overdue (and, on FerretDB v1, the
 // items still pending), not the transactions stored.
 //
@@ -184,7 +184,7 @@ main(async (cleanup) => {
     const at = new Date();
     const pendingCount = await pendingReplies.countDocuments({});
     const read = await PendingReplyModel.countDocuments({ nextAt: { $lte: at } });
-    // Best of 3: the query the sweep starts with (core/followup.ts).
+    // Best of 3: the query the sweep starts with (core/followup/notices.ts).
     let findMs = Number.POSITIVE_INFINITY;
     for (let i = 0; i < 3; i++) {
       const t = now();

@@ -34,7 +34,7 @@
  * after each separator; pages set `bdi[dir=ltr]` to `unicode-bidi: isolate-override`). Their digits are the channel's style: the
  * `digits` field of the data (`"latin"` or `"arabic"`, from DIGITS) in Arabic, Latin in English.
  * | `name obj` | `{{name agency.name}}` | `.ar` / `.en` by language |
- * | `ltr value [digits]` | `{{ltr answer.displayNumber digits}}` | `⁦1448/00512⁩` isolated (LRI…PDI) in Arabic text (see core/bidi.ts) |
+ * | `ltr value [digits]` | `{{ltr answer.displayNumber digits}}` | `⁦1448/00512⁩` isolated (LRI…PDI) in Arabic text (see core/text/bidi.ts) |
  * | `isolateNumbers text [digits]` | `{{isolateNumbers (hijri d) digits}}` | `⁦1448/06/18⁩هـ` |
  * | `eq a b`, `or a b …`, `not a` | `{{#if (eq stage "issued")}}` | |
  *

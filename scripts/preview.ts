@@ -1,6 +1,6 @@
 /**
  * Preview an SMS template: the rendered text, its length, encoding and parts, and how it fits
- * its part budget (core/sms-budget.ts) with this data and with the longest realistic data.
+ * its part budget (core/sms/budget.ts) with this data and with the longest realistic data.
  *
  * Usage:
  *   npx tsx scripts/preview.ts <name> [ar|en] [data.json|-]   one template (built-in sample data when no file; "-" reads stdin)
@@ -46,7 +46,7 @@ const partsText = (n: number) => `${n} part${n === 1 ? "" : "s"}`;
 /** "budget 2 parts: 31 characters left" (or over), of a text. */
 function budgetLine(name: string, text: string): { line: string; ok: boolean } {
   const budget = SMS_PART_BUDGETS[name];
-  if (budget === undefined) return { line: "no part budget (add one to SMS_PART_BUDGETS in core/sms-budget.ts)", ok: false };
+  if (budget === undefined) return { line: "no part budget (add one to SMS_PART_BUDGETS in core/sms/budget.ts)", ok: false };
   const c = checkBudget(text, budget);
   return { line: `budget ${partsText(budget)}: ${c.ok ? `${c.left} characters left` : `OVER by ${-c.left} characters`}`, ok: c.ok };
 }

@@ -16,7 +16,7 @@ try {
     console.log("note: API_KEYS is not set, so the staff and events API refuse every request (401); set API_KEYS=<key of 16+ characters> to use them.");
   }
   // Listening before the start: a Ctrl-C while services still start stops what has started
-  // (the embedded servers die with this process on every other path: core/servers.ts).
+  // (the embedded servers die with this process on every other path: core/platform/servers.ts).
   const starting = startTaqib(config, { log: (line) => console.log(line) });
   const stop = async (signal: string) => {
     console.log(`received ${signal}, stopping`);

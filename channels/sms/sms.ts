@@ -10,7 +10,7 @@
  * - The reply's message id is derived from the MO (sender, text, minute received), so an
  *   MO the SMSC delivers twice is answered once.
  * - "إيقاف" / "STOP" stops the sender's non-essential SMS, "تشغيل" / "START" resumes them
- *   (see core/opt-out.ts for which are essential); each is confirmed by SMS.
+ *   (see core/sms/opt-out.ts for which are essential); each is confirmed by SMS.
  * - Language: Arabic, unless the text is Latin-only ("help", "status 123").
  *
  * @module

@@ -17,9 +17,9 @@ const departmentSchema = new Schema(
     escalation: { type: new Schema({ name: String, mobile: String }, { _id: false }), default: undefined },
     /** Hours its staff are written to, `HH:MM-HH:MM` Riyadh time on working days (unset: STAFF_SMS_HOURS). */
     smsHours: String,
-    /** Which events' SMS it sends (see DEFAULT_NOTIFICATIONS in core/notifications.ts); unset: the defaults. */
+    /** Which events' SMS it sends (see DEFAULT_NOTIFICATIONS in core/sms/notifications.ts); unset: the defaults. */
     notifications: { type: Schema.Types.Mixed, default: undefined },
-    /** Follow-up of transactions assigned to its employees (see INTERNAL_DEFAULTS in core/followup.ts); unset: the defaults. */
+    /** Follow-up of transactions assigned to its employees (see INTERNAL_DEFAULTS in core/followup/policy.ts); unset: the defaults. */
     internalFollowup: { type: new Schema({ periodDays: Number, reminderEveryDays: Number, maxReminders: Number }, { _id: false }), default: undefined },
     updatedAt: Date,
   },

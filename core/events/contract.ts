@@ -54,7 +54,7 @@ class Checker {
     if (t.length > max) return this.fail(path, `must be at most ${max} characters`);
     return t;
   }
-  /** Text rendered into an SMS: checked by `check` (see core/sms-text.ts). */
+  /** Text rendered into an SMS: checked by `check` (see core/sms/text.ts). */
   smsText(o: Obj, key: string, path: string, required: boolean, check: (v: string) => SmsTextCheck, max = MAX_TEXT): string | undefined {
     const v = this.text(o, key, path, required, max);
     if (v === undefined) return undefined;

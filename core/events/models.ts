@@ -56,7 +56,7 @@ const historySchema = new Schema(
   { _id: false },
 );
 
-/** The current state of a transaction, derived from its events (see core/lifecycle.ts). */
+/** The current state of a transaction, derived from its events (see core/events/lifecycle.ts). */
 const transactionSchema = new Schema(
   {
     _id: { type: String, required: true },

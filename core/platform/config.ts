@@ -220,7 +220,7 @@ export function loadConfig(env: Env = process.env): Config {
   const services = list(env, "SERVICES", KNOWN_SERVICES, KNOWN_SERVICES);
   const mongoUrl = url(env, "MONGO_URL", ["mongodb:", "mongodb+srv:"]);
   const secretsKey = secretsKeyring(env);
-  // The embedded database makes its own key (core/node.ts); a real one must be given the key.
+  // The embedded database makes its own key (core/platform/node.ts); a real one must be given the key.
   if (!secretsKey && mongoUrl && services.includes("agencies")) {
     throw new ConfigError("SECRETS_KEY", "is required by the agencies service: <keyId>:<base64 of 32 bytes>, e.g. k1:$(openssl rand -base64 32)");
   }

@@ -4,7 +4,7 @@
 // services on all worker nodes through the broker. Agenda's own multi-process locking
 // needs an isolated findOneAndUpdate, which FerretDB does not give (measured: the same job
 // locked again and again, and a lock lost to a concurrent upsert); on MongoDB the lease
-// costs nothing. The SMS themselves go through the dispatcher (core/dispatcher.ts).
+// costs nothing. The SMS themselves go through the dispatcher (core/sms/dispatcher.ts).
 import { Agenda } from "agenda";
 import { MongoBackend } from "@agendajs/mongo-backend";
 import { nativeDb } from "../store/db.ts";

@@ -31,7 +31,7 @@
  *
  * `digits` is `"latin"` or `"arabic"` (Arabic-Indic ٠-٩). In Arabic, dates, times and counts
  * come in the engine's `digits` (DIGITS) unless a template names a style, and their numbers are
- * isolated (see core/bidi.ts) so right-to-left text never reorders them; English is Latin.
+ * isolated (see core/text/bidi.ts) so right-to-left text never reorders them; English is Latin.
  * Every helper throws when its value is missing, naming the field.
  *
  * Output is cleaned for SMS: each line trimmed, runs of spaces collapsed,

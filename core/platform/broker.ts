@@ -7,7 +7,7 @@ import { ServiceBroker, type ServiceSchema } from "moleculer";
 import { brokerOptions } from "../../moleculer.config.ts";
 import type { Config } from "./config.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 // Kept beside the broker, never in its metadata: Moleculer sends a node's metadata to every
 // other node (INFO packets), and the config holds API keys, tokens and the SMPP password.

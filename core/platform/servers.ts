@@ -6,7 +6,7 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const FERRETDB_VERSION = "v1.24.2";
 
 /** A free TCP port on 127.0.0.1 (the OS picks one; it is closed again before use). */

@@ -114,6 +114,16 @@ function merge(a: unknown, b: unknown): unknown {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
+/**
+ * The fields a template's data has, as its text names them.
+ *
+ * @example
+ *   templateFields("inquiry-help") // ["shortCode"]
+ */
+export function templateFields(name: TemplateName): string[] {
+  return knownFields(shapeOf(name));
+}
+
 /** The dotted paths of a shape's values, e.g. `transaction.displayNumber`. */
 function knownFields(shape: unknown, prefix = ""): string[] {
   if (!isRecord(shape)) return prefix ? [prefix] : [];

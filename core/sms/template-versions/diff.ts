@@ -8,16 +8,20 @@ export interface DiffPart {
 }
 
 /**
- * The word-level difference from `before` to `after` (longest common subsequence of words
- * and the spaces between them); neighbouring runs of the same kind are joined.
+ * The word-level difference from `before` to `after` (longest common subsequence of words,
+ * `{{…}}` expressions, each with the spaces after it); neighbouring runs of the same kind are joined.
  *
  * @example
  *   wordDiff("سُجلت معاملتكم رقم", "سُجلت طلبكم رقم")
- *   // [{ op: "same", text: "سُجلت " }, { op: "del", text: "معاملتكم" }, { op: "ins", text: "طلبكم" }, { op: "same", text: " رقم" }]
+ *   // [{ op: "same", text: "سُجلت " }, { op: "del", text: "معاملتكم " }, { op: "ins", text: "طلبكم " }, { op: "same", text: "رقم" }]
  */
+// A whole {{…}} (it may hold spaces) or a word (up to the next space or {{), with the spaces
+// after it: a lone space never matches between two different sentences.
+const TOKEN = /^\s+|(?:\{\{[^}]*\}\}\}?|\{|[^\s{]+)\s*/g;
+
 export function wordDiff(before: string, after: string): DiffPart[] {
-  const a = before.match(/\s+|[^\s]+/g) ?? [];
-  const b = after.match(/\s+|[^\s]+/g) ?? [];
+  const a = before.match(TOKEN) ?? [];
+  const b = after.match(TOKEN) ?? [];
   // Tokens past a few thousand would make the table large: then the whole text is replaced.
   if (a.length * b.length > 4_000_000) return join([{ op: "del", text: before }, { op: "ins", text: after }]);
   const n = a.length;

@@ -63,8 +63,8 @@ export type TemplateChange = Pick<TemplateVersion, "template" | "lang" | "versio
 /** The broker event every node's SMS engine listens to (broadcast). */
 export const TEMPLATES_CHANGED = "templates.changed";
 
-/** The most characters of a template's source (a 2-part SMS is a few hundred). */
-export const MAX_TEMPLATE_SOURCE = 4000;
+/** The most characters of a template's source (a 2-part SMS is a few hundred; the console's forms take 16 kB, percent-encoded). */
+export const MAX_TEMPLATE_SOURCE = 2000;
 
 /** Someone saved the template since the editor was opened: nothing was saved. */
 export class TemplateConflictError extends Error {

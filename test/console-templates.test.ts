@@ -195,6 +195,14 @@ test("templates: the preview needs the session's CSRF token; a save from a stale
   assert.equal(stale.status, 409);
   assert.match(await stale.text(), /النسخة الحالية 1/);
   assert.equal((await post("/console/templates/no-such/ar", s.cookie, { csrf: s.csrf, body: FILE, baseVersion: "0" })).status, 404);
+  // In English: the page, and a refusal naming the field.
+  const en = `${s.cookie}; taqib_console_lang=en`;
+  const page = await http(gateway.url, "GET", "/console/templates/registered/en", undefined, { cookie: en });
+  assert.equal(page.status, 200);
+  assert.match(page.text, /<h1>Edit template: <bdi dir="ltr">registered<\/bdi> \(English\)<\/h1>/);
+  const broken = await post("/console/templates/registered/en", en, { csrf: s.csrf, body: "Dear {{citizen.name", baseVersion: "0" });
+  assert.equal(broken.status, 400);
+  assert.match(await broken.text(), /Template text: The template does not compile/);
 });
 
 test("templates: a second version shows what it changed; restoring version 1 saves it again as version 3, audited, and the next SMS uses it", async () => {

@@ -163,6 +163,20 @@ export function smsTemplateRoutes(kit: ConsoleKit): Record<string, Handler> {
     return newest ?? { version: 0, body: await readFile(fileOf(name, lang), "utf8") };
   };
 
+  // The list's parts per text: thirty checks take a few hundred milliseconds, and texts rarely change.
+  const partsOf = new Map<string, { parts: number | string; budget: number | string; over: boolean }>();
+  const listed = (name: TemplateName, lang: Lang, body: string) => {
+    const key = `${name}.${lang}\n${body}`;
+    let hit = partsOf.get(key);
+    if (!hit) {
+      const check = checkDraft(config, name, lang, body);
+      hit = { parts: check.longest?.parts ?? "—", budget: check.longest?.budget ?? "—", over: !!check.problem };
+      if (partsOf.size >= 200) partsOf.clear();
+      partsOf.set(key, hit);
+    }
+    return hit;
+  };
+
   const listPage = async (c: Ctx, s: Session) => {
     const heads = new Map((await templateHeads()).map((h) => [`${h.template}.${h.lang}`, h]));
     const w = TEMPLATE_WORDS[c.lang];
@@ -170,7 +184,6 @@ export function smsTemplateRoutes(kit: ConsoleKit): Record<string, Handler> {
     for (const name of TEMPLATE_NAMES.filter(isEditable)) {
       for (const lang of LANGS) {
         const head = heads.get(`${name}.${lang}`);
-        const check = checkDraft(config, name, lang, head?.body ?? (await readFile(fileOf(name, lang), "utf8")));
         rows.push({
           template: name,
           lang,
@@ -179,9 +192,7 @@ export function smsTemplateRoutes(kit: ConsoleKit): Record<string, Handler> {
           author: head?.author ?? "",
           at: head?.at ?? "",
           href: `/console/templates/${name}/${lang}`,
-          parts: check.longest ? check.longest.parts : "—",
-          budget: check.longest ? check.longest.budget : "—",
-          over: !!check.problem,
+          ...listed(name, lang, head?.body ?? (await readFile(fileOf(name, lang), "utf8"))),
         });
       }
     }
@@ -192,11 +203,11 @@ export function smsTemplateRoutes(kit: ConsoleKit): Record<string, Handler> {
     const w = TEMPLATE_WORDS[c.lang];
     const [versions, now, file] = await Promise.all([templateVersions(t.name, t.lang, VERSIONS_SHOWN + 1), current(t.name, t.lang), readFile(fileOf(t.name, t.lang), "utf8")]);
     const body = draft?.body ?? now.body;
-    const previous = (i: number) => versions[i + 1]?.body ?? (versions.length > VERSIONS_SHOWN && i === versions.length - 1 ? undefined : file);
+    // One more version is read than shown: the oldest shown is compared with it, version 1 with the file.
+    const previous = (i: number) => versions[i + 1]?.body ?? file;
     const q = new URL(c.req.url ?? "/", "http://x").searchParams;
     const notice = q.get("saved") ? `${w.saved} ${q.get("saved")}.` : q.get("restored") ? `${w.restored} ${q.get("restored")}.` : q.get("unchanged") ? w.unchanged : "";
-    const diffOf = (before: string | undefined, after: string) =>
-      before === undefined ? [{ same: true, del: false, ins: false, text: after }] : wordDiff(before, after).map((p) => ({ same: p.op === "same", del: p.op === "del", ins: p.op === "ins", text: p.text }));
+    const diffOf = (before: string, after: string) => wordDiff(before, after).map((p) => ({ same: p.op === "same", del: p.op === "del", ins: p.op === "ins", text: p.text }));
     kit.send(c, status, "sms-template", {
       w,
       tpl: {
@@ -253,8 +264,11 @@ export function smsTemplateRoutes(kit: ConsoleKit): Record<string, Handler> {
       after: { version: saved.version, body, ...(restoredFrom === undefined ? {} : { restoredFrom }) },
       ip: c.ip,
     });
-    // Every node's engine takes it from the next SMS (the body travels with the event).
-    await c.broker.broadcast(TEMPLATES_CHANGED, { template: t.name, lang: t.lang, version: saved.version, body });
+    // Every node's engine takes it from the next SMS (the body travels with the event); were
+    // the event lost, the nodes read the versions again within their time-to-live.
+    await Promise.resolve(c.broker.broadcast(TEMPLATES_CHANGED, { template: t.name, lang: t.lang, version: saved.version, body })).catch((err) =>
+      c.broker.logger.warn(`${TEMPLATES_CHANGED} not broadcast (the nodes read the new version within their time-to-live):`, err),
+    );
     redirect(c, `/console/templates/${t.name}/${t.lang}?${restoredFrom === undefined ? "saved" : "restored"}=${saved.version}`);
   };
 

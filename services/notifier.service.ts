@@ -11,6 +11,7 @@ import { Dispatcher } from "../core/sms/dispatcher.ts";
 import { registerMetrics } from "../core/platform/metrics.ts";
 import { directoryCacheMixin } from "../core/directory/events.ts";
 import { IN_LIMIT } from "../core/store/db.ts";
+import { templateOverridesMixin } from "../core/sms/template-versions/overrides.ts";
 
 /** Messages per share handed to one worker. */
 const SHARE = 50;
@@ -25,7 +26,8 @@ export default function notifierService(config: Config): ServiceSchema {
   const window = Math.min(IN_LIMIT, Math.max(config.smppWindow * config.smppBinds * 2, Math.ceil(config.smppRatePerSecond), SHARE));
   return {
     name: "notifier",
-    mixins: [databaseMixin(), directoryCacheMixin()],
+    // The newest versions saved in the console take the place of the template files.
+    mixins: [databaseMixin(), directoryCacheMixin(), templateOverridesMixin()],
     events: {
       // New messages were queued: no need to wait.
       "sms.queued"() {
@@ -86,7 +88,7 @@ export default function notifierService(config: Config): ServiceSchema {
       registerMetrics(this.broker);
     },
     async started() {
-      const templates = smsTemplateEngine(config);
+      const templates = smsTemplateEngine(config, this.templateOverrides);
       this.templates = templates;
       // A name the directory lacks reaches the citizen as the event's name or a neutral phrase;
       // staff learn of it here (and on the transaction's staff answer, agencyInDirectory).

@@ -51,6 +51,8 @@ export const can = {
   editDepartments: (u: StaffUser) => u.role === "admin",
   /** See the leadership report (a manager: their departments' figures only). */
   seeReport: (u: StaffUser) => u.role === "admin" || u.role === "followup" || u.role === "viewer" || u.role === "manager",
+  /** Edit the SMS templates (versions, restore). */
+  editTemplates: (u: StaffUser) => u.role === "admin",
   /** Read the audit log; manage agencies' webhook secrets. */
   administer: (u: StaffUser) => u.role === "admin",
   /** See a department's letters (a manager only their own). */

@@ -6,7 +6,7 @@
  *
  * Routes: `GET login`, `POST login`, `POST logout`, `GET board`, `GET transactions/:number`,
  * `POST transactions/:number/replies`, `GET departments`, `POST departments/:code`,
- * `GET lang/:lang`. Every POST form carries the session's CSRF token (the login form a
+ * `GET lang/:lang`, and the SMS template editor's (sms-templates.ts). Every POST form carries the session's CSRF token (the login form a
  * double-submit cookie), checked before anything else.
  *
  * @module
@@ -36,10 +36,11 @@ import { agencySecretSummaries, createAgencySecret, revokeAgencySecret } from ".
 import { WebhookDeliveryModel } from "../agencies/models.ts";
 import { clearFailures, csrfMatches, findSession, lockedFor, recordFailure, revokeSession, SESSION_COOKIE, sessionCookie, startSession, type Session } from "./sessions.ts";
 import { MESSAGES, STRINGS } from "./strings.ts";
+import { smsTemplateRoutes } from "./sms-templates.ts";
 
 type Lang = "ar" | "en";
 type Req = IncomingMessage & { $params?: Record<string, any>; body?: unknown };
-interface Ctx {
+export interface Ctx {
   req: Req;
   res: ServerResponse;
   broker: ServiceBroker;
@@ -57,6 +58,7 @@ const require = createRequire(import.meta.url);
 const ASSETS: Record<string, string> = {
   "chart.umd.min.js": path.join(path.dirname(require.resolve("chart.js")), "chart.umd.min.js"),
   "report-charts.js": path.join(path.dirname(fileURLToPath(import.meta.url)), "assets", "report-charts.js"),
+  "template-editor.js": path.join(path.dirname(fileURLToPath(import.meta.url)), "assets", "template-editor.js"),
 };
 
 /** Audit log rows per page. */
@@ -82,10 +84,10 @@ function form(req: Req): Record<string, string> {
   return Object.fromEntries(Object.entries(b as Record<string, unknown>).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v ?? "")]));
 }
 
-const SECURITY_HEADERS = (nonce: string, scripts: boolean) => ({
+const SECURITY_HEADERS = (nonce: string, scripts: boolean, fetches = false) => ({
   "content-type": "text/html; charset=utf-8",
-  // Scripts only where a page needs them (the report's charts), and only the console's own files.
-  "content-security-policy": `default-src 'none';${scripts ? " script-src 'self';" : ""} style-src 'nonce-${nonce}'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+  // Scripts only where a page needs them (the report's charts, the template editor's preview), and only the console's own files.
+  "content-security-policy": `default-src 'none';${scripts ? " script-src 'self';" : ""}${fetches ? " connect-src 'self';" : ""} style-src 'nonce-${nonce}'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
   "x-content-type-options": "nosniff",
   "x-frame-options": "DENY",
   "referrer-policy": "no-referrer",
@@ -101,7 +103,7 @@ function send(c: Ctx, status: number, name: string, data: Record<string, unknown
     nonce: c.nonce,
     digits: "latin",
     t: STRINGS[c.lang],
-    user: session ? { name: session.user.username, role: session.user.role, admin: can.editDepartments(session.user) } : false,
+    user: session ? { name: session.user.username, role: session.user.role, admin: can.editDepartments(session.user), templates: can.editTemplates(session.user) } : false,
     csrf: session?.csrf ?? "",
     switchHref: `/console/lang/${other}?back=${encodeURIComponent(back)}`,
     notice: "",
@@ -109,7 +111,7 @@ function send(c: Ctx, status: number, name: string, data: Record<string, unknown
     scripts: [],
     ...data,
   });
-  c.res.writeHead(status, { ...SECURITY_HEADERS(c.nonce, Array.isArray(data.scripts) && data.scripts.length > 0), "content-language": c.lang, ...headers });
+  c.res.writeHead(status, { ...SECURITY_HEADERS(c.nonce, Array.isArray(data.scripts) && data.scripts.length > 0, data.fetches === true), "content-language": c.lang, ...headers });
   c.res.end(html);
 }
 
@@ -440,6 +442,7 @@ export function consoleRoute(config: Config) {
         await audit({ actor: f.s.user.username, action: "agency-secret-revoked", target: `agency:${f.code}`, before: { id, active: true }, after: { id, active: false }, ip: c.ip });
         redirect(c, `/console/agencies?agency=${encodeURIComponent(f.code)}&revoked=1`);
       }),
+      ...smsTemplateRoutes({ config, page, pageFor, posted, send, refuse, notAllowed, form }),
       "GET departments": pageFor(can.editDepartments, departmentsPage),
       "POST departments/:code": page(async (c) => {
         const s = await posted(c);

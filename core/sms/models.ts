@@ -1,5 +1,6 @@
 // The SMS: each message with its status history, the queue the dispatcher reads, the SMSC's
-// parts and their receipts, citizens' opt-outs, and staff notices kept for a digest.
+// parts and their receipts, citizens' opt-outs, staff notices kept for a digest, and the
+// template versions saved in the staff console.
 import mongoose, { Schema, type InferSchemaType } from "mongoose";
 
 export const MESSAGE_STATUSES = [
@@ -154,3 +155,37 @@ export const SmsOptOutModel = mongoose.model("SmsOptOut", optOutSchema, "sms_opt
 export const DigestItemModel = mongoose.model("DigestItem", digestItemSchema, "staff_digest_items");
 
 export type MessageDoc = InferSchemaType<typeof messageSchema>;
+
+// Template versions saved in the staff console (core/sms/template-versions/store.ts).
+const versionSchema = new Schema(
+  {
+    /** `<name>.<lang>@<version>`: two saves of the same version cannot both land. */
+    _id: { type: String, required: true },
+    template: { type: String, required: true },
+    lang: { type: String, enum: ["ar", "en"], required: true },
+    version: { type: Number, required: true },
+    body: { type: String, required: true },
+    /** The staff user name. */
+    author: { type: String, required: true },
+    at: { type: Date, required: true },
+    /** The version this one restored (0: the file). */
+    restoredFrom: Number,
+  },
+  { versionKey: false },
+);
+versionSchema.index({ template: 1, lang: 1, version: -1 });
+export const SmsTemplateVersionModel = mongoose.model("SmsTemplateVersion", versionSchema, "sms_template_versions");
+
+const headSchema = new Schema(
+  {
+    _id: { type: String, required: true }, // `<name>.<lang>`
+    template: { type: String, required: true },
+    lang: { type: String, required: true },
+    version: { type: Number, required: true },
+    body: { type: String, required: true },
+    author: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { versionKey: false },
+);
+export const SmsTemplateHeadModel = mongoose.model("SmsTemplateHead", headSchema, "sms_templates");

@@ -11,7 +11,7 @@ import { LoginFailureModel, StaffSessionModel } from "../console/sessions.ts";
 import { DepartmentModel, EmployeeModel, HolidayModel } from "../directory/models.ts";
 import { EventModel, PendingEventModel, TransactionModel } from "../events/models.ts";
 import { PendingReplyModel } from "../followup/models.ts";
-import { DigestItemModel, MessageModel, ReceiptModel, SmsOptOutModel, SmsPartModel, SmsQueueModel } from "../sms/models.ts";
+import { DigestItemModel, MessageModel, ReceiptModel, SmsOptOutModel, SmsPartModel, SmsQueueModel, SmsTemplateHeadModel, SmsTemplateVersionModel } from "../sms/models.ts";
 import { ClaimModel, LeaseSlotModel } from "./models.ts";
 
 /**
@@ -42,6 +42,8 @@ export const storedModels = (): Array<mongoose.Model<any>> => [
   ReceiptModel,
   SmsOptOutModel,
   DigestItemModel,
+  SmsTemplateVersionModel,
+  SmsTemplateHeadModel,
   // follow-up
   PendingReplyModel,
   // console

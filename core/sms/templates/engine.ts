@@ -262,6 +262,19 @@ export interface TemplateEngineOptions {
   digits?: DigitStyle;
   /** Values every template may use unless its data sets them, e.g. `{ shortCode: config.smsSender }`. */
   globals?: Record<string, unknown>;
+  /** Saved versions that take the place of the files (the console's editor); asked on every render, so it answers from memory. */
+  overrides?: TemplateSource;
+}
+
+/**
+ * Where a template's text comes from before its file: the newest saved version, if any.
+ *
+ * @example
+ *   const source: TemplateSource = { get: (name, lang) => (name === "registered" && lang === "ar" ? { version: 3, body: "…" } : undefined) };
+ *   createTemplateEngine({ dir: "templates/sms", overrides: source });
+ */
+export interface TemplateSource {
+  get(name: string, lang: Lang): { version: number; body: string } | undefined;
 }
 
 export interface TemplateEngine {
@@ -291,6 +304,8 @@ interface Compiled {
   ast: hbs.AST.Program;
   /** Every path expression of the template, for naming a missing field. */
   paths: Array<{ path: string; parts: string[]; line: number; column: number }>;
+  /** The saved version compiled (undefined: the file). */
+  version?: number;
 }
 
 /**
@@ -302,8 +317,8 @@ interface Compiled {
  *   smsTemplateEngine(loadConfig()).render("inquiry-help", "en", {}).text
  *   // "To check your transaction status, text your transaction number to 74747."
  */
-export function smsTemplateEngine(config: Pick<Config, "templatesDir" | "digits" | "smsSender">): TemplateEngine {
-  return createTemplateEngine({ dir: config.templatesDir, digits: config.digits, globals: { shortCode: config.smsSender } });
+export function smsTemplateEngine(config: Pick<Config, "templatesDir" | "digits" | "smsSender">, overrides?: TemplateSource): TemplateEngine {
+  return createTemplateEngine({ dir: config.templatesDir, digits: config.digits, globals: { shortCode: config.smsSender }, overrides });
 }
 
 /**
@@ -327,16 +342,17 @@ export function createTemplateEngine(options: TemplateEngineOptions): TemplateEn
   const fileOf = (name: string, lang: Lang) => join(dir, `${name}.${lang}.hbs`);
 
   function has(name: string, lang: Lang): boolean {
-    return NAME_RE.test(name) && existsSync(fileOf(name, lang));
+    return NAME_RE.test(name) && (options.overrides?.get(name, lang) !== undefined || existsSync(fileOf(name, lang)));
   }
 
   function load(name: string, lang: Lang): Compiled {
     const id = `${name}.${lang}`;
+    const saved = options.overrides?.get(name, lang);
     const hit = cache.get(id);
-    if (hit) return hit;
+    if (hit && hit.version === saved?.version) return hit;
     let source: string;
     try {
-      source = readFileSync(fileOf(name, lang), "utf8");
+      source = saved ? saved.body : readFileSync(fileOf(name, lang), "utf8");
     } catch (e) {
       throw new TemplateError(id, `cannot read ${fileOf(name, lang)}: ${(e as Error).message}`, { cause: e });
     }
@@ -347,7 +363,7 @@ export function createTemplateEngine(options: TemplateEngineOptions): TemplateEn
       if (unknown.length > 0) throw new TemplateError(id, `unknown helper ${unknown.map((h) => `"${h}"`).join(", ")}`);
       requireValues(ast, hb.helpers);
       const fn = hb.compile(ast, COMPILE_OPTIONS);
-      compiled = { fn, ast, paths: collectPaths(ast) };
+      compiled = { fn, ast, paths: collectPaths(ast), version: saved?.version };
     } catch (e) {
       if (e instanceof TemplateError) throw e;
       throw new TemplateError(id, `syntax error: ${(e as Error).message}`, { cause: e });

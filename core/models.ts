@@ -70,6 +70,8 @@ const transactionSchema = new Schema(
     subject: String,
     departmentCode: String,
     assigneeId: String,
+    /** When the current assignee was assigned (absent on transactions stored before it was kept: see the history). */
+    assignedAt: Date,
     outgoing: { type: [outgoingSchema], default: [] },
     history: { type: [historySchema], default: [] },
     eventCount: { type: Number, required: true },
@@ -109,6 +111,10 @@ const employeeSchema = new Schema(
     name: { type: String, required: true },
     mobile: { type: String, required: true },
     departmentCode: { type: String, required: true },
+    /** Manages their department (shown to staff; the department's own `manager` receives its notices). */
+    manager: { type: Boolean, default: false },
+    /** An employee who left stays for the history, and is sent no SMS. Unset on old data: active. */
+    active: { type: Boolean, default: true },
     updatedAt: Date,
   },
   { versionKey: false },

@@ -35,10 +35,11 @@ import { agencySecretSummaries, createAgencySecret, revokeAgencySecret } from ".
 import { WebhookDeliveryModel } from "../agency-webhooks.ts";
 import { clearFailures, csrfMatches, findSession, lockedFor, recordFailure, revokeSession, SESSION_COOKIE, sessionCookie, startSession, type Session } from "./sessions.ts";
 import { MESSAGES, STRINGS } from "./strings.ts";
+import { adminRoutes } from "./admin-pages.ts";
 
-type Lang = "ar" | "en";
-type Req = IncomingMessage & { $params?: Record<string, any>; body?: unknown };
-interface Ctx {
+export type Lang = "ar" | "en";
+export type Req = IncomingMessage & { $params?: Record<string, any>; body?: unknown };
+export interface Ctx {
   req: Req;
   res: ServerResponse;
   broker: ServiceBroker;
@@ -100,7 +101,7 @@ function send(c: Ctx, status: number, name: string, data: Record<string, unknown
     nonce: c.nonce,
     digits: "latin",
     t: STRINGS[c.lang],
-    user: session ? { name: session.user.username, role: session.user.role, admin: can.editDepartments(session.user) } : false,
+    user: session ? { name: session.user.username, role: session.user.role, admin: can.editDepartments(session.user), team: can.seeTeam(session.user) } : false,
     csrf: session?.csrf ?? "",
     switchHref: `/console/lang/${other}?back=${encodeURIComponent(back)}`,
     notice: "",
@@ -311,10 +312,10 @@ export function consoleRoute(config: Config) {
       : [[], []];
     send(c, status, "agencies", {
       agencies: agencies.map((a) => ({ code: a._id, label: a.name?.[c.lang] ?? a._id, selected: a._id === selected })),
-      agency: selected ? { code: selected, label: agencies.find((a) => a._id === selected)?.name?.[c.lang] ?? selected } : false,
+      agency: selected ? { code: selected, label: agencies.find((a) => a._id === selected)?.name?.[c.lang] ?? selected, names: agencies.find((a) => a._id === selected)?.name ?? { ar: "", en: "" } } : false,
       secrets: secrets.map((x) => ({ ...x, revokedAt: x.revokedAt ?? "" })),
       deliveries: deliveries.map((d) => ({ receivedAt: d.receivedAt, webhookId: d.webhookId ?? "", status: d.status ?? "", outcome: d.outcome ?? "", outgoingNumber: d.outgoingNumber ?? "", ip: d.ip ?? "" })),
-      notice: q.get("revoked") ? STRINGS[c.lang].revoked : "",
+      notice: q.get("revoked") ? STRINGS[c.lang].revoked : q.get("saved") ? STRINGS[c.lang].saved : "",
       ...rest,
     }, s);
   };
@@ -328,6 +329,9 @@ export function consoleRoute(config: Config) {
     if (!CODE.test(code) || !(await AgencyModel.exists({ _id: code }))) return void refuse(c, 404, { ar: STRINGS.ar.notFound, en: STRINGS.en.notFound }, s);
     return { s, code };
   };
+
+  // What the pages of admin-pages.ts build on.
+  const kit = { config, page, pageFor, posted, notAllowed, agenciesPage, send, refuse, redirect, query, form };
 
   return {
     path: "/console",
@@ -470,6 +474,7 @@ export function consoleRoute(config: Config) {
         });
         redirect(c, "/console/departments?saved=1");
       }),
+      ...adminRoutes(kit),
     },
   };
 }

@@ -60,15 +60,26 @@ const PAGE_NO = /^\d{1,6}$/;
 const KEY_ID = /^[0-9a-f-]{36}$/;
 const NOT_FOUND = { ar: STRINGS.ar.notFound, en: STRINGS.en.notFound };
 
+/** A form's fields by the API's names, as the form labels them. */
+const FIELD_LABELS = (lang: "ar" | "en"): Record<string, string> => {
+  const t = STRINGS[lang];
+  return { id: t.employeeId, name: t.name, mobile: t.mobile, departmentCode: t.department, "name.ar": t.nameAr, "name.en": t.nameEn, date: t.date, scopes: t.scopes };
+};
+
+/** `رقم الجوال — mobile: must be …`: the field as the form labels it, and as the API names it. */
+const fieldSaid = (lang: "ar" | "en", field: string, message: string) => {
+  const label = FIELD_LABELS(lang)[field];
+  return `${label ? `${label} — ` : ""}${field}: ${message}`;
+};
+
 /** A refusal by an action (the API's validation): its text naming the fields, and the fields; undefined for anything else. */
 function refusalOf(err: any, lang: "ar" | "en", fieldOfCode: Record<string, string> = {}): { text: string; fields: Set<string> } | undefined {
   if (!(err?.code >= 400 && err?.code < 500)) return undefined;
   const details: Array<{ field: string; message: string }> = Array.isArray(err.data?.details) ? err.data.details : [];
-  const fields = new Set(details.map((d) => d.field));
   const field = fieldOfCode[err.type];
-  if (field && !details.length) fields.add(field);
-  const said = details.length ? details.map((d) => `${d.field}: ${d.message}`).join("; ") : field ? `${field}: ${err.message}` : err.message;
-  return { text: `${MESSAGES.badInput[lang]} ${said}`, fields };
+  const named = details.length ? details : field ? [{ field, message: err.message }] : [];
+  const said = named.length ? named.map((d) => fieldSaid(lang, d.field, d.message)).join("; ") : err.message;
+  return { text: `${MESSAGES.badInput[lang]} ${said}`, fields: new Set(named.map((d) => d.field)) };
 }
 
 const flags = (fields: Set<string>, names: string[]) => Object.fromEntries(names.map((n) => [n, [...fields].some((f) => f === n || f.startsWith(`${n}.`))]));
@@ -117,7 +128,8 @@ export function adminRoutes(kit: ConsoleKit): Record<string, Handler> {
     if (!team) return kit.notAllowed(c, s);
     send(c, 200, "team", {
       one: false,
-      members: team.members.map((m) => ({ ...m, more: m.openCount > m.transactions.length })),
+      // Transactions are listed longest held first: the first is the longest.
+      members: team.members.map((m) => ({ ...m, more: m.openCount > m.transactions.length, longest: m.transactions.find((x) => x.assignedAt) ?? false })),
       departments: await departmentOptions(c, department, s.user.role === "manager" ? (s.user.departments ?? []) : undefined),
       ...pager("/console/team", { department }, page, team.hasNext),
     }, s);
@@ -174,7 +186,7 @@ export function adminRoutes(kit: ConsoleKit): Record<string, Handler> {
     const f = form(c.req);
     const values: EmployeeValues = { id, name: f.name ?? "", mobile: f.mobile ?? "", departmentCode: f.departmentCode ?? "", manager: f.manager === "1", active: f.active === "1" };
     const before = CODE.test(id) ? await EmployeeModel.findById(id).lean() : null;
-    if (isNew && before) return employeeForm(c, s, 400, values, true, `${MESSAGES.badInput[c.lang]} id: ${STRINGS[c.lang].idTaken}`, new Set(["id"]));
+    if (isNew && before) return employeeForm(c, s, 400, values, true, `${MESSAGES.badInput[c.lang]} ${fieldSaid(c.lang, "id", STRINGS[c.lang].idTaken)}`, new Set(["id"]));
     if (!isNew && !before) return refuse(c, 404, NOT_FOUND, s);
     const { id: _, ...body } = values;
     let saved: Record<string, unknown>;
@@ -300,10 +312,10 @@ export function adminRoutes(kit: ConsoleKit): Record<string, Handler> {
       const scopes = SCOPES.filter((scope) => f[`scope.${scope}`] === "1");
       const values = { name: (f.name ?? "").trim(), scopes };
       const name = safeText(values.name, 100);
-      const errors = [...(name.ok ? [] : [`name: ${name.message}`]), ...(scopes.length ? [] : ["scopes: choose at least one"])];
+      const errors = [...(name.ok ? [] : [{ field: "name", message: name.message }]), ...(scopes.length ? [] : [{ field: "scopes", message: "choose at least one" }])];
       if (errors.length) {
-        const fields = new Set(errors.map((e) => e.split(":")[0]!));
-        return keysPage(c, s, 400, { error: `${MESSAGES.badInput[c.lang]} ${errors.join("; ")}`, values, fields });
+        const said = errors.map((e) => fieldSaid(c.lang, e.field, e.message)).join("; ");
+        return keysPage(c, s, 400, { error: `${MESSAGES.badInput[c.lang]} ${said}`, values, fields: new Set(errors.map((e) => e.field)) });
       }
       const key = await createStoredKey({ name: values.name, scopes, createdBy: s.user.username });
       await audit({ actor: s.user.username, action: "api-key-created", target: `api-key:${key.fingerprint}`, after: { id: key.id, fingerprint: key.fingerprint, name: key.name, scopes: key.scopes }, ip: c.ip });

@@ -13,7 +13,7 @@
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import mongoose, { Schema } from "mongoose";
-import { keyFingerprint, SCOPES, type Scope } from "./api-keys.ts";
+import { bearerToken, keyFingerprint, SCOPES, type Scope } from "./api-keys.ts";
 
 /** How long a node trusts its copy of the stored keys: a revoked key works at most this long elsewhere. */
 export const STORED_KEYS_TTL_MS = 30_000;
@@ -82,7 +82,7 @@ export async function createStoredKey(input: { name: string; scopes: Scope[]; cr
   return { id: doc._id, fingerprint: doc.fingerprint, name: doc.name, scopes: doc.scopes, createdAt: doc.createdAt, createdBy: doc.createdBy, key };
 }
 
-/** Revokes a key (one conditional update); false when there is no such active key. */
+/** Revokes a key (one conditional update); undefined when there is no such active key. */
 export async function revokeStoredKey(id: string, revokedBy: string): Promise<StoredKeySummary | undefined> {
   const doc = await StoredApiKeyModel.findOneAndUpdate({ _id: id, revokedAt: { $exists: false } }, { $set: { revokedAt: new Date(), revokedBy } }, { returnDocument: "after" }).lean();
   storedApiKeys.invalidate();
@@ -137,9 +137,10 @@ export class StoredKeyCache {
 
   /** The key of `Authorization: Bearer <key>`, if it is stored and active. */
   async find(header: string | undefined): Promise<KeyMatch | undefined> {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-    if (!m) return undefined;
-    const hash = sha256(m[1]!);
+    const token = bearerToken(header);
+    if (token === undefined) return undefined;
+    // Looked up by hash: what a lookup's timing could tell is about the SHA-256 of a guess, never about a key.
+    const hash = sha256(token);
     let snap = await this.current(this.ttlMs);
     if (!snap.byHash.has(hash) && this.now() - snap.at > this.missRefreshMs) snap = await this.current(this.missRefreshMs);
     return snap.byHash.get(hash);

@@ -308,6 +308,7 @@ test("holidays: an admin adds one on the month calendar (Hijri beside Gregorian)
     assert.match(en.text, /<html lang="en" dir="ltr">/, p);
   }
   const en = (await http(world.node.url, "GET", "/console/holidays?month=2026-11", undefined, { cookie: `${s.cookie}; taqib_console_lang=en` })).text;
+  assert.match(en, /href="\/console\/lang\/ar\?back&#x3D;%2Fconsole%2Fholidays%3Fmonth%3D2026-11"/, "the language link comes back to this page");
   assert.match(en, /<th scope="col">Sunday<\/th>/);
   assert.match(en, /November 2026<\/span> — <span id="hijri-title">Jumada al-Ula – Jumada al-Akhirah 1448 AH/);
   const audits = await AuditModel.find({ target: `holiday:${date}` }).sort({ at: 1 }).lean();

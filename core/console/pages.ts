@@ -94,7 +94,9 @@ const SECURITY_HEADERS = (nonce: string, scripts: boolean) => ({
 
 function send(c: Ctx, status: number, name: string, data: Record<string, unknown>, session?: Session, headers: Record<string, string | string[]> = {}) {
   const other: Lang = c.lang === "ar" ? "en" : "ar";
-  const back = (c.req.url ?? "").startsWith("/console/") && c.req.method === "GET" ? c.req.url! : "/console/board";
+  // The gateway strips the route's path from req.url: the language link comes back to the whole address.
+  const here = (c.req as { originalUrl?: string }).originalUrl ?? c.req.url ?? "";
+  const back = here.startsWith("/console/") && c.req.method === "GET" ? here : "/console/board";
   const html = templates.render(`${name}.html`, c.lang, {
     lang: c.lang,
     dir: c.lang === "ar" ? "rtl" : "ltr",

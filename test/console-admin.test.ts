@@ -16,7 +16,7 @@ import { putStaffUser } from "../core/console/accounts.ts";
 import { AuditModel } from "../core/console/audit.ts";
 import { TEAM_PAGE } from "../core/console/team.ts";
 import { StoredApiKeyModel } from "../core/stored-api-keys.ts";
-import { MessageModel, TransactionModel } from "../core/models.ts";
+import { EmployeeModel, MessageModel, TransactionModel } from "../core/models.ts";
 import { addDays, isWorkingDay, riyadhDateKey } from "../core/dates.ts";
 
 const PASSWORD = "console-pass-0123";
@@ -137,6 +137,9 @@ test("my employees: a manager sees their department's employees and each one's o
   // An administrator sees every department's.
   const admin = await signIn("admin1");
   assert.match((await http(world.node.url, "GET", "/console/team?department=HR", undefined, { cookie: admin.cookie })).text, /data-employee="H200"/);
+  // The indexes that serve the two lists.
+  assert.ok((await TransactionModel.collection.indexes()).some((i) => JSON.stringify(i.key) === '{"assigneeId":1,"status":1,"assignedAt":1}'));
+  assert.ok((await EmployeeModel.collection.indexes()).some((i) => JSON.stringify(i.key) === '{"departmentCode":1,"_id":1}'));
   await screenshots("mgr", "/console/team", "team");
 });
 

@@ -11,6 +11,7 @@ import { channelRoutes } from "../channels/registry.ts";
 import { clientAddress, isTrustedProxy } from "../channels/host.ts";
 import { collectDatabaseGauges, prometheusText, registerMetrics } from "../core/platform/metrics.ts";
 import { consoleRoute } from "../core/console/pages.ts";
+import { API_KEYS_CHANGED, storedApiKeys } from "../core/platform/stored-api-keys.ts";
 
 type Req = IncomingMessage & { $service: any; $ctx?: any; $params: Record<string, any>; body?: unknown; query?: Record<string, string> };
 
@@ -189,6 +190,12 @@ export default function apiService(config: Config): ServiceSchema {
         },
       },
     },
+    events: {
+      // A key made or revoked in the console on another node: read the stored keys again.
+      [API_KEYS_CHANGED]() {
+        storedApiKeys.invalidate();
+      },
+    },
     created() {
       registerMetrics(this.broker);
     },
@@ -197,7 +204,8 @@ export default function apiService(config: Config): ServiceSchema {
     },
     methods: {
       async authenticate(_ctx: unknown, _route: unknown, req: Req) {
-        const key = findApiKey(req.headers.authorization, config.apiKeys);
+        // API_KEYS first (no round-trip), then the keys made in the console (cached: see core/stored-api-keys.ts).
+        const key = findApiKey(req.headers.authorization, config.apiKeys) ?? (await storedApiKeys.find(req.headers.authorization));
         if (!key) throw clientError(401, "UNAUTHORIZED", "A valid API key is required: Authorization: Bearer <key>");
         return { apiKey: key.fingerprint, scopes: [...key.scopes] };
       },

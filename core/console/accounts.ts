@@ -53,8 +53,10 @@ export const can = {
   seeReport: (u: StaffUser) => u.role === "admin" || u.role === "followup" || u.role === "viewer" || u.role === "manager",
   /** Edit the SMS templates (versions, restore). */
   editTemplates: (u: StaffUser) => u.role === "admin",
-  /** Read the audit log; manage agencies' webhook secrets. */
+  /** Read the audit log; manage agencies, employees, holidays and API keys. */
   administer: (u: StaffUser) => u.role === "admin",
+  /** See employees and their open transactions (a manager: their departments' only). */
+  seeTeam: (u: StaffUser) => u.role === "manager" || u.role === "admin",
   /** See a department's letters (a manager only their own). */
   seeDepartment: (u: StaffUser, departmentCode: string | undefined | null) =>
     u.role !== "manager" || (!!departmentCode && (u.departments ?? []).includes(departmentCode)),

@@ -37,9 +37,11 @@ import { WebhookDeliveryModel } from "../agencies/models.ts";
 import { clearFailures, csrfMatches, findSession, lockedFor, recordFailure, revokeSession, SESSION_COOKIE, sessionCookie, startSession, type Session } from "./sessions.ts";
 import { MESSAGES, STRINGS } from "./strings.ts";
 import { smsTemplateRoutes } from "./sms-templates.ts";
+import { adminRoutes } from "./admin-pages.ts";
+import type { Lang } from "../text/lang.ts";
 
-type Lang = "ar" | "en";
-type Req = IncomingMessage & { $params?: Record<string, any>; body?: unknown };
+export type { Lang };
+export type Req = IncomingMessage & { $params?: Record<string, any>; body?: unknown };
 export interface Ctx {
   req: Req;
   res: ServerResponse;
@@ -96,14 +98,16 @@ const SECURITY_HEADERS = (nonce: string, scripts: boolean, fetches = false) => (
 
 function send(c: Ctx, status: number, name: string, data: Record<string, unknown>, session?: Session, headers: Record<string, string | string[]> = {}) {
   const other: Lang = c.lang === "ar" ? "en" : "ar";
-  const back = (c.req.url ?? "").startsWith("/console/") && c.req.method === "GET" ? c.req.url! : "/console/board";
+  // The gateway strips the route's path from req.url: the language link comes back to the whole address.
+  const here = (c.req as { originalUrl?: string }).originalUrl ?? c.req.url ?? "";
+  const back = here.startsWith("/console/") && c.req.method === "GET" ? here : "/console/board";
   const html = templates.render(`${name}.html`, c.lang, {
     lang: c.lang,
     dir: c.lang === "ar" ? "rtl" : "ltr",
     nonce: c.nonce,
     digits: "latin",
     t: STRINGS[c.lang],
-    user: session ? { name: session.user.username, role: session.user.role, admin: can.editDepartments(session.user), templates: can.editTemplates(session.user) } : false,
+    user: session ? { name: session.user.username, role: session.user.role, admin: can.editDepartments(session.user), templates: can.editTemplates(session.user), team: can.seeTeam(session.user) } : false,
     csrf: session?.csrf ?? "",
     switchHref: `/console/lang/${other}?back=${encodeURIComponent(back)}`,
     notice: "",
@@ -314,10 +318,10 @@ export function consoleRoute(config: Config) {
       : [[], []];
     send(c, status, "agencies", {
       agencies: agencies.map((a) => ({ code: a._id, label: a.name?.[c.lang] ?? a._id, selected: a._id === selected })),
-      agency: selected ? { code: selected, label: agencies.find((a) => a._id === selected)?.name?.[c.lang] ?? selected } : false,
+      agency: selected ? { code: selected, label: agencies.find((a) => a._id === selected)?.name?.[c.lang] ?? selected, names: agencies.find((a) => a._id === selected)?.name ?? { ar: "", en: "" } } : false,
       secrets: secrets.map((x) => ({ ...x, revokedAt: x.revokedAt ?? "" })),
       deliveries: deliveries.map((d) => ({ receivedAt: d.receivedAt, webhookId: d.webhookId ?? "", status: d.status ?? "", outcome: d.outcome ?? "", outgoingNumber: d.outgoingNumber ?? "", ip: d.ip ?? "" })),
-      notice: q.get("revoked") ? STRINGS[c.lang].revoked : "",
+      notice: q.get("revoked") ? STRINGS[c.lang].revoked : q.get("saved") ? STRINGS[c.lang].saved : "",
       ...rest,
     }, s);
   };
@@ -331,6 +335,9 @@ export function consoleRoute(config: Config) {
     if (!CODE.test(code) || !(await AgencyModel.exists({ _id: code }))) return void refuse(c, 404, { ar: STRINGS.ar.notFound, en: STRINGS.en.notFound }, s);
     return { s, code };
   };
+
+  // What the pages of admin-pages.ts build on.
+  const kit = { config, page, pageFor, posted, notAllowed, agenciesPage, send, refuse, redirect, query, form };
 
   return {
     path: "/console",
@@ -474,6 +481,7 @@ export function consoleRoute(config: Config) {
         });
         redirect(c, "/console/departments?saved=1");
       }),
+      ...adminRoutes(kit),
     },
   };
 }

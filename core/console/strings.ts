@@ -1,6 +1,9 @@
 // The console's words in each language: one set of templates, two dictionaries.
+import { ADMIN_STRINGS } from "./admin-strings.ts";
+
 export const STRINGS = {
   ar: {
+    ...ADMIN_STRINGS.ar,
     console: "وحدة المتابعة",
     skip: "تخطَّ إلى المحتوى",
     other: "English",
@@ -111,6 +114,7 @@ export const STRINGS = {
     active: "فعّال",
   },
   en: {
+    ...ADMIN_STRINGS.en,
     console: "Follow-up console",
     skip: "Skip to content",
     other: "العربية",

@@ -122,17 +122,32 @@ export function validateDepartment(body: unknown, defaultPeriod: number): { valu
   };
 }
 
-/** `{ name, mobile, departmentCode }` */
-export function validateEmployee(body: unknown): { value?: { name: string; mobile: string; departmentCode: string }; errors: FieldError[] } {
+/** An employee as stored: `manager` and `active` default to false and true. */
+export interface EmployeeInput {
+  name: string;
+  mobile: string;
+  departmentCode: string;
+  manager: boolean;
+  active: boolean;
+}
+
+/** `{ name, mobile, departmentCode, manager?, active? }` */
+export function validateEmployee(body: unknown): { value?: EmployeeInput; errors: FieldError[] } {
   const v = new V();
   if (!isObj(body)) return { errors: [{ field: "body", message: "must be a JSON object" }] };
-  v.unknown(body, ["name", "mobile", "departmentCode"]);
+  v.unknown(body, ["name", "mobile", "departmentCode", "manager", "active"]);
   const name = v.text(body, "name", "name");
   const mobile = v.mobile(body, "mobile", "mobile");
   const departmentCode = v.text(body, "departmentCode", "departmentCode", true, 64);
   if (departmentCode && !CODE.test(departmentCode)) v.fail("departmentCode", "letters, digits, '.', '_' or '-' only");
-  if (v.errors.length || !name || !mobile || !departmentCode) return { errors: v.errors };
-  return { value: { name, mobile, departmentCode }, errors: [] };
+  const flag = (key: "manager" | "active", def: boolean) => {
+    const f = body[key] ?? def;
+    return typeof f === "boolean" ? f : v.fail(key, "must be true or false");
+  };
+  const manager = flag("manager", false);
+  const active = flag("active", true);
+  if (v.errors.length || !name || !mobile || !departmentCode || manager === undefined || active === undefined) return { errors: v.errors };
+  return { value: { name, mobile, departmentCode, manager, active }, errors: [] };
 }
 
 /** `{ name: { ar, en } }` */

@@ -32,6 +32,10 @@ const employeeSchema = new Schema(
     name: { type: String, required: true },
     mobile: { type: String, required: true },
     departmentCode: { type: String, required: true },
+    /** Manages their department (shown to staff; the department's own `manager` receives its notices). */
+    manager: { type: Boolean, default: false },
+    /** An employee who left stays for the history, and is sent no SMS. Unset on old data: active. */
+    active: { type: Boolean, default: true },
     updatedAt: Date,
   },
   { versionKey: false },

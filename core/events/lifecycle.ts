@@ -36,6 +36,8 @@ export interface TransactionState {
   subject?: string;
   departmentCode?: string;
   assigneeId?: string;
+  /** When the current assignee was assigned (the last `assigned` event). */
+  assignedAt?: Date;
   outgoing: OutgoingState[];
   history: Array<{ eventId: string; type: EventType; occurredAt: Date; receivedAt: Date; data: Record<string, any> }>;
   eventCount: number;
@@ -84,6 +86,7 @@ export function project(number: string, events: LifecycleEvent[]): TransactionSt
         break;
       case "assigned":
         state.assigneeId = d.employeeId;
+        state.assignedAt = e.occurredAt;
         break;
       case "issued": {
         const item: OutgoingState = {

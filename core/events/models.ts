@@ -70,6 +70,8 @@ const transactionSchema = new Schema(
     subject: String,
     departmentCode: String,
     assigneeId: String,
+    /** When the current assignee was assigned (absent on transactions stored before it was kept: see the history). */
+    assignedAt: Date,
     outgoing: { type: [outgoingSchema], default: [] },
     history: { type: [historySchema], default: [] },
     eventCount: { type: Number, required: true },

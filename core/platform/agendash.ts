@@ -6,6 +6,7 @@ import express from "express";
 import { createExpressMiddleware } from "agendash";
 import { getAgenda } from "./jobs.ts";
 import { findApiKey, type ApiKey } from "./api-keys.ts";
+import { storedApiKeys } from "./stored-api-keys.ts";
 
 /**
  * @example
@@ -15,11 +16,12 @@ import { findApiKey, type ApiKey } from "./api-keys.ts";
 export async function startAgendash(opts: { port: number; host?: string; apiKeys: readonly ApiKey[] }): Promise<{ port: number; close(): Promise<void> }> {
   const app = express();
   app.disable("x-powered-by");
-  app.use((req, res, next) => {
+  app.use(async (req, res, next) => {
     const header = req.headers.authorization ?? "";
     const basic = /^Basic\s+(\S+)$/i.exec(header);
     const key = basic ? Buffer.from(basic[1]!, "base64").toString().split(":").slice(1).join(":") : undefined;
-    const found = findApiKey(key !== undefined ? `Bearer ${key}` : header, opts.apiKeys);
+    const bearer = key !== undefined ? `Bearer ${key}` : header;
+    const found = findApiKey(bearer, opts.apiKeys) ?? (await storedApiKeys.find(bearer).catch(() => undefined));
     if (found?.scopes.has("jobs:admin")) return next();
     if (found) {
       res.status(403).json({ error: { code: "FORBIDDEN_SCOPE", message: 'This API key lacks the scope "jobs:admin"' } });

@@ -50,6 +50,11 @@ export function parseApiKeys(raw: string | undefined): ApiKey[] {
   return keys;
 }
 
+/** The key of an `Authorization: Bearer <key>` header, if it is one. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")?.[1];
+}
+
 /**
  * The configured key of `Authorization: Bearer <key>`, compared in constant time with
  * every key; undefined when none matches.
@@ -58,9 +63,9 @@ export function parseApiKeys(raw: string | undefined): ApiKey[] {
  *   findApiKey("Bearer 0123456789abcdef", parseApiKeys("0123456789abcdef"))?.scopes.has("events:write") // true
  */
 export function findApiKey(header: string | undefined, keys: readonly ApiKey[]): ApiKey | undefined {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
-  if (!m) return undefined;
-  const given = digest(m[1]!);
+  const token = bearerToken(header);
+  if (token === undefined) return undefined;
+  const given = digest(token);
   let found: ApiKey | undefined;
   for (const k of keys) if (timingSafeEqual(given, digest(k.key)) && !found) found = k;
   return found;

@@ -64,7 +64,8 @@ export interface ReadyMessage {
 
 /** Data missing for the template: retried while the grace period lasts. */
 class MissingDataError extends Error {
-  constructor(public readonly code: string, message: string) {
+  /** `final`: no later event will bring it (an employee who left): failed at once, not waited for. */
+  constructor(public readonly code: string, message: string, public readonly final = false) {
     super(message);
   }
 }
@@ -129,6 +130,7 @@ export async function resolveMessage(msg: MessageInput, t: any | null | undefine
   if (msg.role === "employee") {
     const emp = vars.employeeId ? await directory.employees.get(vars.employeeId) : null;
     if (!emp) throw new MissingDataError("EMPLOYEE_NOT_FOUND", `employee ${vars.employeeId} is not in the directory`);
+    if (emp.active === false) throw new MissingDataError("EMPLOYEE_INACTIVE", `employee ${vars.employeeId} is inactive in the directory: no SMS`, true);
     data.employee = { name: emp.name };
     to ??= emp.mobile;
   } else if (vars.employeeId) {
@@ -313,7 +315,7 @@ async function prepare(msg: any, transaction: any, deps: PrepareDeps, now: Date)
       // decides nothing; the message is handed out again.
       if (!(err instanceof MissingDataError)) throw err;
       const age = now.getTime() - new Date(msg.createdAt).getTime();
-      if (age < (deps.dataGraceMs ?? MISSING_DATA_GRACE_MS)) return { kind: "wait", code: err.code, message: err.message };
+      if (!err.final && age < (deps.dataGraceMs ?? MISSING_DATA_GRACE_MS)) return { kind: "wait", code: err.code, message: err.message };
       return { kind: "failed", code: err.code, message: err.message };
     }
     ({ to, lang } = resolved);

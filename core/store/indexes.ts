@@ -13,6 +13,7 @@ import { EventModel, PendingEventModel, TransactionModel } from "../events/model
 import { PendingReplyModel } from "../followup/models.ts";
 import { DigestItemModel, MessageModel, ReceiptModel, SmsOptOutModel, SmsPartModel, SmsQueueModel, SmsTemplateHeadModel, SmsTemplateVersionModel } from "../sms/models.ts";
 import { ClaimModel, LeaseSlotModel } from "./models.ts";
+import { StoredApiKeyModel } from "../platform/models.ts";
 
 /**
  * The models, by domain. A function rather than a constant: the store is imported by the
@@ -51,6 +52,8 @@ export const storedModels = (): Array<mongoose.Model<any>> => [
   StaffSessionModel,
   LoginFailureModel,
   AuditModel,
+  // platform
+  StoredApiKeyModel,
   // store
   ClaimModel,
   LeaseSlotModel,

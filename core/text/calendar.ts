@@ -152,6 +152,20 @@ const GREGORIAN_MONTHS_AR = [
 ];
 
 /**
+ * Name of Gregorian month 1..12 (the names used in Saudi Arabia in Arabic).
+ *
+ * @example
+ * gregorianMonthName(11, "ar") // "نوفمبر"
+ * gregorianMonthName(11, "en") // "November"
+ */
+export function gregorianMonthName(month: number, lang: Lang): string {
+  if (!Number.isInteger(month) || month < 1 || month > 12) {
+    throw new RangeError(`gregorianMonthName: month must be 1..12, got ${month}`);
+  }
+  return (lang === "ar" ? GREGORIAN_MONTHS_AR : GREGORIAN_MONTHS_EN)[month - 1]!;
+}
+
+/**
  * Formats the Gregorian date of `d` (in Riyadh).
  *
  * @example

@@ -1,7 +1,7 @@
 /**
  * Saved versions of the SMS templates, edited in the staff console. Every save is a new
  * version document (template, language, version n, body, author, time); a template's newest
- * version takes the place of its file in `templates/sms` (version 0). Restoring an old
+ * version takes the place of its file in `core/sms/templates` (version 0). Restoring an old
  * version saves its body again as a new version, so the history only grows.
  *
  * `sms_template_versions` is the history; `sms_templates` holds the newest version of each

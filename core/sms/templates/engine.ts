@@ -271,7 +271,7 @@ export interface TemplateEngineOptions {
  *
  * @example
  *   const source: TemplateSource = { get: (name, lang) => (name === "registered" && lang === "ar" ? { version: 3, body: "…" } : undefined) };
- *   createTemplateEngine({ dir: "templates/sms", overrides: source });
+ *   createTemplateEngine({ dir: "core/sms/templates", overrides: source });
  */
 export interface TemplateSource {
   get(name: string, lang: Lang): { version: number; body: string } | undefined;

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { citizenSendTime, parseWindow, staffSendTime } from "./sending-hours.ts";
+import { citizenSendTime, parseWindow, sendTime, setSendingHours, staffSendTime } from "./sending-hours.ts";
 import { addDays, riyadhDateKey } from "../text/calendar.ts";
 import { isWorkingDay } from "../text/working-days.ts";
 
@@ -76,4 +76,18 @@ test("citizens: a moment outside the quiet window at once, one inside at the win
     }),
     { numRuns: 200 },
   );
+});
+
+test("sendTime: staff by their department's hours or the node's, citizens by the quiet window, inquirers at once", (t) => {
+  t.after(() => setSendingHours({ staff: { start: 450, end: 930 } }));
+  setSendingHours({ staff, citizenQuiet: parseWindow("22:00-07:00") });
+  const night = riyadh("2026-11-26T02:00:00"); // Thursday
+  assert.deepEqual(sendTime("employee", night, { holidays: [] }), riyadh("2026-11-26T07:30:00"));
+  assert.deepEqual(sendTime("manager", night, { departmentHours: "09:00-13:00", holidays: [] }), riyadh("2026-11-26T09:00:00"));
+  assert.deepEqual(sendTime("escalation", night, { departmentHours: "not hours", holidays: ["2026-11-26"] }), riyadh("2026-11-29T07:30:00"));
+  assert.deepEqual(sendTime("citizen", night, { holidays: [] }), riyadh("2026-11-26T07:00:00"));
+  assert.deepEqual(sendTime("inquirer", night, { holidays: [] }), night);
+  setSendingHours({});
+  assert.deepEqual(sendTime("employee", night, { holidays: [] }), night);
+  assert.deepEqual(sendTime("citizen", night, { holidays: [] }), night);
 });

@@ -36,6 +36,7 @@ describe("project: what each event does", () => {
     assert.equal(s.subject, "رخصة");
     assert.equal(s.departmentCode, "HR");
     assert.equal(s.assigneeId, "E7");
+    assert.deepEqual(s.assignedAt, at(20));
     assert.deepEqual(s.history.map((h) => h.type), ["registered", "referred", "assigned"]);
     assert.equal(s.eventCount, 3);
   });

@@ -14,7 +14,7 @@ import { JOBS_COLLECTION } from "../platform/jobs.ts";
 import { nativeDb } from "../store/db.ts";
 import { clock } from "../platform/clock.ts";
 import { DepartmentModel } from "../directory/models.ts";
-import { dueDate, followupPolicy, holidayKeys, noticeTime, usesHolidays, type FollowupKind, type FollowupPolicy } from "./policy.ts";
+import { dueDate, followupPolicy, holidayKeys, nextNotice, noticeTime, usesHolidays, type FollowupKind, type FollowupPolicy } from "./policy.ts";
 
 export const JOB_FOLLOWUP = "followup.due";
 export const JOB_FOLLOWUP_SWEEP = "followup.sweep";
@@ -185,7 +185,7 @@ type PendingDoc = NonNullable<Awaited<ReturnType<typeof loadItem>>>;
 const loadItem = (itemId: string) => PendingReplyModel.findById(itemId).lean();
 
 /** The SMS of notice `stage` of an item, if the sequence has one there. */
-function noticeOf(p: PendingDoc, stage: number, policy: FollowupPolicy, now: Date): PlannedMessage | undefined {
+export function noticeOf(p: PendingDoc, stage: number, policy: FollowupPolicy, now: Date): PlannedMessage | undefined {
   const base = { transactionNumber: p.transactionNumber, _id: `followup:${p._id}:${stage}`, departmentCode: p.departmentCode ?? undefined };
   const escalation = stage === policy.maxReminders + 1 && policy.hasEscalation;
   if (p.kind === "internal") {
@@ -221,9 +221,7 @@ export async function processNotice(itemId: string, defaultPeriod: number, now =
   // The message first (its id makes it once), then the stage: a crash in between repeats nothing.
   // Staff notices may wait for the day's digest (STAFF_DIGEST_AT).
   if (notice) await queueNotices([notice], { number: p.kind === "internal" ? p.transactionNumber : p._id, since: startOf(p) }, now);
-  let next = stage + 1;
-  let nextAt = noticeTime(p.dueAt, next, policy, holidays);
-  while (nextAt && nextAt <= now) nextAt = noticeTime(p.dueAt, ++next, policy, holidays);
+  const { stage: next, at: nextAt } = nextNotice(p.dueAt, stage, policy, holidays, now);
   await PendingReplyModel.updateOne(
     { _id: itemId, stage },
     nextAt ? { $set: { stage: next, nextAt, lastNoticeAt: now } } : { $set: { stage: next, lastNoticeAt: now }, $unset: { nextAt: 1 } },

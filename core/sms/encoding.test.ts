@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { alphabetOf, analyseSms, decodeSms, encodeSms, isGsm7, SmsTooLongError, type DecodedSms } from "./encoding.ts";
+import fc from "fast-check";
+import { alphabetOf, analyseSms, decodeSms, encodeSms, isGsm7, MAX_PARTS_LIMIT, SMS_LIMITS, SmsTooLongError, type DecodedSms } from "./encoding.ts";
 
 const ARABIC_WORD = "معاملة"; // 6 letters
 const arabic = (n: number): string => {
@@ -210,5 +211,71 @@ describe("decodeSms", () => {
     const sms = encodeSms(all, { maxParts: 3, reference: 5 });
     assert.equal(sms.encoding, "GSM7");
     assert.equal(reassemble(sms.parts, 0, 5), all);
+  });
+});
+
+describe("splitting and reassembly (fast-check)", () => {
+  const GSM_CHARS = [..."@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCZÄÖÑÜ§¿aqzäöñüà"];
+  const EXTENSION = [..."\f^{}\\[~]|€"];
+  const OTHERS = [..."معاملةرقم١٢٣ê", EMOJI, "👍🏽", "𝕏"];
+  const textOf = (chars: string[]) => fc.array(fc.constantFrom(...chars), { maxLength: 420 }).map((cs) => cs.join(""));
+  // GSM-only texts (with extension characters around the 153-septet boundaries) and texts that need UCS-2.
+  const texts = fc.oneof(textOf([...GSM_CHARS, ...EXTENSION]), textOf([...GSM_CHARS, ...EXTENSION, ...OTHERS]), textOf(["ع", EMOJI, "a"]));
+  const RUNS = { numRuns: 200 };
+  const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+  /** Units a part's data holds, and what its first character costs. */
+  const unitsOf = (data: Buffer, gsm: boolean) => (gsm ? data.length : data.length / 2);
+  const firstCost = (data: Buffer, gsm: boolean) => (gsm ? (data[0] === 0x1b ? 2 : 1) : (data.readUInt16BE(0) & 0xfc00) === 0xd800 ? 2 : 1);
+
+  it("the parts, decoded and joined by seq, give the text back; UDH references consistent", () => {
+    fc.assert(
+      fc.property(texts, fc.integer({ min: 0, max: 255 }), (text, reference) => {
+        const sms = encodeSms(text, { maxParts: MAX_PARTS_LIMIT, reference });
+        assert.equal(sms.encoding, isGsm7(text) ? "GSM7" : "UCS2");
+        assert.equal(sms.parts.length, sms.partCount);
+        assert.equal(reassemble(sms.parts, sms.dataCoding, reference), text);
+        // Each part stands alone: no surrogate pair or escape pair cut in two.
+        for (const p of sms.parts) assert.doesNotMatch(decodeSms(p, sms.dataCoding, sms.partCount > 1).text, LONE_SURROGATE);
+      }),
+      RUNS,
+    );
+  });
+
+  it("each part within its limit, and no fewer parts would do", () => {
+    fc.assert(
+      fc.property(texts, (text) => {
+        const sms = encodeSms(text, { maxParts: MAX_PARTS_LIMIT, reference: 0 });
+        const gsm = sms.encoding === "GSM7";
+        const limits = SMS_LIMITS[sms.encoding];
+        const data = sms.parts.map((p) => (sms.partCount > 1 ? p.subarray(6) : p));
+        const units = data.map((d) => unitsOf(d, gsm));
+        assert.equal(analyseSms(text).units, units.reduce((a, b) => a + b, 0));
+        if (sms.partCount === 1) {
+          assert.ok(units[0]! <= limits.single);
+          return;
+        }
+        assert.ok(units.reduce((a, b) => a + b, 0) > limits.single, "would have fitted in one part");
+        for (const [i, u] of units.entries()) {
+          assert.ok(u <= limits.multi && sms.parts[i]!.length <= 6 + (gsm ? 153 : 134));
+          assert.ok(u > 0, "an empty part");
+          // Greedy: a part ends only where the next character no longer fits, so no split uses fewer parts.
+          if (i + 1 < units.length) assert.ok(u + firstCost(data[i + 1]!, gsm) > limits.multi, `part ${i + 1} ends early`);
+        }
+        assert.equal(analyseSms(text).partCount, sms.partCount);
+      }),
+      RUNS,
+    );
+  });
+
+  it("refused exactly when it needs more parts than allowed", () => {
+    fc.assert(
+      fc.property(texts, fc.integer({ min: 1, max: 8 }), (text, maxParts) => {
+        const needed = analyseSms(text).partCount;
+        if (needed > maxParts) assert.throws(() => encodeSms(text, { maxParts, reference: 1 }), SmsTooLongError);
+        else assert.equal(encodeSms(text, { maxParts, reference: 1 }).partCount, needed);
+      }),
+      RUNS,
+    );
   });
 });

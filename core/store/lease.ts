@@ -11,7 +11,29 @@ export interface LeaseOptions {
   onAcquire: () => Promise<void> | void;
   onLose: () => Promise<void> | void;
   log?: (msg: string) => void;
+  /** Where slots are claimed; default the database's unique keys. */
+  slots?: LeaseSlots;
+  /** Default Date.now. */
+  now?: () => number;
 }
+
+/** Where slots are claimed: a key claimed once is nobody else's (see claimOnce). */
+export interface LeaseSlots {
+  claim(key: string): Promise<boolean>;
+  release(keys: string[]): Promise<void>;
+  /** Forgets the keys starting with `prefix` claimed before `before`. */
+  prune(prefix: string, before: Date): Promise<void>;
+}
+
+const databaseSlots: LeaseSlots = {
+  claim: (key) => claimOnce(key, LeaseSlotModel),
+  async release(keys) {
+    await LeaseSlotModel.deleteMany({ _id: { $in: keys } }).catch(() => undefined);
+  },
+  async prune(prefix, before) {
+    await LeaseSlotModel.deleteMany({ _id: { $regex: `^${prefix}` }, at: { $lt: before } }).catch(() => undefined);
+  },
+};
 
 /**
  * Runs until stopped, calling onAcquire when this process becomes the leader and onLose
@@ -27,8 +49,13 @@ export class Lease {
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
   private stopped = false;
+  private readonly slots: LeaseSlots;
+  private readonly now: () => number;
 
-  constructor(private readonly opts: LeaseOptions) {}
+  constructor(private readonly opts: LeaseOptions) {
+    this.slots = opts.slots ?? databaseSlots;
+    this.now = opts.now ?? Date.now;
+  }
 
   get isLeader(): boolean {
     return this.leader;
@@ -54,21 +81,21 @@ export class Lease {
       await this.opts.onLose();
     }
     // Give the lead away at once: the next slots are free for the others.
-    const mine = [...this.held].map((s) => this.key(s));
-    await LeaseSlotModel.deleteMany({ _id: { $in: mine } }).catch(() => undefined);
+    await this.slots.release([...this.held].map((s) => this.key(s)));
   }
 
   private key(slot: number): string {
     return `lease:${this.opts.name}:${slot}`;
   }
 
-  private async tick(): Promise<void> {
-    const now = Date.now();
+  /** One look at the slots (start() looks five times a slot); public for tests that drive the clock. */
+  async tick(): Promise<void> {
+    const now = this.now();
     const slot = Math.floor(now / this.opts.slotMs);
-    if (!this.held.has(slot) && (await claimOnce(this.key(slot), LeaseSlotModel))) this.held.add(slot);
+    if (!this.held.has(slot) && (await this.slots.claim(this.key(slot)))) this.held.add(slot);
     // Halfway through a held slot, take the next one too.
     if (this.held.has(slot) && now - slot * this.opts.slotMs > this.opts.slotMs / 2 && !this.held.has(slot + 1)) {
-      if (await claimOnce(this.key(slot + 1), LeaseSlotModel)) this.held.add(slot + 1);
+      if (await this.slots.claim(this.key(slot + 1))) this.held.add(slot + 1);
     }
     for (const s of this.held) if (s < slot) this.held.delete(s);
     const lead = this.held.has(slot);
@@ -82,8 +109,6 @@ export class Lease {
       await this.opts.onLose();
     }
     // Old slots' keys are of no use to anyone.
-    if (slot % 20 === 0) {
-      await LeaseSlotModel.deleteMany({ _id: { $regex: `^lease:${this.opts.name}:` }, at: { $lt: new Date(now - 10 * this.opts.slotMs) } }).catch(() => undefined);
-    }
+    if (slot % 20 === 0) await this.slots.prune(`lease:${this.opts.name}:`, new Date(now - 10 * this.opts.slotMs));
   }
 }

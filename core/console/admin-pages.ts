@@ -17,6 +17,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ServiceBroker } from "moleculer";
 import type { Config } from "../platform/config.ts";
 import type { Ctx, Req } from "./pages.ts";
+import type { Lang } from "../text/lang.ts";
 import type { Session } from "./sessions.ts";
 import { clock } from "../platform/clock.ts";
 import { CODE } from "../directory/contract.ts";
@@ -67,13 +68,13 @@ const FIELD_LABELS = (lang: "ar" | "en"): Record<string, string> => {
 };
 
 /** `رقم الجوال — mobile: must be …`: the field as the form labels it, and as the API names it. */
-const fieldSaid = (lang: "ar" | "en", field: string, message: string) => {
+const fieldSaid = (lang: Lang, field: string, message: string) => {
   const label = FIELD_LABELS(lang)[field];
   return `${label ? `${label} — ` : ""}${field}: ${message}`;
 };
 
 /** A refusal by an action (the API's validation): its text naming the fields, and the fields; undefined for anything else. */
-function refusalOf(err: any, lang: "ar" | "en", fieldOfCode: Record<string, string> = {}): { text: string; fields: Set<string> } | undefined {
+export function refusalOf(err: any, lang: Lang, fieldOfCode: Record<string, string> = {}): { text: string; fields: Set<string> } | undefined {
   if (!(err?.code >= 400 && err?.code < 500)) return undefined;
   const details: Array<{ field: string; message: string }> = Array.isArray(err.data?.details) ? err.data.details : [];
   const field = fieldOfCode[err.type];

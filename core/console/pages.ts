@@ -37,7 +37,7 @@ import { WebhookDeliveryModel } from "../agencies/models.ts";
 import { clearFailures, csrfMatches, findSession, lockedFor, recordFailure, revokeSession, SESSION_COOKIE, sessionCookie, startSession, type Session } from "./sessions.ts";
 import { MESSAGES, STRINGS } from "./strings.ts";
 import { smsTemplateRoutes } from "./sms-templates.ts";
-import { adminRoutes } from "./admin-pages.ts";
+import { adminRoutes, refusalOf } from "./admin-pages.ts";
 import type { Lang } from "../text/lang.ts";
 
 export type { Lang };
@@ -409,7 +409,8 @@ export function consoleRoute(config: Config) {
         try {
           await c.broker.call("events.ingest", { body: event, source: `console:${s.user.username}` });
         } catch (err: any) {
-          if (err?.code >= 400 && err?.code < 500) return timelinePage(c, s, 400, { error: `${MESSAGES.badInput[c.lang]} ${(err.data?.details ?? []).map((d: any) => `${d.field}: ${d.message}`).join("; ")}` });
+          const refused = refusalOf(err, c.lang);
+          if (refused) return timelinePage(c, s, 400, { error: refused.text });
           throw err;
         }
         await audit({ actor: s.user.username, action: "reply-recorded", target: `outgoing:${outgoing}`, before: { pending: true }, after: { eventId: event.id, ...data }, ip: c.ip });
@@ -465,10 +466,8 @@ export function consoleRoute(config: Config) {
         try {
           await c.broker.call("directory.putDepartment", { params: { code }, body });
         } catch (err: any) {
-          if (err?.code >= 400 && err?.code < 500) {
-            const details = (err.data?.details ?? []).map((d: any) => `${d.field}: ${d.message}`).join("; ");
-            return departmentsPage(c, s, 400, { error: `${MESSAGES.badInput[c.lang]} ${details}` });
-          }
+          const refused = refusalOf(err, c.lang);
+          if (refused) return departmentsPage(c, s, 400, { error: refused.text });
           throw err;
         }
         await audit({

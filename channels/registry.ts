@@ -13,11 +13,11 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { ConfigError, type Config } from "../core/platform/config.ts";
 import type { ChannelPlugin } from "./contract.ts";
 import { checkResponse, toChannelRequest, writeResponse } from "./host.ts";
-import ivr from "./ivr/ivr.ts";
-import kiosk, { parseKiosks } from "./kiosk/kiosk.ts";
-import sms from "./sms/sms.ts";
-import web from "./web/web.ts";
-import whatsapp from "./whatsapp/whatsapp.ts";
+import ivr from "./ivr/index.ts";
+import kiosk, { parseKiosks } from "./kiosk/index.ts";
+import sms from "./sms/index.ts";
+import web from "./web/index.ts";
+import whatsapp from "./whatsapp/index.ts";
 
 /** A registered plugin and how its configuration slice is built. */
 export interface ChannelEntry<C = any> {

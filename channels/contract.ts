@@ -269,10 +269,12 @@ export type SettingValues<S extends ChannelSettings> = { [K in keyof S]: S[K] ex
  *     idleSeconds: setting("KIOSK_IDLE", "seconds before the start screen", { default: "60", parse: (raw) => Number(raw ?? 60) }),
  *   }
  */
-export function setting(variable: string, description: string, opts?: { secret?: boolean; default?: string }): ChannelSetting<string | undefined>;
-export function setting<T>(variable: string, description: string, opts: { secret?: boolean; default?: string; parse(raw: string | undefined): T }): ChannelSetting<T>;
-export function setting(variable: string, description: string, opts: { secret?: boolean; default?: string; parse?(raw: string | undefined): unknown } = {}): ChannelSetting<unknown> {
-  return { variable, description, secret: opts.secret ?? false, default: opts.default, parse: opts.parse ?? ((raw) => raw) };
+export function setting<T = string | undefined>(
+  variable: string,
+  description: string,
+  opts: { secret?: boolean; default?: string; parse?(raw: string | undefined): T } = {},
+): ChannelSetting<T> {
+  return { variable, description, secret: opts.secret ?? false, default: opts.default, parse: opts.parse ?? ((raw) => raw as T) };
 }
 
 /** The office every page and kiosk screen names (OFFICE_*). */

@@ -58,7 +58,8 @@ function envValue(config: Pick<Config, "env">, variable: string): string | undef
   return config.env[variable]?.trim() || undefined;
 }
 
-const settingsOf = (plugin: ChannelPlugin<any, any>) => Object.entries((plugin.env ?? {}) as Record<string, ChannelSetting<unknown>>);
+/** A plugin's declared variables, by the name its `config` gets each under. */
+export const settingsOf = (plugin: ChannelPlugin<any, any>) => Object.entries((plugin.env ?? {}) as Record<string, ChannelSetting<unknown>>);
 
 /** Fails closed: the plugin's unset secrets, or a ConfigError naming the first unless DEV_INSECURE=1. */
 function unsetSecrets(plugin: ChannelPlugin<any, any>, config: Config): string[] {
@@ -105,6 +106,34 @@ export function loadChannels(config: Config): LoadedChannel[] {
   const plugins = enabledChannels(config);
   for (const plugin of plugins) unsetSecrets(plugin, config);
   return plugins.map((plugin) => loadChannel(plugin, config));
+}
+
+/** The marks around the generated table in docs/channels.md. */
+export const SETTINGS_TABLE_MARKS = ["<!-- channel settings: generated from the plugins' env by scripts/channel-settings.ts -->", "<!-- end of channel settings -->"] as const;
+
+/** `markdown` with the text between {@link SETTINGS_TABLE_MARKS} replaced by `table`. */
+export function withSettingsTable(markdown: string, table: string): string {
+  const [open, close] = SETTINGS_TABLE_MARKS;
+  const start = markdown.indexOf(open);
+  const end = markdown.indexOf(close);
+  if (start < 0 || end < start) throw new Error(`no ${open} … ${close} in the document`);
+  return `${markdown.slice(0, start + open.length)}\n${table}\n${markdown.slice(end)}`;
+}
+
+/**
+ * The channels' own variables as a Markdown table (docs/channels.md holds it between
+ * {@link SETTINGS_TABLE_MARKS}; `scripts/channel-settings.ts` rewrites it, and
+ * channels/registry.test.ts checks it).
+ */
+export function channelSettingsTable(plugins: readonly ChannelPlugin<any, any>[] = CHANNEL_PLUGINS): string {
+  const cell = (s: string) => s.replace(/\|/g, "\\|");
+  const rows = plugins.flatMap((plugin) =>
+    settingsOf(plugin).map(([, s]) => {
+      const required = s.secret ? ` **Required while \`${plugin.name}\` is enabled** (a secret: see \`DEV_INSECURE\`).` : "";
+      return `| \`${s.variable}\` | \`${plugin.name}\` | ${s.default === undefined ? "unset" : `\`${cell(s.default)}\``} | ${cell(s.description)}.${required} |`;
+    }),
+  );
+  return ["| variable | channel | default | meaning |", "|---|---|---|---|", ...rows].join("\n");
 }
 
 /** The Moleculer service of a plugin. */

@@ -371,8 +371,8 @@ export default definePlugin({
   description: "phone line: Twilio-compatible TwiML webhooks and a VoiceXML variant, Arabic speech",
   env: {
     authToken: setting("TWILIO_AUTH_TOKEN", "checks `X-Twilio-Signature` on every IVR request (TwiML and VoiceXML)", { secret: true }),
-    voice: setting("IVR_VOICE", "the voice of the Arabic `<Say>` (`Polly.Zeina`, `Google.ar-XA-Standard-A`); unset: the platform's default, which speaks no Arabic on Twilio"),
-    language: setting("IVR_LANGUAGE", "the language of the Arabic `<Say>` (`arb` for Polly.Zeina, `ar-XA` for Google voices)", { default: "ar-SA" }),
+    voice: setting("IVR_VOICE", "the voice of the Arabic prompts (`<Say voice=…>`), e.g. `Polly.Zeina` or `Google.ar-XA-Standard-A`: Twilio's default voice does not speak Arabic; English calls keep the default voice"),
+    language: setting("IVR_LANGUAGE", "the language of the Arabic prompts (`arb` for `Polly.Zeina`, `ar-XA` for Google voices)", { default: "ar-SA" }),
   },
   config: (env): IvrConfig => env,
   routes,

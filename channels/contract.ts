@@ -6,7 +6,8 @@
  * message), into an inquiry, and renders the inquiry's answer back in that form. It
  * imports this file and nothing else of Taqib: the host hands it, through its
  * {@link ChannelContext}, the inquiry core, its own templates, its slice of the
- * configuration, a logger and the outbound sending functions. Node's built-in modules
+ * configuration (built by its own `config` from the environment variables it declares in
+ * `env`: core knows none of them), a logger and the outbound sending functions. Node's built-in modules
  * (`node:crypto`, ...) are fine.
  *
  * The host (`channels/registry.ts`, `services/channels.service.ts`) runs each enabled

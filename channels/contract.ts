@@ -6,7 +6,8 @@
  * message), into an inquiry, and renders the inquiry's answer back in that form. It
  * imports this file and nothing else of Taqib: the host hands it, through its
  * {@link ChannelContext}, the inquiry core, its own templates, its slice of the
- * configuration, a logger and the outbound sending functions. Node's built-in modules
+ * configuration (built by its own `config` from the environment variables it declares in
+ * `env`: core knows none of them), a logger and the outbound sending functions. Node's built-in modules
  * (`node:crypto`, ...) are fine.
  *
  * The host (`channels/registry.ts`, `services/channels.service.ts`) runs each enabled
@@ -15,11 +16,15 @@
  * {@link ChannelRequest}s and writes back the {@link ChannelResponse}.
  *
  * @example
- * // channels/echo/echo.ts: answers `GET /channels/echo?number=...` with plain text.
- * import { definePlugin, type ChannelContext } from "../contract.ts";
+ * // channels/echo/index.ts: answers `GET /channels/echo?number=...` with plain text.
+ * import { definePlugin, setting } from "../contract.ts";
  *
- * export default definePlugin<{ greeting: string }>({
+ * export default definePlugin({
  *   name: "echo",
+ *   description: "plain-text answers over HTTP",
+ *   // Its own environment variables: the host reads and checks them (ECHO_GREETING=...).
+ *   env: { greeting: setting("ECHO_GREETING", "the first line of every answer", { default: "أهلاً" }) },
+ *   config: (env, host) => ({ greeting: env.greeting ?? "أهلاً", digits: host.digits }),
  *   routes: [
  *     {
  *       method: "GET",
@@ -29,18 +34,17 @@
  *           number: String(req.query.number ?? ""),
  *           identities: [{ kind: "ip", value: req.ip }],
  *         });
- *         const lang = "ar";
  *         return {
  *           headers: { "content-type": "text/plain; charset=utf-8" },
- *           body: ctx.config.greeting + "\n" + ctx.templates.render("answer.txt", lang, { answer }),
+ *           body: ctx.config.greeting + "\n" + ctx.templates.render("answer.txt", "ar", { answer }),
  *         };
  *       },
  *     },
  *   ],
  * });
  *
- * // channels/registry.ts: one line enables it by name (CHANNELS=...,echo)
- * //   echo: { plugin: echo, config: () => ({ greeting: "أهلاً" }) },
+ * // channels/registry.ts: one entry in the list enables it by name (CHANNELS=...,echo)
+ * //   export const CHANNEL_PLUGINS = [web, sms, ivr, kiosk, whatsapp, echo];
  *
  * @module
  */
@@ -192,7 +196,7 @@ export interface ChannelContext<C = unknown> {
   inquiry: ChannelInquiry;
   templates: ChannelTemplates;
   format: ChannelFormat;
-  /** The plugin's slice of the configuration (built by its line in channels/registry.ts). */
+  /** The plugin's slice of the configuration (built by its own `config` from its settings). */
   config: C;
   logger: ChannelLogger;
   /**
@@ -226,21 +230,97 @@ export interface ChannelContext<C = unknown> {
   setSmsOptOut(mobile: string, optedOut: boolean): Promise<{ changed: boolean }>;
 }
 
+// ------------------------------------------------------------------ settings
+
+/**
+ * One environment variable a plugin reads: core knows none of them. The host reads it
+ * (trimmed; blank is unset), parses it and hands the value to the plugin's `config`; a parse
+ * error stops start-up with a configuration error naming the variable.
+ */
+export interface ChannelSetting<T = string | undefined> {
+  /** The variable, e.g. `TWILIO_AUTH_TOKEN`. */
+  variable: string;
+  /** What it does, for the operator (docs/channels.md's table is generated from it). */
+  description: string;
+  /**
+   * It authenticates the channel's callers: while the channel is enabled the node refuses to
+   * start without it, unless DEV_INSECURE=1 (then the plugin gets it unset, must leave its
+   * callers unchecked, and the host warns loudly).
+   */
+  secret: boolean;
+  /** The default as the operator reads it; undefined: unset. */
+  default?: string;
+  /** The value from the raw one (undefined when unset); throws an Error saying what is wrong. */
+  parse(raw: string | undefined): T;
+}
+
+/** A plugin's settings, by the name its `config` gets each value under. */
+export type ChannelSettings = Record<string, ChannelSetting<any>>;
+
+/** The parsed values of a plugin's settings. */
+export type SettingValues<S extends ChannelSettings> = { [K in keyof S]: S[K] extends ChannelSetting<infer T> ? T : never };
+
+/**
+ * Declares an environment variable of a plugin; without `parse` its value is the string
+ * (undefined when unset).
+ *
+ * @example
+ *   env: {
+ *     authToken: setting("TWILIO_AUTH_TOKEN", "checks X-Twilio-Signature on every request", { secret: true }),
+ *     idleSeconds: setting("KIOSK_IDLE", "seconds before the start screen", { default: "60", parse: (raw) => Number(raw ?? 60) }),
+ *   }
+ */
+export function setting<T = string | undefined>(
+  variable: string,
+  description: string,
+  opts: { secret?: boolean; default?: string; parse?(raw: string | undefined): T } = {},
+): ChannelSetting<T> {
+  return { variable, description, secret: opts.secret ?? false, default: opts.default, parse: opts.parse ?? ((raw) => raw as T) };
+}
+
+/** The office every page and kiosk screen names (OFFICE_*). */
+export interface Office {
+  nameAr: string;
+  nameEn: string;
+  phone: string;
+  hoursAr: string;
+  hoursEn: string;
+}
+
+/** Taqib-wide settings the host hands every plugin's `config` (they are not any one channel's). */
+export interface HostSettings {
+  /** DIGITS: the digits of Arabic text, one style for every channel. */
+  digits: "latin" | "arabic";
+  /** OFFICE_*: the office. */
+  office: Office;
+  /** SMS_SENDER: the short code citizens write to. */
+  shortCode: string;
+}
+
 // ------------------------------------------------------------------ plugin
 
 /**
- * A channel plugin. `C` is the type of its configuration slice.
+ * A channel plugin. `C` is the type of its configuration slice, `S` its settings.
  *
- * Conventions (see docs/channels.md): keep parsing (request → question) and rendering
- * (answer → response) in plain functions next to the plugin and test them table-driven
- * in `channels/<name>/<name>.test.ts`; templates in `channels/<name>/templates/{ar,en}/`;
- * sample inputs in `channels/<name>/fixtures/`.
+ * Conventions (see docs/channels.md): the entry is `channels/<name>/index.ts`; keep parsing
+ * (request → question) and rendering (answer → response) in plain functions next to the
+ * plugin and test them table-driven in `channels/<name>/index.test.ts`; templates in
+ * `channels/<name>/templates/{ar,en}/`; sample inputs in `channels/<name>/fixtures/`.
  */
-export interface ChannelPlugin<C = unknown> {
+export interface ChannelPlugin<C = unknown, S extends ChannelSettings = ChannelSettings> {
   /** Lower-case name, the folder's name and the `CHANNELS` entry. */
   name: string;
   /** One line on what the channel is, for logs and docs. */
   description: string;
+  /** The environment variables the plugin reads (none: omit). */
+  env?: S;
+  /** Its configuration slice, from its settings and the Taqib-wide ones; may throw like `parse`. */
+  config(env: SettingValues<S>, host: HostSettings): C;
+  /**
+   * The folder of its `templates/` and `fixtures/`; default `channels/<name>/`. A plugin
+   * kept elsewhere (a test fixture) sets `new URL(".", import.meta.url)`.
+   */
+  folder?: URL;
   routes?: ChannelRoute<C>[];
   /** Called for each mobile-originated SMS (the sms channel). Errors are logged. */
   onMobileOriginated?(mo: MobileOriginated, ctx: ChannelContext<C>): Promise<void>;
@@ -249,12 +329,12 @@ export interface ChannelPlugin<C = unknown> {
 }
 
 /**
- * Identity function that types a plugin.
+ * Identity function that types a plugin (both types are inferred: annotate `config`'s result).
  *
  * @example
- *   export default definePlugin<{ token?: string }>({ name: "x", description: "...", routes: [...] });
+ *   export default definePlugin({ name: "x", description: "...", config: (_env, host): XConfig => ({ digits: host.digits }), routes: [...] });
  */
-export function definePlugin<C>(plugin: ChannelPlugin<C>): ChannelPlugin<C> {
+export function definePlugin<C, S extends ChannelSettings = {}>(plugin: ChannelPlugin<C, S>): ChannelPlugin<C, S> {
   return plugin;
 }
 

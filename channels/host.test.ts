@@ -7,8 +7,6 @@ import path from "node:path";
 import { checkResponse, clientAddress, messageId, parseQuery, requestUrl, waitTime } from "./host.ts";
 import { retryAfterSeconds } from "./contract.ts";
 import { ChannelTemplateError, createChannelTemplates } from "./templates.ts";
-import { CHANNEL_PLUGINS } from "./registry.ts";
-import { KNOWN_CHANNELS } from "../core/platform/config.ts";
 
 test("clientAddress: the peer, or X-Forwarded-For only behind a trusted proxy", () => {
   const table: Array<[string | undefined, string | undefined, string[], string]> = [
@@ -84,18 +82,5 @@ test("templates: per language over shared, escaping by kind, strict, partials", 
     assert.throws(() => createChannelTemplates(dir), /syntax error/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test("registry: every known channel has a plugin of that name, with unique routes", () => {
-  assert.deepEqual(Object.keys(CHANNEL_PLUGINS).sort(), [...KNOWN_CHANNELS].sort());
-  const seen = new Set<string>();
-  for (const [name, { plugin }] of Object.entries(CHANNEL_PLUGINS)) {
-    assert.equal(plugin.name, name);
-    for (const r of plugin.routes ?? []) {
-      const key = `${r.method} ${r.path}`;
-      assert.ok(!seen.has(key), `${key} twice`);
-      seen.add(key);
-    }
   }
 });

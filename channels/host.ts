@@ -38,6 +38,11 @@ import { ONCE_COLLECTION, OUTBOX_COLLECTION } from "./models.ts";
 
 export const CHANNELS_DIR = path.dirname(fileURLToPath(import.meta.url));
 
+/** A plugin's folder (its `templates/`, `fixtures/`): `channels/<name>/` unless it says otherwise. */
+export function pluginFolder(plugin: Pick<ChannelPlugin<any, any>, "name" | "folder">): string {
+  return plugin.folder ? fileURLToPath(plugin.folder) : path.join(CHANNELS_DIR, plugin.name);
+}
+
 
 /** Per database connection: whether it expires documents by a TTL index, and when expired keys were last removed by hand. */
 const onceStores = new WeakMap<object, { ttl: Promise<boolean>; prunedAt: number }>();
@@ -190,7 +195,7 @@ export function messageId(channel: string, key: string | undefined): string {
  *   const ctx = createContext(plugin, slice, config, { owner: broker, logger: svc.logger });
  */
 export function createContext<C>(
-  plugin: ChannelPlugin<C>,
+  plugin: ChannelPlugin<C, any>,
   slice: C,
   config: Config,
   opts: { owner: object; logger: ChannelLogger; templatesDir?: string },
@@ -203,7 +208,7 @@ export function createContext<C>(
     normalizeMobile: (input) => normalizeSaudiMobile(input),
     latinDigits,
   };
-  const dir = opts.templatesDir ?? path.join(CHANNELS_DIR, plugin.name, "templates");
+  const dir = opts.templatesDir ?? path.join(pluginFolder(plugin), "templates");
   const templates = fs.existsSync(dir) ? createChannelTemplates(dir) : missingTemplates(plugin.name);
   return {
     name: plugin.name,

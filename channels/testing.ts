@@ -10,21 +10,24 @@
 import fs from "node:fs";
 import path from "node:path";
 import { findTransactionNumber, latinDigits, normalizeSaudiMobile } from "../core/inquiry/inquiry.ts";
-import type { ChannelContext, ChannelRequest, InquiryAnswer, InquiryQuestion, Lang, OutgoingMessage } from "./contract.ts";
-import { CHANNELS_DIR, format } from "./host.ts";
+import type { ChannelContext, ChannelPlugin, ChannelRequest, InquiryAnswer, InquiryQuestion, Lang, OutgoingMessage } from "./contract.ts";
+import { CHANNELS_DIR, format, pluginFolder } from "./host.ts";
 import { createChannelTemplates } from "./templates.ts";
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
+/** A plugin by name (`channels/<name>/`), or the plugin itself (a plugin kept elsewhere says where: `folder`). */
+type PluginRef = string | Pick<ChannelPlugin<any, any>, "name" | "folder">;
+const folderOf = (p: PluginRef) => pluginFolder(typeof p === "string" ? { name: p } : p);
+
 /** `channels/<name>/fixtures/<file>` as JSON, ISO date strings revived as Dates. */
-export function loadFixture<T = any>(name: string, file: string): T {
-  const text = fs.readFileSync(path.join(CHANNELS_DIR, name, "fixtures", file), "utf8");
-  return JSON.parse(text, (_k, v) => (typeof v === "string" && ISO.test(v) ? new Date(v) : v)) as T;
+export function loadFixture<T = any>(plugin: PluginRef, file: string): T {
+  return JSON.parse(fixtureText(plugin, file), (_k, v) => (typeof v === "string" && ISO.test(v) ? new Date(v) : v)) as T;
 }
 
 /** The raw text of a fixture file. */
-export function fixtureText(name: string, file: string): string {
-  return fs.readFileSync(path.join(CHANNELS_DIR, name, "fixtures", file), "utf8");
+export function fixtureText(plugin: PluginRef, file: string): string {
+  return fs.readFileSync(path.join(folderOf(plugin), "fixtures", file), "utf8");
 }
 
 export interface TestContext<C> extends ChannelContext<C> {
@@ -34,8 +37,8 @@ export interface TestContext<C> extends ChannelContext<C> {
   logs: string[];
 }
 
-/** A context for plugin `name` whose inquiry answers with `opts.answer(question)`. */
-export function testContext<C>(name: string, config: C, opts: { answer?: (q: InquiryQuestion) => InquiryAnswer; limited?: boolean | "repeated" } = {}): TestContext<C> {
+/** A context for the plugin whose inquiry answers with `opts.answer(question)`. */
+export function testContext<C>(plugin: PluginRef, config: C, opts: { answer?: (q: InquiryQuestion) => InquiryAnswer; limited?: boolean | "repeated" } = {}): TestContext<C> {
   const questions: InquiryQuestion[] = [];
   const sms: TestContext<C>["sms"] = [];
   const outgoing: OutgoingMessage[] = [];
@@ -44,14 +47,14 @@ export function testContext<C>(name: string, config: C, opts: { answer?: (q: Inq
   const optOuts = new Map<string, boolean>();
   const log = (level: string) => (...a: unknown[]) => logs.push(`${level}: ${a.map(String).join(" ")}`);
   return {
-    name,
+    name: typeof plugin === "string" ? plugin : plugin.name,
     questions,
     sms,
     outgoing,
     logs,
     config,
     format,
-    templates: createChannelTemplates(path.join(CHANNELS_DIR, name, "templates")),
+    templates: createChannelTemplates(path.join(folderOf(plugin), "templates")),
     logger: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
     inquiry: {
       async ask(q) {

@@ -8,7 +8,7 @@ import { registerMetrics } from "../core/platform/metrics.ts";
 import { maskMobile } from "../core/text/normalize.ts";
 import type { ChannelContext, ChannelRequest, MobileOriginated } from "../channels/contract.ts";
 import { checkResponse, createContext, failureBudgetMixin } from "../channels/host.ts";
-import { checkChannelSecrets, enabledChannels, serviceName, type ChannelEntry } from "../channels/registry.ts";
+import { loadChannels, serviceName, type LoadedChannel } from "../channels/registry.ts";
 
 /**
  * One service per enabled channel plugin (`CHANNELS`), named `channel-<name>`: a channel can
@@ -17,12 +17,10 @@ import { checkChannelSecrets, enabledChannels, serviceName, type ChannelEntry } 
  * receives the `sms.mo` events of the smpp service.
  */
 export default function channelsService(config: Config): ServiceSchema[] {
-  const unchecked = checkChannelSecrets(config);
-  return enabledChannels(config).map((entry) => channelService(entry, config, unchecked[entry.plugin.name] ?? []));
+  return loadChannels(config).map((channel) => channelService(channel, config));
 }
 
-function channelService({ plugin, config: sliceOf }: ChannelEntry, config: Config, unchecked: string[]): ServiceSchema {
-  const slice = sliceOf(config);
+function channelService({ plugin, config: slice, unchecked }: LoadedChannel, config: Config): ServiceSchema {
   const events: ServiceSchema["events"] = {};
   if (plugin.onMobileOriginated) {
     events["sms.mo"] = {

@@ -4,12 +4,11 @@ import { fileURLToPath } from "node:url";
 import { parseApiKeys, type ApiKey } from "./api-keys.ts";
 import { SecretsKeyring } from "./secrets-key.ts";
 import { parseWindow, type DayWindow } from "../sms/sending-hours.ts";
+import type { ChannelPlugin } from "../../channels/contract.ts";
 
 /** The SMS templates Taqib ships (core/sms/templates), found from this file rather than the working directory. */
 const SMS_TEMPLATES_DIR = fileURLToPath(new URL("../sms/templates", import.meta.url));
 
-/** Every channel plugin name Taqib ships; `CHANNELS` picks from these. */
-export const KNOWN_CHANNELS = ["web", "sms", "ivr", "kiosk", "whatsapp"] as const;
 /** Service groups a node can run; `SERVICES` picks from these (default: all). */
 export const KNOWN_SERVICES = ["api", "events", "directory", "notifier", "smpp", "followup", "agencies", "channels"] as const;
 
@@ -50,14 +49,20 @@ export interface Config {
   /** The embedded simulator prints message texts (local debugging only). */
   smscShowText: boolean;
   services: ServiceGroup[];
+  /**
+   * CHANNELS: the channel plugins this node enables, by name. Each plugin's own variables
+   * (its secrets too) are declared by the plugin and read by channels/registry.ts, which
+   * also checks these names against its list.
+   */
   channels: string[];
+  /** The plugins `channels` picks from; unset: channels/registry.ts's list (a test adds a fixture plugin). */
+  channelPlugins?: readonly ChannelPlugin<any, any>[];
   defaultReplyPeriodDays: number;
   /** Staff SMS hours on working days (STAFF_SMS_HOURS) and the citizens' quiet window (CITIZEN_QUIET_HOURS, off when unset). */
   staffSmsHours?: DayWindow;
   citizenQuietHours?: DayWindow;
   /** STAFF_DIGEST_AT: the time of day (minutes after midnight, Riyadh) staff follow-up notices go as one digest per person; unset: each on its own. */
   staffDigestAt?: number;
-  twilioAuthToken?: string;
   publicUrl?: string;
   /** Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (rate limits by IP). */
   trustProxy?: string[];
@@ -83,8 +88,6 @@ export interface Config {
   /** Failed verifiers (all numbers, the whole cluster) per window before verifier checks pause for everyone. */
   verifyFailureBudget: number;
   verifyFailureWindowMs: number;
-  whatsappVerifyToken?: string;
-  whatsappAppSecret?: string;
   /** Encrypts agencies' signing secrets at rest; required with the agencies service on an external database. */
   secretsKey?: SecretsKeyring;
   /** Days a verified agency webhook delivery stays in the log. */
@@ -93,13 +96,10 @@ export interface Config {
   webhookRefusalLimit: number;
   /** DEV_INSECURE=1: a channel whose secret is missing starts anyway, unchecked (development only). */
   devInsecure: boolean;
-  /** KIOSKS: the registered kiosks, `<id>:<secret>[@<cidr>|<cidr>…],…` (parsed by channels/kiosk). */
-  kiosks?: string;
   /** The office the pages and kiosk name (OFFICE_*), so a citizen knows whom to call or visit. */
   office: { nameAr: string; nameEn: string; phone: string; hoursAr: string; hoursEn: string };
-  /** IVR_VOICE, IVR_LANGUAGE: the `<Say>` voice and its language (Twilio's default voice speaks no Arabic). */
-  ivrVoice?: string;
-  ivrLanguage?: string;
+  /** The environment this was read from: the channel plugins' own variables are read from it. */
+  env: Readonly<Env>;
 }
 
 /** A configuration value that is wrong; start-up stops with its message. */
@@ -110,7 +110,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
 function str(env: Env, name: string): string | undefined {
   const v = env[name];
@@ -174,6 +174,13 @@ function list<T extends string>(env: Env, name: string, known: readonly T[], def
     if (!known.includes(item as T)) throw new ConfigError(name, `unknown "${item}" (known: ${known.join(", ")})`);
   }
   return [...new Set(items)] as T[];
+}
+
+/** A comma-separated list of names, blanks and repeats dropped; checked by whoever owns the names. */
+function names(env: Env, name: string, def: readonly string[]): string[] {
+  const raw = str(env, name);
+  if (raw === undefined) return [...def];
+  return [...new Set(raw.split(",").map((s) => s.trim()).filter(Boolean))];
 }
 
 function oneOf<T extends string>(env: Env, name: string, values: readonly T[], def: T): T {
@@ -248,12 +255,11 @@ export function loadConfig(env: Env = process.env): Config {
     smscMaxPerSecond: int(env, "SMSC_MAX_PER_SECOND", 200, 1, 100000),
     smscShowText: oneOf(env, "SMSC_SHOW_TEXT", ["0", "1"] as const, "0") === "1",
     services,
-    channels: list(env, "CHANNELS", KNOWN_CHANNELS, ["web", "sms", "ivr", "kiosk"]),
+    channels: names(env, "CHANNELS", ["web", "sms", "ivr", "kiosk"]),
     defaultReplyPeriodDays: int(env, "DEFAULT_REPLY_PERIOD_DAYS", 10, 1, 365),
     staffSmsHours: str(env, "STAFF_SMS_HOURS") === "always" ? undefined : window(env, "STAFF_SMS_HOURS", "07:30-15:30"),
     citizenQuietHours: window(env, "CITIZEN_QUIET_HOURS"),
     staffDigestAt: timeOfDay(env, "STAFF_DIGEST_AT"),
-    twilioAuthToken: str(env, "TWILIO_AUTH_TOKEN"),
     publicUrl: url(env, "PUBLIC_URL", ["http:", "https:"]),
     trustProxy: proxies(env, "TRUST_PROXY"),
     logLevel: oneOf(env, "LOG_LEVEL", ["error", "warn", "info", "debug"] as const, "info"),
@@ -271,13 +277,10 @@ export function loadConfig(env: Env = process.env): Config {
     inquiryRateWindowMs: int(env, "INQUIRY_RATE_WINDOW_MS", 60000, 1000, 86400000),
     verifyFailureBudget: int(env, "VERIFY_FAILURE_BUDGET", 200, 1, 1000000),
     verifyFailureWindowMs: int(env, "VERIFY_FAILURE_WINDOW_MS", 600000, 1000, 86400000),
-    whatsappVerifyToken: str(env, "WHATSAPP_VERIFY_TOKEN"),
-    whatsappAppSecret: str(env, "WHATSAPP_APP_SECRET"),
     secretsKey,
     webhookLogTtlDays: int(env, "WEBHOOK_LOG_TTL_DAYS", 90, 1, 3650),
     webhookRefusalLimit: int(env, "WEBHOOK_REFUSAL_LIMIT", 20, 1, 1000000),
     devInsecure: str(env, "DEV_INSECURE") === "1",
-    kiosks: str(env, "KIOSKS"),
     office: {
       nameAr: str(env, "OFFICE_NAME_AR") ?? "الإمارة",
       nameEn: str(env, "OFFICE_NAME_EN") ?? "The Emirate",
@@ -285,7 +288,6 @@ export function loadConfig(env: Env = process.env): Config {
       hoursAr: str(env, "OFFICE_HOURS_AR") ?? "من الأحد إلى الخميس، من 7:30 صباحًا إلى 2:30 ظهرًا",
       hoursEn: str(env, "OFFICE_HOURS_EN") ?? "Sunday to Thursday, 7:30 am to 2:30 pm",
     },
-    ivrVoice: str(env, "IVR_VOICE"),
-    ivrLanguage: str(env, "IVR_LANGUAGE"),
+    env: { ...env },
   };
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createChannelTemplates } from "../../channels/templates.ts";
-import { replyData } from "../../channels/sms/sms.ts";
+import { replyData } from "../../channels/sms/index.ts";
 import { waitTime } from "../../channels/host.ts";
 import type { InquiryAnswer } from "../inquiry/inquiry.ts";
 import { checkBudget, longestDataOf, LONGEST_AGENCY, LONGEST_ARABIC_NAME, LONGEST_DEPARTMENT, SMS_PART_BUDGETS, WHATSAPP_TEXT_LIMIT } from "./budget.ts";

@@ -145,7 +145,7 @@ test("agency webhook: forgeries refused, replays idempotent or refused, one genu
 test("IVR webhook: requests without a valid X-Twilio-Signature are refused", async () => {
   const smsBefore = smsc.received.length;
   const params = { AccountSid: "AC00000000000000000000000000000001", CallSid: "CA0123456789abcdef0123456789abcdef", From: "+966551234567", To: "+966800123456", Digits: NUMBER };
-  // A step address as the service issues it (stamped with its time: see channels/ivr/ivr.ts).
+  // A step address as the service issues it (stamped with its time: see channels/ivr/index.ts).
   const url = `${PUBLIC}/channels/ivr/number?attempt=1&at=${Date.now()}`;
   const opts = { token: TOKEN, publicBase: PUBLIC, localBase: node.url };
   const forgeries: Array<[string, () => Promise<{ status: number }>]> = [

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import plugin, { intentOf, languageOf, parseNotification, replyTo, validHubSignature, type WhatsAppConfig } from "./whatsapp.ts";
+import plugin, { intentOf, languageOf, parseNotification, replyTo, validHubSignature, type WhatsAppConfig } from "./index.ts";
 import { fixtureText, loadFixture, request, testContext } from "../testing.ts";
 import { latinDigits } from "../../core/text/digits.ts";
 import { showIsolates as shown } from "../../core/text/bidi.ts";

@@ -130,9 +130,10 @@ export async function answerMo(mo: MobileOriginated, ctx: ChannelContext<SmsConf
   return { to: replyTo, lang, text: ctx.templates.render("reply.txt", lang, replyData(answer, ctx, lang)) };
 }
 
-export default definePlugin<SmsConfig>({
+export default definePlugin({
   name: "sms",
   description: `short code: answers mobile-originated SMS by SMS`,
+  config: (_env, host): SmsConfig => ({ shortCode: host.shortCode, digits: host.digits }),
   async onMobileOriginated(mo, ctx) {
     if (!toShortCode(mo.to, ctx.config.shortCode)) {
       ctx.logger.debug(`MO to ${mo.to} is not for the short code ${ctx.config.shortCode}`);

@@ -27,6 +27,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { BlockList, isIP } from "node:net";
 import {
   definePlugin,
+  setting,
   langOf,
   parseForm,
   queryValue,
@@ -37,6 +38,7 @@ import {
   type ChannelResponse,
   type InquiryAnswer,
   type Lang,
+  type Office,
 } from "../contract.ts";
 
 export interface KioskConfig {
@@ -47,7 +49,7 @@ export interface KioskConfig {
   /** The digits of the Arabic screen (DIGITS): one style for keys, fields and answers. */
   digits: "latin" | "arabic";
   /** The office named on the screen (OFFICE_*). */
-  office: { nameAr: string; nameEn: string; phone: string; hoursAr: string; hoursEn: string };
+  office: Office;
 }
 
 /** A kiosk of KIOSKS: its id, its secret and, when listed, the networks it may ask from. */
@@ -290,9 +292,13 @@ async function answerRoute(req: ChannelRequest, ctx: ChannelContext<KioskConfig>
   );
 }
 
-export default definePlugin<KioskConfig>({
+export default definePlugin({
   name: "kiosk",
   description: "touch-screen kiosk page with an on-screen keypad",
+  env: {
+    kiosks: setting("KIOSKS", "the registered kiosks, `<id>:<secret>[@<cidr>|<cidr>…],…` (secret 16+ characters)", { secret: true, parse: parseKiosks }),
+  },
+  config: ({ kiosks }, host): KioskConfig => ({ idleMs: 60_000, kiosks, digits: host.digits, office: host.office }),
   routes: [
     { method: "GET", path: "/kiosk", handler: page },
     { method: "POST", path: "/kiosk", handler: page },

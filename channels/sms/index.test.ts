@@ -1,7 +1,7 @@
 // sms: reading MOs, the reply texts, and who gets an answer, table-driven.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import plugin, { answerMo, languageOf, moKey, parseMo, toShortCode, type SmsConfig } from "./sms.ts";
+import plugin, { answerMo, languageOf, moKey, parseMo, toShortCode, type SmsConfig } from "./index.ts";
 import { loadFixture, testContext } from "../testing.ts";
 import { findTransactionNumber } from "../../core/text/normalize.ts";
 import { latinDigits } from "../../core/text/digits.ts";

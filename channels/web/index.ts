@@ -24,6 +24,7 @@ import {
   type ChannelResponse,
   type InquiryAnswer,
   type Lang,
+  type Office,
 } from "../contract.ts";
 
 export interface WebConfig {
@@ -35,15 +36,6 @@ export interface WebConfig {
   digits: "latin" | "arabic";
   /** The office named on every page (OFFICE_*). */
   office: Office;
-}
-
-/** The office a page names, with a phone and hours (OFFICE_NAME_AR, OFFICE_NAME_EN, OFFICE_PHONE, OFFICE_HOURS_AR, OFFICE_HOURS_EN). */
-export interface Office {
-  nameAr: string;
-  nameEn: string;
-  phone: string;
-  hoursAr: string;
-  hoursEn: string;
 }
 
 /** The office in the page's language, for templates (`office.name`, `office.phone`, `office.hours`). */
@@ -240,9 +232,10 @@ async function api(req: ChannelRequest, ctx: ChannelContext<WebConfig>): Promise
   return json(status, body, retryHeaders(answer));
 }
 
-export default definePlugin<WebConfig>({
+export default definePlugin({
   name: "web",
   description: "public inquiry page (Arabic RTL, English switch) and JSON API",
+  config: (_env, host): WebConfig => ({ pagePath: "/", shortCode: host.shortCode, digits: host.digits, office: host.office }),
   routes: [
     { method: "GET", path: "/", handler: page },
     { method: "GET", path: "/api/v1/inquiry", handler: api },

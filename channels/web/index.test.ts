@@ -1,7 +1,7 @@
 // web: query parsing, statuses, the JSON shape and the page's HTML, table-driven.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import plugin, { answerJson, errorCodeOf, parseWebQuery, renderPage, statusOf, type WebConfig } from "./web.ts";
+import plugin, { answerJson, errorCodeOf, parseWebQuery, renderPage, statusOf, type WebConfig } from "./index.ts";
 import { loadFixture, request, testContext } from "../testing.ts";
 import type { InquiryAnswer } from "../contract.ts";
 import { loadConfig } from "../../core/platform/config.ts";

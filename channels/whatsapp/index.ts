@@ -18,7 +18,7 @@
  * @module
  */
 import { createHmac, timingSafeEqual, createHash } from "node:crypto";
-import { definePlugin, queryValue, withDisplayNumbers, type ChannelContext, type ChannelRequest, type ChannelResponse, type InquiryAnswer, type Lang } from "../contract.ts";
+import { definePlugin, queryValue, setting, withDisplayNumbers, type ChannelContext, type ChannelRequest, type ChannelResponse, type InquiryAnswer, type Lang } from "../contract.ts";
 
 export interface WhatsAppConfig {
   /** WHATSAPP_VERIFY_TOKEN: what Meta's dashboard sends in the handshake. */
@@ -165,9 +165,14 @@ async function notify(req: ChannelRequest, ctx: ChannelContext<WhatsAppConfig>):
   return text(200, "EVENT_RECEIVED");
 }
 
-export default definePlugin<WhatsAppConfig>({
+export default definePlugin({
   name: "whatsapp",
   description: "WhatsApp Cloud API webhook: text in, text out",
+  env: {
+    appSecret: setting("WHATSAPP_APP_SECRET", "checks `X-Hub-Signature-256` on notifications", { secret: true }),
+    verifyToken: setting("WHATSAPP_VERIFY_TOKEN", "the token of Meta's webhook handshake", { secret: true }),
+  },
+  config: (env, host): WhatsAppConfig => ({ ...env, digits: host.digits }),
   routes: [
     { method: "GET", path: "/channels/whatsapp/webhook", handler: verify },
     { method: "POST", path: "/channels/whatsapp/webhook", handler: notify },

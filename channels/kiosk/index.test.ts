@@ -1,7 +1,7 @@
 // kiosk: query parsing, the page, the answer fragment, table-driven.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import plugin, { parseKioskQuery, parseKiosks, refusal, renderAnswer, renderPage, statusOf, type KioskConfig } from "./kiosk.ts";
+import plugin, { parseKioskQuery, parseKiosks, refusal, renderAnswer, renderPage, statusOf, type KioskConfig } from "./index.ts";
 import { loadFixture, request, testContext } from "../testing.ts";
 import type { InquiryAnswer } from "../contract.ts";
 import { loadConfig } from "../../core/platform/config.ts";

@@ -34,6 +34,7 @@
  */
 import {
   definePlugin,
+  setting,
   langOf,
   withDisplayNumbers,
   parseForm,
@@ -365,8 +366,14 @@ for (const platform of ["twiml", "vxml"] as const) {
   }
 }
 
-export default definePlugin<IvrConfig>({
+export default definePlugin({
   name: "ivr",
   description: "phone line: Twilio-compatible TwiML webhooks and a VoiceXML variant, Arabic speech",
+  env: {
+    authToken: setting("TWILIO_AUTH_TOKEN", "checks `X-Twilio-Signature` on every IVR request (TwiML and VoiceXML)", { secret: true }),
+    voice: setting("IVR_VOICE", "the voice of the Arabic prompts (`<Say voice=…>`), e.g. `Polly.Zeina` or `Google.ar-XA-Standard-A`: Twilio's default voice does not speak Arabic; English calls keep the default voice"),
+    language: setting("IVR_LANGUAGE", "the language of the Arabic prompts (`arb` for `Polly.Zeina`, `ar-XA` for Google voices)", { default: "ar-SA" }),
+  },
+  config: (env): IvrConfig => env,
   routes,
 });

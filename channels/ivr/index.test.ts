@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import plugin, { MAX_REPROMPTS, checkFresh, parseCall, renderScript, script, sealVerifier, stepUrls, unsealVerifier, type CallInput, type IvrConfig, type Step } from "./ivr.ts";
+import plugin, { MAX_REPROMPTS, checkFresh, parseCall, renderScript, script, sealVerifier, stepUrls, unsealVerifier, type CallInput, type IvrConfig, type Step } from "./index.ts";
 import { twilioSignature, validTwilioSignature } from "./signature.ts";
 import { loadFixture, request, testContext } from "../testing.ts";
 import type { ChannelRequest, InquiryAnswer } from "../contract.ts";

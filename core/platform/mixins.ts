@@ -33,7 +33,7 @@ export function databaseMixin(config: Pick<Config, "mongoUrl">): Partial<Service
  * @example
  *   mixins: [periodic("webhook log purge", 3_600_000, () => purgeDeliveries(ttlDays))]
  */
-export function periodic<S extends Service = Service>(name: string, everyMs: number, fn: (svc: S) => Promise<unknown>): Partial<ServiceSchema> {
+export function periodic<S = Service>(name: string, everyMs: number, fn: (svc: S) => Promise<unknown>): Partial<ServiceSchema> {
   const state = new WeakMap<object, { timer: NodeJS.Timeout; running?: Promise<void> }>();
   return {
     async started() {

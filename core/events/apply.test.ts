@@ -30,8 +30,8 @@ function memoryStore(opts: { failProject?: boolean } = {}) {
       await gate;
       if (opts.failProject) throw new Error("database away");
       steps.push(`project ${batch.map((e) => e.id).join(",")}`);
-      const byNumber = Map.groupBy(batch, (e) => e.transactionNumber);
-      return [...byNumber].map(([number, mine]): AppliedTransaction => {
+      const numbers = [...new Set(batch.map((e) => e.transactionNumber))];
+      return numbers.map((number) => [number, batch.filter((e) => e.transactionNumber === number)] as const).map(([number, mine]): AppliedTransaction => {
         for (const e of mine) events.set(e.id, e);
         const state = project(number, [...events.values()].filter((e) => e.transactionNumber === number));
         transactions.set(number, state);

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { eventIntake, MAX_BATCH, parseEvents } from "./receive.ts";
-import type { StoreRequest, StoreResult } from "./ingest.ts";
+import type { StoreOutcome, StoreRequest, StoreResult } from "./ingest.ts";
 import type { IncomingEvent } from "./contract.ts";
 
 const registered = (id: string, number = "144500123") => ({
@@ -21,7 +21,7 @@ function memoryIntake() {
   const counted: string[] = [];
   const store = async ({ events }: StoreRequest): Promise<StoreResult> => {
     const key = (e: IncomingEvent) => JSON.stringify(e);
-    const outcomes = events.map((e) => (!known.has(e.id) ? "accepted" : known.get(e.id) === key(e) ? "duplicate" : "conflict") as const);
+    const outcomes = events.map((e): StoreOutcome => (!known.has(e.id) ? "accepted" : known.get(e.id) === key(e) ? "duplicate" : "conflict"));
     const conflicts = events.filter((_, i) => outcomes[i] === "conflict").map((e) => e.id);
     const toApply = conflicts.length ? [] : events.filter((_, i) => outcomes[i] === "accepted");
     for (const e of toApply) known.set(e.id, key(e));

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import ApiGateway from "moleculer-web";
-import type { ServiceSchema } from "moleculer";
+import type { Context, Service } from "moleculer";
 import type { Config } from "../core/platform/config.ts";
 import { clientError } from "../core/platform/errors.ts";
 import { describeApiKeys, findApiKey, SCOPES, type Scope } from "../core/platform/api-keys.ts";
 import { httpError, safeBodyParsers, type BodyParsers, type Middleware } from "../core/platform/http-errors.ts";
-import { databaseMixin } from "../core/platform/mixins.ts";
+import { databaseMixin, type TypedService } from "../core/platform/mixins.ts";
 import { databaseReachable } from "../core/store/db.ts";
 import { channelRoutes } from "../channels/registry.ts";
 import { clientAddress, isTrustedProxy } from "../channels/host.ts";
@@ -13,9 +13,11 @@ import { collectDatabaseGauges, prometheusText, registerMetrics } from "../core/
 import { consoleRoute } from "../core/console/pages.ts";
 import { API_KEYS_CHANGED, storedApiKeys } from "../core/platform/stored-api-keys.ts";
 
-type Req = IncomingMessage & { $service: any; $ctx?: any; $params: Record<string, any>; body?: unknown; query?: Record<string, string> };
+type Req = IncomingMessage & { $service?: Service; $ctx?: Context; $params: Record<string, unknown>; body?: unknown; query?: Record<string, string> };
+/** What the routes put on a call's meta, and what the actions answer through it. */
+type Meta = { apiKey?: boolean; ip?: string; headers?: IncomingMessage["headers"]; user?: { scopes?: string[] }; $statusCode?: number };
 
-function onError(this: any, req: Req, res: ServerResponse, err: any) {
+function onError(this: Service, req: Req, res: ServerResponse, err: any) {
   const { status, body, retryable } = httpError(err);
   if (status >= 500) this.logger.error(`${req.method} ${req.url} failed:`, err);
   if (res.headersSent) return res.end();
@@ -65,7 +67,7 @@ const SCOPE_OF_ACTION = new Map(Object.values(API_V1).map((r) => [r.action, r.sc
  */
 function untrustedForwardingWarning(trusted: readonly string[]): Middleware {
   const warned = new Map<string, number>();
-  return function (this: any, req, _res, next) {
+  return function (req, _res, next) {
     const peer = req.socket?.remoteAddress ?? "";
     if (req.headers["x-forwarded-for"] !== undefined && !isTrustedProxy(peer, trusted)) {
       const now = Date.now();
@@ -100,12 +102,12 @@ function hardened(route: Record<string, any>, warning: Middleware): Record<strin
  * The HTTP front door: the staff and events API (API key), health, agencies' webhooks and
  * the channels' public routes.
  */
-export default function apiService(config: Config): ServiceSchema {
+export default function apiService(config: Config): TypedService {
   const json = { json: { limit: "1mb", strict: false }, urlencoded: false };
   const warning = untrustedForwardingWarning(config.trustProxy ?? []);
   return {
     name: "api",
-    mixins: [ApiGateway as any, databaseMixin()],
+    mixins: [ApiGateway, databaseMixin(config)],
     settings: {
       port: config.port,
       ip: config.host,
@@ -131,7 +133,7 @@ export default function apiService(config: Config): ServiceSchema {
           authorization: true,
           mappingPolicy: "restrict",
           aliases: {
-            async "GET /"(this: any, _req: Req, res: ServerResponse) {
+            async "GET /"(this: Service, _req: Req, res: ServerResponse) {
               await collectDatabaseGauges(this.broker).catch((err) => this.logger.warn("metrics from the database unavailable:", err.message));
               res.setHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
               res.end(prometheusText(this.broker));
@@ -147,7 +149,7 @@ export default function apiService(config: Config): ServiceSchema {
           mergeParams: false,
           authorization: true,
           aliases: Object.fromEntries(Object.entries(API_V1).map(([alias, r]) => [alias, r.action])),
-          onBeforeCall(ctx: any, _route: unknown, req: Req) {
+          onBeforeCall(ctx: Context<unknown, Meta>, _route: unknown, req: Req) {
             ctx.meta.apiKey = true;
             ctx.meta.ip = clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"] as string | undefined, config.trustProxy);
           },
@@ -160,7 +162,7 @@ export default function apiService(config: Config): ServiceSchema {
           mappingPolicy: "restrict",
           mergeParams: false,
           aliases: { "POST agencies/:agencyCode/replies": "agencies.reply" },
-          onBeforeCall(ctx: any, _route: unknown, req: Req) {
+          onBeforeCall(ctx: Context<unknown, Meta>, _route: unknown, req: Req) {
             ctx.meta.headers = req.headers;
             // Refusals are rate-limited per client address.
             ctx.meta.ip = clientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"] as string | undefined, config.trustProxy);
@@ -172,11 +174,12 @@ export default function apiService(config: Config): ServiceSchema {
       ].map((route) => hardened(route, warning)),
     } as Record<string, unknown>,
     actions: {
-      live: { visibility: "published", handler: () => ({ status: "ok" }) },
+      live: { visibility: "published", params: {}, handler: () => ({ status: "ok" }) },
       /** Ready: the database answers, the broker is connected (multi-node), and this node's SMPP binds (if any) are up. */
       ready: {
         visibility: "published",
-        async handler(this: any, ctx: any) {
+        params: {},
+        async handler(ctx: Context<unknown, Meta>) {
           const checks: Record<string, string> = {};
           checks.database = (await databaseReachable()) ? "ok" : "unreachable";
           if (config.transporter) checks.broker = this.broker.transit?.connected ? "ok" : "disconnected";
@@ -210,7 +213,7 @@ export default function apiService(config: Config): ServiceSchema {
         return { apiKey: key.fingerprint, scopes: [...key.scopes] };
       },
       /** The scope the alias needs, from API_V1 (or metrics:read): a route with none is refused. */
-      async authorize(ctx: any, route: any, _req: Req, _res: unknown, alias: { action?: string }) {
+      async authorize(ctx: Context<unknown, Meta>, route: { opts?: { path?: string } }, _req: Req, _res: unknown, alias: { action?: string }) {
         const needed: Scope | undefined = alias.action ? SCOPE_OF_ACTION.get(alias.action) : route.opts?.path === "/metrics" ? "metrics:read" : undefined;
         const scopes: string[] = ctx.meta.user?.scopes ?? [];
         if (!needed || !scopes.includes(needed)) {

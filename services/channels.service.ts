@@ -1,7 +1,7 @@
-import type { Context, ServiceSchema } from "moleculer";
+import type { Context } from "moleculer";
 import type { Config } from "../core/platform/config.ts";
 import { clientError } from "../core/platform/errors.ts";
-import { databaseMixin } from "../core/platform/mixins.ts";
+import { databaseMixin, type TypedService } from "../core/platform/mixins.ts";
 import { directoryCacheMixin } from "../core/directory/events.ts";
 import { forwardQueuedToBroker } from "../core/sms/notifications.ts";
 import { registerMetrics } from "../core/platform/metrics.ts";
@@ -16,42 +16,26 @@ import { loadChannels, serviceName, type LoadedChannel } from "../channels/regis
  * while the gateway anywhere forwards its HTTP routes to it. The sms channel's service
  * receives the `sms.mo` events of the smpp service.
  */
-export default function channelsService(config: Config): ServiceSchema[] {
+interface Vars {
+  channel: ChannelContext<unknown>;
+}
+
+export default function channelsService(config: Config): TypedService<Vars>[] {
   return loadChannels(config).map((channel) => channelService(channel, config));
 }
 
-function channelService({ plugin, config: slice, unchecked }: LoadedChannel, config: Config): ServiceSchema {
-  const events: ServiceSchema["events"] = {};
-  if (plugin.onMobileOriginated) {
-    events["sms.mo"] = {
-      async handler(this: any, ctx: Context<Partial<MobileOriginated> & { receivedAt?: Date | string }>) {
-        const p = ctx.params ?? {};
-        const mo: MobileOriginated = {
-          from: String(p.from ?? ""),
-          to: String(p.to ?? ""),
-          text: String(p.text ?? ""),
-          receivedAt: p.receivedAt ? new Date(p.receivedAt) : new Date(),
-        };
-        if (Number.isNaN(mo.receivedAt.getTime())) mo.receivedAt = new Date();
-        try {
-          this.broker.metrics.increment("taqib.inquiries", { channel: plugin.name });
-          await plugin.onMobileOriginated!(mo, this.channel as ChannelContext<unknown>);
-        } catch (err) {
-          this.logger.error(`MO from ${maskMobile(mo.from)} not answered:`, err);
-        }
-      },
-    };
-  }
+function channelService({ plugin, config: slice, unchecked }: LoadedChannel, config: Config): TypedService<Vars> {
+  const onMobileOriginated = plugin.onMobileOriginated?.bind(plugin);
   return {
     name: serviceName(plugin),
-    mixins: [databaseMixin(), directoryCacheMixin(), failureBudgetMixin(config)],
+    mixins: [databaseMixin(config), directoryCacheMixin(), failureBudgetMixin(config)],
     metadata: { channel: plugin.name, description: plugin.description },
     actions: {
       /** `{ route: index in plugin.routes, request: ChannelRequest }` → ChannelResponse (from the gateway). */
       http: {
         visibility: "public",
         params: { route: { type: "number", integer: true, min: 0 }, request: { type: "object" } },
-        async handler(this: any, ctx: Context<{ route: number; request: ChannelRequest }>) {
+        async handler(ctx: Context<{ route: number; request: ChannelRequest }>) {
           const route = plugin.routes?.[ctx.params.route];
           if (!route) throw clientError(404, "NOT_FOUND", `channel ${plugin.name} has no route ${ctx.params.route}`);
           this.broker.metrics.increment("taqib.inquiries", { channel: plugin.name });
@@ -60,12 +44,33 @@ function channelService({ plugin, config: slice, unchecked }: LoadedChannel, con
         },
       },
     },
-    events,
-    created(this: any) {
+    events: onMobileOriginated
+      ? {
+          "sms.mo": {
+            async handler(ctx: Context<Partial<MobileOriginated> & { receivedAt?: Date | string }>) {
+              const p = ctx.params ?? {};
+              const mo: MobileOriginated = {
+                from: String(p.from ?? ""),
+                to: String(p.to ?? ""),
+                text: String(p.text ?? ""),
+                receivedAt: p.receivedAt ? new Date(p.receivedAt) : new Date(),
+              };
+              if (Number.isNaN(mo.receivedAt.getTime())) mo.receivedAt = new Date();
+              try {
+                this.broker.metrics.increment("taqib.inquiries", { channel: plugin.name });
+                await onMobileOriginated!(mo, this.channel);
+              } catch (err) {
+                this.logger.error(`MO from ${maskMobile(mo.from)} not answered:`, err);
+              }
+            },
+          },
+        }
+      : {},
+    created() {
       registerMetrics(this.broker);
       this.channel = createContext(plugin, slice, config, { owner: this.broker, logger: this.logger });
     },
-    async started(this: any) {
+    async started() {
       // Inquiry answers by SMS are queued here: the dispatcher hears of them at once.
       forwardQueuedToBroker(this.broker);
       for (const variable of unchecked) {

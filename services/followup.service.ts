@@ -1,25 +1,19 @@
-import type { Context, ServiceSchema } from "moleculer";
+import type { Context } from "moleculer";
 import type { Config } from "../core/platform/config.ts";
-import { databaseMixin } from "../core/platform/mixins.ts";
+import { databaseMixin, routeParams, type RouteParams, type TypedService } from "../core/platform/mixins.ts";
 import { getAgenda, startProcessing, stopProcessing } from "../core/platform/jobs.ts";
-import { departmentsOnWorkingDays, JOB_FOLLOWUP, type NoticeResult, JOB_FOLLOWUP_SWEEP, processNotice, retimeDepartment, sweepNotices } from "../core/followup/notices.ts";
-import { HolidayModel } from "../core/directory/models.ts";
-import { PendingReplyModel } from "../core/followup/models.ts";
+import { JOB_FOLLOWUP, type NoticeResult, JOB_FOLLOWUP_SWEEP, pendingCounts, processNotice, retimeDepartment, retimeWorkingDepartments, sweepNotices } from "../core/followup/notices.ts";
 import { clock } from "../core/platform/clock.ts";
 import { sendDueDigests } from "../core/sms/digest.ts";
-
-export const JOB_DIGEST = "followup.digest";
-import { clientError } from "../core/platform/errors.ts";
 import { directory } from "../core/directory/cache.ts";
 import { announceDirectoryChange, directoryCacheMixin } from "../core/directory/events.ts";
+import { deleteHoliday, listHolidays, parseHolidayDate, putHoliday } from "../core/directory/admin.ts";
 import { forwardQueuedToBroker } from "../core/sms/notifications.ts";
-import { isCalendarDate } from "../core/text/calendar.ts";
 
-/** The route's holiday date; a day the calendar does not have (2026-02-30) is a 400. */
-function holidayDate(ctx: Context<any>): string {
-  const date = ctx.params.params?.date;
-  if (!isCalendarDate(date)) throw clientError(400, "INVALID_DATE", "The holiday date must be a real Gregorian calendar date, YYYY-MM-DD (not retryable as is)");
-  return date;
+export const JOB_DIGEST = "followup.digest";
+
+interface Vars {
+  stopClockWatch?: () => void;
 }
 
 /**
@@ -28,11 +22,11 @@ function holidayDate(ctx: Context<any>): string {
  * exact time, a safety sweep at start and daily, and re-timing when a department's
  * policy or the holidays change.
  */
-export default function followupService(config: Config): ServiceSchema {
+export default function followupService(config: Config): TypedService<Vars> {
   const period = config.defaultReplyPeriodDays;
   return {
     name: "followup",
-    mixins: [databaseMixin(), directoryCacheMixin()],
+    mixins: [databaseMixin(config), directoryCacheMixin()],
     events: {
       async "department.changed"(ctx: Context<{ code: string }>) {
         directory.invalidate({ kind: "department", id: ctx.params.code });
@@ -48,55 +42,37 @@ export default function followupService(config: Config): ServiceSchema {
           return processNotice(ctx.params.outgoingNumber, period, clock.now(), { fromJob: ctx.params.fromJob });
         },
       },
-      /** Runs the safety sweep now: `{ due, sent }`. */
+      /** POST /api/v1/followup/sweep — runs the safety sweep now: `{ due, sent }`. */
       sweep: {
-        async handler() {
-          return sweepNotices(period);
-        },
+        params: routeParams([]),
+        handler: () => sweepNotices(period),
       },
       /** The count of pending items and of those overdue now. */
       stats: {
-        async handler() {
-          const [pending, overdue] = await Promise.all([
-            PendingReplyModel.countDocuments({}),
-            PendingReplyModel.countDocuments({ dueAt: { $lte: clock.now() } }),
-          ]);
-          return { pending, overdue };
-        },
+        params: {},
+        handler: () => pendingCounts(clock.now()),
       },
       listHolidays: {
-        async handler() {
-          const docs = await HolidayModel.find({}).sort({ _id: 1 }).lean();
-          return { holidays: docs.map((h) => ({ date: h._id, name: h.name })) };
-        },
+        params: routeParams([]),
+        handler: () => listHolidays(),
       },
       putHoliday: {
-        async handler(ctx: Context<any>) {
-          const date = holidayDate(ctx);
-          const name = ctx.params.body?.name;
-          if (name !== undefined && (typeof name !== "string" || name.length > 200)) {
-            throw clientError(400, "INVALID_BODY", "name must be a string of at most 200 characters", { details: [{ field: "name", message: "must be a string" }] });
-          }
-          await HolidayModel.updateOne({ _id: date }, { $set: { name: name ?? "" } }, { upsert: true });
+        params: routeParams(["date"]),
+        async handler(ctx: Context<RouteParams<"date">>) {
+          const holiday = await putHoliday(parseHolidayDate(ctx.params.params.date), ctx.params.body);
           await announceDirectoryChange(this.broker, { kind: "holiday" });
-          await this.retimeWorkingDepartments();
-          return { date, name: name ?? "" };
+          await retimeWorkingDepartments(period);
+          return holiday;
         },
       },
       deleteHoliday: {
-        async handler(ctx: Context<any>) {
-          const date = holidayDate(ctx);
-          const r = await HolidayModel.deleteOne({ _id: date });
-          if (!r.deletedCount) throw clientError(404, "HOLIDAY_NOT_FOUND", `No holiday on ${date}`);
+        params: routeParams(["date"]),
+        async handler(ctx: Context<RouteParams<"date">>) {
+          const deleted = await deleteHoliday(parseHolidayDate(ctx.params.params.date));
           await announceDirectoryChange(this.broker, { kind: "holiday" });
-          await this.retimeWorkingDepartments();
-          return { date, deleted: true };
+          await retimeWorkingDepartments(period);
+          return deleted;
         },
-      },
-    },
-    methods: {
-      async retimeWorkingDepartments() {
-        for (const code of await departmentsOnWorkingDays()) await retimeDepartment(code, period);
       },
     },
     async started() {

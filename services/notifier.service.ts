@@ -1,37 +1,47 @@
-import type { Context, ServiceSchema } from "moleculer";
+import type { Context } from "moleculer";
 import type { Config } from "../core/platform/config.ts";
-import { databaseMixin } from "../core/platform/mixins.ts";
+import { databaseMixin, type RouteParams, type TypedService } from "../core/platform/mixins.ts";
 import { claimDueMessages, claimMessages, type DirectoryMissing, type PrepareDeps, type ReadyMessage } from "../core/sms/queue.ts";
-import { submitMessages, type SendOutcome, type SubmitResult } from "../core/sms/send.ts";
-import { smsTemplateEngine, TemplateError } from "../core/sms/templates/engine.ts";
-import { checkBudget, longestDataOf, SMS_PART_BUDGETS } from "../core/sms/budget.ts";
-import { clientError } from "../core/platform/errors.ts";
+import { submitMessages, type SendOutcome, type Submit } from "../core/sms/send.ts";
+import { smsTemplateEngine, type TemplateEngine } from "../core/sms/templates/engine.ts";
+import { previewTemplate, type TemplatePreview } from "../core/sms/budget.ts";
+import type { SubmitResult } from "../core/smpp/client.ts";
+import type { Lang } from "../core/text/lang.ts";
 import { analyseSms } from "../core/sms/encoding.ts";
 import { Dispatcher } from "../core/sms/dispatcher.ts";
 import { registerMetrics } from "../core/platform/metrics.ts";
 import { directoryCacheMixin } from "../core/directory/events.ts";
 import { IN_LIMIT } from "../core/store/db.ts";
-import { templateOverridesMixin } from "../core/sms/template-versions/overrides.ts";
+import { templateOverridesMixin, type TemplateOverrides } from "../core/sms/template-versions/overrides.ts";
 
 /** Messages per share handed to one worker. */
 const SHARE = 50;
+
+interface Vars {
+  templates: TemplateEngine;
+  /** Set by templateOverridesMixin: the template versions saved in the console. */
+  templateOverrides: TemplateOverrides;
+  deps: PrepareDeps;
+  dispatcher?: Dispatcher;
+  gauge?: NodeJS.Timeout;
+}
 
 /**
  * The SMS workers: every notifier node submits the shares of messages handed to it, and one
  * of them at a time (by lease) also dispatches: it claims the due messages of the queue in
  * batches, renders them and hands them out.
  */
-export default function notifierService(config: Config): ServiceSchema {
+export default function notifierService(config: Config): TypedService<Vars> {
   // Enough in flight to keep every bind's window full, and about two seconds of the rate.
   const window = Math.min(IN_LIMIT, Math.max(config.smppWindow * config.smppBinds * 2, Math.ceil(config.smppRatePerSecond), SHARE));
   return {
     name: "notifier",
     // The newest versions saved in the console take the place of the template files.
-    mixins: [databaseMixin(), directoryCacheMixin(), templateOverridesMixin()],
+    mixins: [databaseMixin(config), directoryCacheMixin(), templateOverridesMixin()],
     events: {
       // New messages were queued: no need to wait.
       "sms.queued"() {
-        (this.dispatcher as Dispatcher | undefined)?.wake();
+        this.dispatcher?.wake();
       },
     },
     actions: {
@@ -39,8 +49,7 @@ export default function notifierService(config: Config): ServiceSchema {
       send: {
         params: { items: { type: "array", items: { type: "object", props: { messageId: "string", attempt: "number", to: "string", text: "string" } } } },
         async handler(ctx: Context<{ items: ReadyMessage[] }>): Promise<{ outcomes: SendOutcome[] }> {
-          const submit = (req: { messageId: string; to: string; text: string }) =>
-            this.broker.call<SubmitResult, typeof req>("smpp.submit", req, { timeout: config.smppResponseTimeoutMs * 3 });
+          const submit: Submit = (req) => this.broker.call<SubmitResult, typeof req>("smpp.submit", req, { timeout: config.smppResponseTimeoutMs * 3 });
           const outcomes = await submitMessages(ctx.params.items, submit);
           const failed = outcomes.filter((o) => o === "failed").length;
           if (failed) this.broker.metrics.increment("taqib.sms.finished", { status: "failed" }, failed);
@@ -57,29 +66,16 @@ export default function notifierService(config: Config): ServiceSchema {
           params: { type: "object", props: { name: { type: "string", pattern: /^[a-z][a-z0-9-]{0,63}$/ } } },
           body: { type: "object", optional: true, props: { lang: { type: "enum", values: ["ar", "en"], optional: true }, data: { type: "object", optional: true } } },
         },
-        handler(ctx: Context<{ params: { name: string }; body?: { lang?: "ar" | "en"; data?: object } }>) {
-          const { name } = ctx.params.params;
-          const lang = ctx.params.body?.lang ?? "ar";
-          const budget = SMS_PART_BUDGETS[name];
-          const data = ctx.params.body?.data ?? longestDataOf(name);
-          if (budget === undefined || data === undefined) throw clientError(404, "TEMPLATE_NOT_FOUND", `No SMS template ${name}`);
-          let text: string;
-          try {
-            text = (this.templates as ReturnType<typeof smsTemplateEngine>).render(name, lang, data).text;
-          } catch (err) {
-            if (err instanceof TemplateError) throw clientError(400, "TEMPLATE_ERROR", err.message, { details: err.field ? [{ field: err.field, message: "is missing or invalid" }] : undefined });
-            throw err;
-          }
-          const c = checkBudget(text, budget);
-          return { name, lang, text, encoding: c.encoding, characters: c.characters, parts: c.parts, budget, charactersLeft: c.left, withinBudget: c.ok, data: ctx.params.body?.data ? "given" : "longest realistic" };
+        handler(ctx: Context<RouteParams<"name"> & { body?: { lang?: Lang; data?: object } }>): TemplatePreview {
+          return previewTemplate(this.templates, ctx.params.params.name, ctx.params.body?.lang ?? "ar", ctx.params.body?.data);
         },
       },
       /** Sends the given queued messages now, whatever their due time: `{ outcomes }` (for operators and tests). */
       sendNow: {
         params: { messageIds: { type: "array", items: "string", min: 1, max: 1000 } },
         async handler(ctx: Context<{ messageIds: string[] }>): Promise<{ outcomes: SendOutcome[]; failed: number }> {
-          const { ready, failed } = await claimMessages(ctx.params.messageIds, this.deps as PrepareDeps);
-          const { outcomes } = await this.actions.send({ items: ready }, { parentCtx: ctx });
+          const { ready, failed } = await claimMessages(ctx.params.messageIds, this.deps);
+          const { outcomes } = await this.actions.send<Promise<{ outcomes: SendOutcome[] }>>({ items: ready }, { parentCtx: ctx });
           return { outcomes, failed };
         },
       },
@@ -118,7 +114,7 @@ export default function notifierService(config: Config): ServiceSchema {
     },
     async stopped() {
       clearInterval(this.gauge);
-      await (this.dispatcher as Dispatcher | undefined)?.stop();
+      await this.dispatcher?.stop();
     },
   };
 }

@@ -1,30 +1,41 @@
-import type { Context, ServiceSchema } from "moleculer";
-import { Errors } from "moleculer";
+import type { Context, Service } from "moleculer";
 import type { Config } from "../core/platform/config.ts";
-import { databaseMixin, periodic } from "../core/platform/mixins.ts";
+import { databaseMixin, periodic, type TypedService } from "../core/platform/mixins.ts";
+import { RecordFailedError, SubmitError } from "../core/platform/errors.ts";
 import { smppAddress, maskMobile } from "../core/text/normalize.ts";
 import { applyReceipt, settlePendingReceipts, type Settled } from "../core/sms/receipts.ts";
-import { recordSubmitted, type SubmitRecord, type SubmitResult } from "../core/sms/send.ts";
+import { recordAcceptedSubmit, type SubmitRecord } from "../core/sms/send.ts";
 import type { DeliveryReceipt } from "../core/smpp/dlr.ts";
+import type { SmppClient, SubmitResult } from "../core/smpp/client.ts";
 import { registerMetrics } from "../core/platform/metrics.ts";
+
+type SubmitParams = { messageId?: string; to: string; text: string } & Partial<Omit<SubmitRecord, "to" | "text">>;
+
+interface Vars {
+  clients: SmppClient[];
+}
+interface Methods {
+  observeSettled(settled: Settled | undefined): void;
+}
 
 /**
  * The SMPP gateway: holds this node's binds to the SMSC, submits SMS for the workers and
  * records the delivery receipts it receives. Mobile-originated messages are emitted as
  * `sms.mo` for the short-code channel.
  */
-export default function smppService(config: Config): ServiceSchema {
+export default function smppService(config: Config): TypedService<Vars, Methods> {
   return {
     name: "smpp",
     mixins: [
-      databaseMixin(),
+      databaseMixin(config),
       // Receipts that came before their submit was recorded, whose message a crash left unsettled.
-      periodic("pending receipts", () => config.sweepIntervalMs, async (svc) => void (await settlePendingReceipts(500, (s) => svc.observeSettled(s)))),
+      periodic<Service & Methods>("pending receipts", config.sweepIntervalMs, (svc) => settlePendingReceipts(500, (s) => svc.observeSettled(s))),
     ],
     actions: {
       /**
-       * `{ messageId?, to: "+9665…", text }` -> `{ messageIds, encoding, partCount }`; errors carry
-       * `data.retryable`. With a messageId the submit is recorded on the message here, before answering.
+       * `{ messageId?, to: "+9665…", text }` -> `{ messageIds, encoding, partCount }`; a failure is
+       * a SubmitError (`retryable` or not) or, when the SMSC took it but its record failed, a
+       * RecordFailedError. With a messageId the submit is recorded on the message here, before answering.
        */
       submit: {
         params: {
@@ -35,40 +46,42 @@ export default function smppService(config: Config): ServiceSchema {
           attempt: { type: "number", optional: true },
           claimedAt: { type: "number", optional: true },
         },
-        async handler(ctx: Context<{ messageId?: string } & Partial<SubmitRecord> & { to: string; text: string }>) {
-          const clients = this.clients as any[];
-          const bound = clients.filter((c) => c.state === "bound");
-          if (!bound.length) throw new Errors.MoleculerRetryableError("No SMPP bind is up", 503, "LINK_DOWN", { code: "LINK_DOWN", retryable: true });
+        async handler(ctx: Context<SubmitParams>): Promise<SubmitResult> {
+          const { messageId, to, text, lang, attempt, claimedAt } = ctx.params;
+          const bound = this.clients.filter((c) => c.state === "bound");
+          if (!bound.length) throw new SubmitError("LINK_DOWN", "No SMPP bind is up", true);
           // The least busy bind takes the message.
           const client = bound.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+          let result: SubmitResult;
           try {
-            const r = await client.submit({
-              from: config.smsSender,
-              to: smppAddress(ctx.params.to),
-              text: ctx.params.text,
-              maxParts: config.smsMaxParts,
-              requestDeliveryReceipt: true,
-            });
-            this.broker.metrics.increment("taqib.sms.submitted", { encoding: r.encoding }, 1);
-            const result = { messageIds: r.messageIds, encoding: r.encoding, partCount: r.partCount };
-            const { messageId, to, text, lang, attempt, claimedAt } = ctx.params;
-            if (messageId) await this.record(messageId, result, lang && attempt && claimedAt ? { to, text, lang, attempt, claimedAt } : undefined);
-            return result;
-          } catch (err: any) {
-            if (err?.recordFailed) throw err;
-            const code = err?.code ?? "SUBMIT_FAILED";
-            const retryable = err?.retryable ?? true;
+            const r = await client.submit({ from: config.smsSender, to: smppAddress(to), text, maxParts: config.smsMaxParts, requestDeliveryReceipt: true });
+            result = { messageIds: r.messageIds, encoding: r.encoding, partCount: r.partCount };
+          } catch (err) {
+            // An SmppSubmitError or SmsTooLongError: its code and whether a retry may help.
+            const { code = "SUBMIT_FAILED", message, retryable = true } = err as { code?: string; message?: string; retryable?: boolean };
             this.broker.metrics.increment("taqib.sms.submit_errors", { code }, 1);
-            this.logger.warn(`submit to ${maskMobile(ctx.params.to)} failed: ${code} (${retryable ? "retryable" : "final"})`);
-            if (retryable) throw new Errors.MoleculerRetryableError(err?.message ?? code, 503, code, { code, retryable: true });
-            throw new Errors.MoleculerError(err?.message ?? code, 422, code, { code, retryable: false });
+            this.logger.warn(`submit to ${maskMobile(to)} failed: ${code} (${retryable ? "retryable" : "final"})`);
+            throw new SubmitError(code, message ?? code, retryable);
           }
+          this.broker.metrics.increment("taqib.sms.submitted", { encoding: result.encoding }, 1);
+          if (messageId) {
+            try {
+              // Receipts that beat the record settle the message here.
+              this.observeSettled(await recordAcceptedSubmit(messageId, result, lang && attempt && claimedAt ? { to, text, lang: lang as SubmitRecord["lang"], attempt, claimedAt } : undefined));
+            } catch (err) {
+              // The worker that asked records it in turn; it must not be sent again.
+              if (err instanceof RecordFailedError) this.logger.error(`submit of ${messageId} accepted by the SMSC but not recorded:`, err.cause);
+              throw err;
+            }
+          }
+          return result;
         },
       },
       /** The binds' state, for readiness and metrics. */
       status: {
-        handler() {
-          return (this.clients as any[]).map((c, i) => {
+        params: {},
+        handler(): Array<{ state: string; inFlight: number }> {
+          return this.clients.map((c, i) => {
             this.broker.metrics.set("taqib.smpp.inflight", c.inFlight, { bind: String(i + 1) });
             return { state: c.state, inFlight: c.inFlight };
           });
@@ -82,30 +95,14 @@ export default function smppService(config: Config): ServiceSchema {
         this.broker.metrics.observe("taqib.sms.receipt_latency_seconds", settled.latencyMs / 1000, { status: settled.status });
         this.broker.metrics.increment("taqib.sms.finished", { status: settled.status }, 1);
       },
-      /** The SMS is at the SMSC: its record must be written, even through a database restart. */
-      async record(messageId: string, result: SubmitResult, sent?: SubmitRecord) {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            // Receipts that beat the record settle the message here.
-            this.observeSettled(await recordSubmitted(messageId, result, sent));
-            return;
-          } catch (err) {
-            if (attempt >= 30) {
-              this.logger.error(`submit of ${messageId} accepted by the SMSC but not recorded:`, err);
-              // The worker that asked records it in turn; it must not be sent again.
-              throw Object.assign(new Errors.MoleculerError("submitted but not recorded", 500, "RECORD_FAILED", { code: "RECORD_FAILED", retryable: false, result }), {
-                recordFailed: true,
-              });
-            }
-            await new Promise((r) => setTimeout(r, Math.min(200 * attempt, 2000)));
-          }
-        }
-      },
+    },
+    created() {
+      registerMetrics(this.broker);
+      this.clients = [];
     },
     async started() {
       const { SmppClient } = await import("../core/smpp/client.ts");
       if (!config.smppUrl) throw new Error("SMPP_URL is not set and no embedded SMSC simulator was started");
-      this.clients = [];
       for (let i = 0; i < config.smppBinds; i++) {
         const client = new SmppClient({
           url: config.smppUrl,
@@ -127,29 +124,26 @@ export default function smppService(config: Config): ServiceSchema {
             }
           },
         });
-        client.on("deliveryReceipt", (r: DeliveryReceipt) => {
+        client.on("deliveryReceipt", (r) => {
           this.broker.metrics.increment("taqib.sms.receipts", { status: r.status }, 1);
         });
-        client.on("mobileOriginated", (mo: { from: string; to: string; text: string; receivedAt: Date }) => {
+        client.on("mobileOriginated", (mo) => {
           this.broker.emit("sms.mo", mo);
         });
         const bind = String(i + 1);
         this.broker.metrics.set("taqib.smpp.link_up", 0, { bind });
-        client.on("state", (state: string) => {
+        client.on("state", (state) => {
           this.logger.info(`SMPP bind ${bind}: ${state}`);
           this.broker.metrics.set("taqib.smpp.link_up", state === "bound" ? 1 : 0, { bind });
         });
-        client.on("error", (err: Error) => this.logger.warn(`SMPP bind ${i + 1}:`, err.message));
+        client.on("error", (err: Error) => this.logger.warn(`SMPP bind ${bind}:`, err.message));
         this.clients.push(client);
       }
       // Start binding in the background: the node is up even while the SMSC is not.
       for (const c of this.clients) c.start().catch((err: Error) => this.logger.warn("SMPP bind failed, retrying:", err.message));
     },
     async stopped() {
-      await Promise.all((this.clients ?? []).map((c: any) => c.close({ timeoutMs: 10_000 }).catch(() => undefined)));
-    },
-    created() {
-      registerMetrics(this.broker);
+      await Promise.all(this.clients.map((c) => c.close({ timeoutMs: 10_000 }).catch(() => undefined)));
     },
   };
 }

@@ -2,7 +2,7 @@
 // Nothing is cached: a revoke takes effect at once on every node, as the next request reads.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { ConfigError } from "../platform/config.ts";
-import { clientError, retryableError } from "../platform/errors.ts";
+import { clientError, UnavailableError } from "../platform/errors.ts";
 import { isDuplicateKey } from "../store/db.ts";
 import { AgencyModel, AgencySecretModel, type AgencySecretDoc } from "./models.ts";
 import { SecretsKeyError, type SecretsKeyring } from "../platform/secrets-key.ts";
@@ -68,7 +68,7 @@ export async function activeAgencySecrets(keys: SecretsKeyring, agencyCode: stri
     } catch (err) {
       if (!(err instanceof SecretsKeyError)) throw err;
       log?.error(`SECRETS_KEY: cannot decrypt secret ${d._id} of agency ${agencyCode}: ${err.message}`);
-      throw retryableError("SERVICE_UNAVAILABLE", "The agency's secrets cannot be read now; try again");
+      throw new UnavailableError("SERVICE_UNAVAILABLE", "The agency's secrets cannot be read now; try again");
     }
   });
 }

@@ -18,6 +18,12 @@ export async function purgeDeliveries(ttlDays: number, now = Date.now()): Promis
   return r.deletedCount ?? 0;
 }
 
+/** An agency's newest verified deliveries, newest first (up to `limit`), as the staff API lists them. */
+export async function listDeliveries(agencyCode: string, limit: number) {
+  const docs = await WebhookDeliveryModel.find({ agencyCode }).sort({ receivedAt: -1 }).limit(limit).lean();
+  return docs.map(({ _id, ...d }) => ({ id: String(_id), ...d }));
+}
+
 type Headers = Record<string, string | string[] | undefined>;
 
 // Checked when an agency has no active secret or does not exist, so that an unknown code is

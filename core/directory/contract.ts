@@ -1,5 +1,6 @@
 // Validation of the directory's documents (departments, employees, agencies).
 import type { FieldError } from "../events/contract.ts";
+import { clientError } from "../platform/errors.ts";
 import { normalizeSaudiMobile } from "../text/normalize.ts";
 import { safeText } from "../sms/text.ts";
 import { parseWindow } from "../sms/sending-hours.ts";
@@ -9,6 +10,21 @@ import { DEFAULT_NOTIFICATIONS, notificationSwitches, type NotificationSwitches 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 export const CODE = /^[A-Za-z0-9_.\-]{1,64}$/;
+
+/**
+ * A directory key from a path or cursor (a department or agency code, an employee id); a 400
+ * INVALID_CODE naming `what` otherwise.
+ *
+ * @example
+ *   parseCode("MOI", "agency code") // "MOI"
+ *   parseCode("a b", "agency code") // throws 400 INVALID_CODE "The agency code must be 1 to 64 letters, …"
+ */
+export function parseCode(value: unknown, what: string): string {
+  if (typeof value !== "string" || !CODE.test(value)) {
+    throw clientError(400, "INVALID_CODE", `The ${what} must be 1 to 64 letters, digits, '.', '_' or '-'`);
+  }
+  return value;
+}
 
 class V {
   errors: FieldError[] = [];

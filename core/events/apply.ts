@@ -3,13 +3,38 @@
 // events stored while a batch is being applied make up the next one.
 import { Batcher } from "../store/batcher.ts";
 import { IN_LIMIT } from "../store/db.ts";
-import { forgetOutbox, pendingEvents, projectTransactions, type AppliedTransaction } from "./ingest.ts";
-import type { LifecycleEvent } from "./lifecycle.ts";
+import { forgetOutbox, pendingEvents, projectTransactions, type AppliedTransaction, type OutboxEntry } from "./ingest.ts";
+import type { LifecycleEvent, TransactionState } from "./lifecycle.ts";
 import { enqueueMessages, plannedForApplied } from "../sms/notifications.ts";
 import { syncPendingItems } from "../followup/notices.ts";
 
+/** What the apply reads and writes: the database (databaseApplyStore), or a fake in unit tests. */
+export interface ApplyStore {
+  /** Re-derives the events' transactions and saves them (see projectTransactions). */
+  project(events: LifecycleEvent[]): Promise<AppliedTransaction[]>;
+  /** Queues the SMS the applied events cause (see plannedForApplied). */
+  queueMessages(applied: AppliedTransaction[]): Promise<void>;
+  /** Brings the follow-up of these transactions in line (see syncPendingItems). */
+  syncFollowup(states: TransactionState[], defaultReplyPeriodDays: number): Promise<void>;
+  /** What the outbox still lists, written at least `olderThanMs` ago (see pendingEvents). */
+  pending(limit: number, olderThanMs: number): Promise<{ entries: OutboxEntry[]; events: Map<string, LifecycleEvent> }>;
+  /** Forgets outbox entries whose events are applied. */
+  forget(outboxIds: string[]): Promise<void>;
+}
+
+/** The apply's store on the database. */
+export const databaseApplyStore: ApplyStore = {
+  project: (events) => projectTransactions(events),
+  queueMessages: async (applied) => enqueueMessages(await plannedForApplied(applied)),
+  syncFollowup: (states, days) => syncPendingItems(states, days),
+  pending: (limit, olderThanMs) => pendingEvents(limit, olderThanMs),
+  forget: (ids) => forgetOutbox(ids),
+};
+
 export interface ApplierOptions {
   defaultReplyPeriodDays: number;
+  /** Default: the database's. */
+  store?: ApplyStore;
   /** Called after each batch (metrics, `transaction.updated`). */
   onApplied?: (applied: AppliedTransaction[]) => void;
   /** Events per batch at most. */
@@ -26,9 +51,10 @@ export interface ApplierOptions {
  */
 export async function applyEvents(events: LifecycleEvent[], opts: ApplierOptions): Promise<AppliedTransaction[]> {
   if (!events.length) return [];
-  const applied = await projectTransactions(events);
-  await enqueueMessages(await plannedForApplied(applied));
-  await syncPendingItems(applied.map((a) => a.state), opts.defaultReplyPeriodDays);
+  const store = opts.store ?? databaseApplyStore;
+  const applied = await store.project(events);
+  await store.queueMessages(applied);
+  await store.syncFollowup(applied.map((a) => a.state), opts.defaultReplyPeriodDays);
   opts.onApplied?.(applied);
   return applied;
 }
@@ -45,8 +71,10 @@ export async function applyEvents(events: LifecycleEvent[], opts: ApplierOptions
 export class Applier {
   private readonly held = new Set<string>();
   private readonly batcher: Batcher<LifecycleEvent, void>;
+  private readonly store: ApplyStore;
 
-  constructor(private readonly opts: ApplierOptions) {
+  constructor(opts: ApplierOptions) {
+    this.store = opts.store ?? databaseApplyStore;
     this.batcher = new Batcher(
       async (events) => {
         // The same event twice in one batch (handed over by a request and by the sweep) is applied once.
@@ -77,7 +105,7 @@ export class Applier {
   }
 
   private readonly forget = new Batcher<string, void>(async (ids) => {
-    await forgetOutbox(ids);
+    await this.store.forget(ids);
     return ids.map((): void => undefined);
   });
 
@@ -87,12 +115,12 @@ export class Applier {
    * Answers the count of events applied.
    */
   async sweep(olderThanMs: number, limit = IN_LIMIT): Promise<number> {
-    const { entries, events } = await pendingEvents(limit, olderThanMs);
+    const { entries, events } = await this.store.pending(limit, olderThanMs);
     // An entry with an event held here belongs to a request still being applied: it forgets it.
     const mine = entries.filter((e) => !e.eventIds.some((id) => this.held.has(id)));
     const toApply = mine.flatMap((e) => e.eventIds.map((id) => events.get(id)).filter((x): x is LifecycleEvent => !!x));
     if (toApply.length) await this.apply(toApply);
-    await forgetOutbox(mine.map((e) => e.outboxId));
+    await this.store.forget(mine.map((e) => e.outboxId));
     return toApply.length;
   }
 }

@@ -148,6 +148,17 @@ export async function departmentsOnWorkingDays(): Promise<string[]> {
   return [...new Set([...internal, ...working].filter((c): c is string => typeof c === "string" && c !== ""))];
 }
 
+/** The holidays changed: re-time every department whose pending items count working days. */
+export async function retimeWorkingDepartments(defaultPeriod: number): Promise<void> {
+  for (const code of await departmentsOnWorkingDays()) await retimeDepartment(code, defaultPeriod);
+}
+
+/** The count of pending items and of those overdue at `now`. */
+export async function pendingCounts(now: Date): Promise<{ pending: number; overdue: number }> {
+  const [pending, overdue] = await Promise.all([PendingReplyModel.countDocuments({}), PendingReplyModel.countDocuments({ dueAt: { $lte: now } })]);
+  return { pending, overdue };
+}
+
 /**
  * New notice times of pending items, written together: the records (each only if its stage is
  * still the one read, so a notice sent meanwhile is not undone) and their jobs.

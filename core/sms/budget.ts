@@ -3,7 +3,9 @@
 // UCS-2 part costs half as much again, on every registration.
 import { analyseSms, SMS_LIMITS, type SmsEncoding } from "./encoding.ts";
 import { SAMPLE_DATA } from "./templates/samples.ts";
-import { type TemplateDataMap, type TemplateName } from "./templates/engine.ts";
+import { TemplateError, type TemplateDataMap, type TemplateEngine, type TemplateName } from "./templates/engine.ts";
+import { clientError } from "../platform/errors.ts";
+import type { Lang } from "../text/lang.ts";
 
 /**
  * The most parts each SMS template may take, in either language, with the longest realistic
@@ -113,4 +115,41 @@ export function checkBudget(text: string, budget: number): BudgetCheck {
   const limits = SMS_LIMITS[a.encoding];
   const room = budget <= 1 ? limits.single : limits.multi * budget;
   return { encoding: a.encoding, characters: a.characters, parts: a.partCount, budget, left: room - a.units, ok: a.partCount <= budget };
+}
+
+/** A template's text and how it fits its budget (POST /api/v1/templates/:name/preview). */
+export interface TemplatePreview {
+  name: string;
+  lang: Lang;
+  text: string;
+  encoding: SmsEncoding;
+  characters: number;
+  parts: number;
+  budget: number;
+  charactersLeft: number;
+  withinBudget: boolean;
+  data: "given" | "longest realistic";
+}
+
+/**
+ * Renders an SMS template with the data given, else its longest realistic data, and measures
+ * it against its budget; 404 TEMPLATE_NOT_FOUND for a name without a budget, 400 TEMPLATE_ERROR
+ * naming the field the data lacks.
+ *
+ * @example
+ *   previewTemplate(engine, "registered", "ar").withinBudget // true
+ */
+export function previewTemplate(engine: Pick<TemplateEngine, "render">, name: string, lang: Lang, given?: object): TemplatePreview {
+  const budget = SMS_PART_BUDGETS[name];
+  const data = given ?? longestDataOf(name);
+  if (budget === undefined || data === undefined) throw clientError(404, "TEMPLATE_NOT_FOUND", `No SMS template ${name}`);
+  let text: string;
+  try {
+    text = engine.render(name, lang, data).text;
+  } catch (err) {
+    if (err instanceof TemplateError) throw clientError(400, "TEMPLATE_ERROR", err.message, { details: err.field ? [{ field: err.field, message: "is missing or invalid" }] : undefined });
+    throw err;
+  }
+  const c = checkBudget(text, budget);
+  return { name, lang, text, encoding: c.encoding, characters: c.characters, parts: c.parts, budget, charactersLeft: c.left, withinBudget: c.ok, data: given ? "given" : "longest realistic" };
 }

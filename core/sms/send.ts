@@ -4,18 +4,13 @@
 // Claiming and preparing are in queue.ts, the delivery receipts that follow in receipts.ts.
 import { Batcher } from "../store/batcher.ts";
 import { findByIds, onlyDuplicateKeys } from "../store/db.ts";
-import { retryTransient } from "../store/retry.ts";
+import { retry, retryTransient } from "../store/retry.ts";
+import { RecordFailedError, submitFailure } from "../platform/errors.ts";
+import type { SubmitResult } from "../smpp/client.ts";
 import { MessageModel, ReceiptModel, SmsPartModel, SmsQueueModel } from "./models.ts";
 import type { ReadyMessage } from "./queue.ts";
 import { canonicalPartId, settleMessages, type PartReceipt, type Settled } from "./receipts.ts";
 import { bulk, failOp, historyEntry, retryOps } from "./writes.ts";
-
-/** What the SMSC answered for an accepted submit (all parts). */
-export interface SubmitResult {
-  messageIds: string[];
-  encoding: string;
-  partCount: number;
-}
 
 /**
  * What a worker needs from the SMPP side: the smpp service's `submit` action, which also
@@ -56,26 +51,25 @@ export async function submitMessages(items: ReadyMessage[], submit: Submit): Pro
         await submit({ messageId: item.messageId, to: item.to, text: item.text, lang: item.lang, attempt: item.attempt, claimedAt: item.claimedAt });
         return "submitted";
       } catch (err) {
-        const e = err as { name?: string; code?: string | number; message?: string; retryable?: boolean; data?: { code?: string; retryable?: boolean; result?: SubmitResult } };
-        // No answer from the smpp service (our call timed out, or its node went away): it may
-        // still send the message and record it. Its claim holds it: recorded as submitted when
-        // it went out, handed out again once the claim is stale when it never did.
-        if (e.name === "RequestTimeoutError" || e.name === "RequestRejectedError") return "retry";
+        const failure = submitFailure(err);
+        // No answer from the smpp service: it may still send the message and record it. Its
+        // claim holds it: recorded as submitted when it went out, handed out again once the
+        // claim is stale when it never did.
+        if (failure.kind === "unanswered") return "retry";
         // At the SMSC, but the smpp node could not record it: recorded here, never sent again.
-        if (e.data?.code === "RECORD_FAILED" && e.data.result) {
-          await recordSubmitted(item.messageId, e.data.result, item);
+        if (failure.kind === "unrecorded") {
+          await recordSubmitted(item.messageId, failure.result, item);
           return "submitted";
         }
-        const code = String(e.data?.code ?? e.code ?? "SUBMIT_FAILED");
-        const retryable = e.data?.retryable ?? e.retryable ?? true;
+        const { code, message, retryable } = failure;
         if (retryable && item.attempt < MAX_ATTEMPTS) {
-          const r = retryOps(item.messageId, item.attempt, code, e.message ?? code, retryDelayMs(item.attempt), "retrying");
+          const r = retryOps(item.messageId, item.attempt, code, message, retryDelayMs(item.attempt), "retrying");
           messageOps.push(r.message);
           queueOps.push(r.queue);
           return "retry";
         }
         // The SMSC refused it for good (an ESME_ code), or it cannot be sent as it is.
-        messageOps.push(failOp(item.messageId, code.startsWith("ESME_") ? "rejected" : "failed", code, e.message ?? code));
+        messageOps.push(failOp(item.messageId, code.startsWith("ESME_") ? "rejected" : "failed", code, message));
         done.push(item.messageId);
         return "failed";
       }
@@ -148,4 +142,23 @@ const submits = new Batcher(recordSubmittedBatch, { maxBatch: 500 });
  */
 export function recordSubmitted(messageId: string, result: SubmitResult, sent?: SubmitRecord): Promise<Settled | undefined> {
   return submits.add({ messageId, result, sent });
+}
+
+/** An accepted submit's record is retried this long (about a minute): through a database restart. */
+const RECORD_RETRY = { attempts: 30, delayMs: (i: number) => Math.min(200 * i, 2000), when: () => true };
+
+/**
+ * Records an accepted submit (see recordSubmitted) on the node that talked to the SMSC, retried
+ * through a database restart; then a RecordFailedError (its `cause` the last error), whose
+ * result the worker that asked records in turn: the SMS is at the SMSC and must not be sent again.
+ *
+ * @example
+ *   const settled = await recordAcceptedSubmit("m1", { messageIds: ["a1"], encoding: "GSM7", partCount: 1 });
+ */
+export async function recordAcceptedSubmit(messageId: string, result: SubmitResult, sent?: SubmitRecord): Promise<Settled | undefined> {
+  try {
+    return await retry(() => recordSubmitted(messageId, result, sent), RECORD_RETRY);
+  } catch (err) {
+    throw Object.assign(new RecordFailedError(result), { cause: err });
+  }
 }

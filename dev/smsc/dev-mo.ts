@@ -1,8 +1,8 @@
 // Mobile-originated SMS into the embedded simulator, for trying the 74747 channel from
 // `npm start`: a console line (`mo <from> <to> <text…>`) and, with DEV_INSECURE=1, the
 // development-only endpoint POST /dev/mo. Both send a real deliver_sm over the simulator's bind.
-import type { ServiceSchema } from "moleculer";
-import { clientError, retryableError } from "../../core/platform/errors.ts";
+import type { Context, ServiceSchema } from "moleculer";
+import { clientError, UnavailableError } from "../../core/platform/errors.ts";
 
 export interface MobileOriginatedInput {
   from: string;
@@ -42,7 +42,9 @@ export function devMoService(send: (mo: MobileOriginatedInput) => Promise<void>)
     actions: {
       mo: {
         visibility: "published",
-        async handler(ctx: any) {
+        // The body as text: parsed and checked here, with the field errors the console shows.
+        params: { body: { type: "any", optional: true } },
+        async handler(ctx: Context<{ body?: unknown }, { $statusCode?: number }>) {
           let body: unknown;
           try {
             body = JSON.parse(String(ctx.params.body ?? ""));
@@ -55,7 +57,7 @@ export function devMoService(send: (mo: MobileOriginatedInput) => Promise<void>)
             await send(value);
           } catch (err) {
             // No bind yet (Taqib's SMPP client still connecting): worth a retry in a moment.
-            throw retryableError("SMSC_NOT_BOUND", `The simulator could not deliver the MO: ${(err as Error).message}; retry shortly`);
+            throw new UnavailableError("SMSC_NOT_BOUND", `The simulator could not deliver the MO: ${(err as Error).message}; retry shortly`);
           }
           ctx.meta.$statusCode = 202;
           return { status: "delivered to the SMPP bind" };

@@ -4,6 +4,7 @@
 // background once they are older than a short time-to-live, which bounds what a lost event
 // could leave stale. No SMS waits for the database.
 import type { Context, ServiceSchema } from "moleculer";
+import type { TypedService } from "../../platform/mixins.ts";
 import type { TemplateSource } from "../templates/engine.ts";
 import type { Lang } from "../../text/lang.ts";
 import { templateHeads, TEMPLATES_CHANGED, type TemplateChange } from "./store.ts";
@@ -65,20 +66,21 @@ export class TemplateOverrides implements TemplateSource {
  * service starts and kept fresh by `templates.changed`.
  */
 export function templateOverridesMixin(): Partial<ServiceSchema> {
-  return {
+  const mixin: Partial<TypedService<{ templateOverrides: TemplateOverrides }>> = {
     events: {
-      [TEMPLATES_CHANGED](this: any, ctx: Context<TemplateChange>) {
+      [TEMPLATES_CHANGED](ctx: Context<TemplateChange>) {
         const c = ctx.params;
         if (typeof c?.template === "string" && (c.lang === "ar" || c.lang === "en") && Number.isInteger(c.version) && typeof c.body === "string") {
-          (this.templateOverrides as TemplateOverrides).apply(c);
+          this.templateOverrides.apply(c);
         }
       },
     },
-    created(this: any) {
+    created() {
       this.templateOverrides = new TemplateOverrides(templateHeads, { onError: (err) => this.logger.warn("saved SMS templates could not be read again (the ones in memory stay):", err) });
     },
-    async started(this: any) {
-      await (this.templateOverrides as TemplateOverrides).refresh();
+    async started() {
+      await this.templateOverrides.refresh();
     },
   };
+  return mixin as Partial<ServiceSchema>;
 }

@@ -12,6 +12,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import mongoose from "mongoose";
+import type { Context, ServiceSchema } from "moleculer";
+import type { TypedService } from "../core/platform/mixins.ts";
 import type { Config } from "../core/platform/config.ts";
 import { applyDigits } from "../core/text/digits.ts";
 import { digitsSpokenAr, digitsSpokenEn, hijriDateInWordsAr } from "../core/text/number-words.ts";
@@ -120,14 +122,14 @@ const budgetSharers = new WeakMap<object, { service: object; reported: number; t
  * @example
  *   mixins: [failureBudgetMixin(config)]
  */
-export function failureBudgetMixin(config: Config) {
-  return {
+export function failureBudgetMixin(config: Config): Partial<ServiceSchema> {
+  const mixin: Partial<TypedService> = {
     events: {
-      [BUDGET_EVENT](this: any, ctx: { nodeID?: string; params: { count?: unknown } }) {
+      [BUDGET_EVENT](ctx: Context<{ count?: unknown }>) {
         if (ctx.nodeID && ctx.nodeID !== this.broker.nodeID) inquiryCoreFor(this.broker, config).budget.hear(ctx.nodeID, Number(ctx.params?.count));
       },
     },
-    started(this: any) {
+    started() {
       if (budgetSharers.has(this.broker)) return;
       const core = inquiryCoreFor(this.broker, config, this.logger);
       const state = { service: this, reported: core.budget.recordedTotal, timer: undefined as unknown as NodeJS.Timeout };
@@ -141,13 +143,14 @@ export function failureBudgetMixin(config: Config) {
       state.timer.unref();
       budgetSharers.set(this.broker, state);
     },
-    stopped(this: any) {
+    stopped() {
       const state = budgetSharers.get(this.broker);
       if (!state || state.service !== this) return;
       clearInterval(state.timer);
       budgetSharers.delete(this.broker);
     },
   };
+  return mixin as Partial<ServiceSchema>;
 }
 
 export const format: ChannelFormat = {

@@ -35,3 +35,25 @@ test("KeyedCache: a failed load is not cached", async () => {
   fail = false;
   assert.deepEqual(await cache.get("D1"), { _id: "D1" });
 });
+
+test("KeyedCache: a load in flight when the entry changes answers its callers but is not kept", async () => {
+  const db = new Map([["E1", { _id: "E1", mobile: "966559990002" }]]);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let reads = 0;
+  const cache = new KeyedCache<{ _id: string; mobile: string }>(async (ids) => {
+    const seen = ids.flatMap((id) => (db.has(id) ? [{ ...db.get(id)! }] : []));
+    if (reads++ === 0) await gate; // the first read is slow: it saw the old mobile
+    return seen;
+  });
+  const before = cache.get("E1");
+  db.set("E1", { _id: "E1", mobile: "966559990099" });
+  cache.invalidate("E1");
+  // A get after the change does not wait for the stale read: it reads again.
+  assert.equal((await cache.get("E1"))?.mobile, "966559990099");
+  release();
+  assert.equal((await before)?.mobile, "966559990002");
+  assert.equal((await cache.get("E1"))?.mobile, "966559990099", "the stale read was not kept");
+  cache.invalidate();
+  assert.equal(reads, 2);
+});

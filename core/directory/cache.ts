@@ -24,7 +24,11 @@ const TTL_MS = 5 * 60_000;
  */
 export class KeyedCache<T extends { _id: string }> {
   private readonly entries = new Map<string, { value: T | null; at: number }>();
-  private readonly loading = new Map<string, Promise<void>>();
+  private readonly loading = new Map<string, Promise<Map<string, T | null>>>();
+  // Bumped by invalidate: a load that started before a change answers its own callers but is
+  // not kept (it may have read the entry as it was before the change).
+  private readonly generations = new Map<string, number>();
+  private generationOfAll = 0;
 
   constructor(
     private readonly load: (ids: string[]) => Promise<T[]>,
@@ -39,26 +43,47 @@ export class KeyedCache<T extends { _id: string }> {
   async getMany(ids: Iterable<string>): Promise<Map<string, T | null>> {
     const wanted = [...new Set(ids)].filter((id) => typeof id === "string" && id !== "");
     const t = this.now();
-    const missing = wanted.filter((id) => {
+    const found = new Map<string, T | null>();
+    const waits: Array<Promise<Map<string, T | null>>> = [];
+    const missing: string[] = [];
+    for (const id of wanted) {
       const e = this.entries.get(id);
-      return (!e || t - e.at > this.ttlMs) && !this.loading.has(id);
-    });
-    if (missing.length) {
-      const p = this.load(missing).then((docs) => {
-        const at = this.now();
-        for (const id of missing) this.entries.set(id, { value: null, at });
-        for (const d of docs) this.entries.set(d._id, { value: d, at });
-      });
-      const settled = p.finally(() => missing.forEach((id) => this.loading.get(id) === settled && this.loading.delete(id)));
-      for (const id of missing) this.loading.set(id, settled);
+      if (e && t - e.at <= this.ttlMs) found.set(id, e.value);
+      else if (this.loading.has(id)) waits.push(this.loading.get(id)!);
+      else missing.push(id);
     }
-    await Promise.all(wanted.map((id) => this.loading.get(id)).filter(Boolean));
-    return new Map(wanted.map((id) => [id, this.entries.get(id)?.value ?? null]));
+    if (missing.length) waits.push(this.loadMissing(missing));
+    for (const loaded of await Promise.all(waits)) for (const [id, v] of loaded) if (!found.has(id)) found.set(id, v);
+    return new Map(wanted.map((id) => [id, found.get(id) ?? null]));
+  }
+
+  private loadMissing(ids: string[]): Promise<Map<string, T | null>> {
+    const all = this.generationOfAll;
+    const started = new Map(ids.map((id) => [id, this.generations.get(id) ?? 0]));
+    const p = this.load(ids).then((docs) => {
+      const result = new Map<string, T | null>(ids.map((id) => [id, null]));
+      for (const d of docs) result.set(d._id, d);
+      const at = this.now();
+      for (const [id, value] of result) {
+        if (all === this.generationOfAll && started.get(id) === (this.generations.get(id) ?? 0)) this.entries.set(id, { value, at });
+      }
+      return result;
+    });
+    const settled = p.finally(() => ids.forEach((id) => this.loading.get(id) === settled && this.loading.delete(id)));
+    for (const id of ids) this.loading.set(id, settled);
+    return settled;
   }
 
   invalidate(id?: string): void {
-    if (id === undefined) this.entries.clear();
-    else this.entries.delete(id);
+    if (id === undefined) {
+      this.entries.clear();
+      this.loading.clear();
+      this.generationOfAll++;
+    } else {
+      this.entries.delete(id);
+      this.loading.delete(id);
+      this.generations.set(id, (this.generations.get(id) ?? 0) + 1);
+    }
   }
 }
 

@@ -21,13 +21,13 @@ import { checkDraft } from "../core/sms/template-versions/check.ts";
 import { loadConfig } from "../core/platform/config.ts";
 
 const PASSWORD = "console-pass-0123";
-const FILE = fs.readFileSync(path.resolve("templates/sms/registered.ar.hbs"), "utf8");
+const FILE = fs.readFileSync(path.resolve("core/sms/templates/registered.ar.hbs"), "utf8");
 // A new wording of the registration SMS, within its two parts.
 const NEW_TEXT = "{{#if (nameFits citizen.name)}}{{firstName citizen.name}}، {{/if}}تم تسجيل طلبكم رقم {{ltr transaction.displayNumber}} بتاريخ {{hijri transaction.registeredAt}}.\nللاستعلام أرسلوا الرقم إلى {{ltr shortCode}}";
 const BROKEN = "{{#if citizen.name}}تم تسجيل طلبكم رقم {{ltr transaction.displayNumber}}";
 // The file's text and a thank-you: the sample fits, the longest realistic data takes a third part.
 const OVER = `${FILE.trim()} شكرًا.`;
-const config = { ...loadConfig({}), templatesDir: path.resolve("templates") };
+const config = { ...loadConfig({}), templatesDir: path.resolve("core/sms/templates") };
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
 let nats: Awaited<ReturnType<typeof startNats>>;

@@ -148,7 +148,7 @@ function shownCheck(check: DraftCheck, lang: Lang) {
 /** The console routes of the template editor, for pages.ts's aliases. */
 export function smsTemplateRoutes(kit: ConsoleKit): Record<string, Handler> {
   const { config } = kit;
-  const fileOf = (name: string, lang: Lang) => path.join(config.templatesDir, "sms", `${name}.${lang}.hbs`);
+  const fileOf = (name: string, lang: Lang) => path.join(config.templatesDir, `${name}.${lang}.hbs`);
 
   /** The template and language of the path, or undefined (answered 404). */
   const target = (c: Ctx, s: Session): { name: TemplateName; lang: Lang } | undefined => {

@@ -6,8 +6,8 @@ import { loadConfig } from "../../platform/config.ts";
 import { TEMPLATE_NAMES } from "../templates/engine.ts";
 import { checkDraft, isEditable } from "./check.ts";
 
-const config = { ...loadConfig({}), templatesDir: path.resolve("templates") };
-const file = (name: string, lang: string) => readFileSync(path.join(config.templatesDir, "sms", `${name}.${lang}.hbs`), "utf8");
+const config = { ...loadConfig({}), templatesDir: path.resolve("core/sms/templates") };
+const file = (name: string, lang: string) => readFileSync(path.join(config.templatesDir, `${name}.${lang}.hbs`), "utf8");
 
 test("every template file passes the editor's check as it is, in both languages (no field the data has is called unknown)", () => {
   for (const name of TEMPLATE_NAMES) {

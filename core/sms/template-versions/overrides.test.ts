@@ -7,7 +7,7 @@ import { SAMPLE_DATA } from "../templates/samples.ts";
 import { TemplateOverrides } from "./overrides.ts";
 import type { TemplateChange } from "./store.ts";
 
-const config = { ...loadConfig({}), templatesDir: path.resolve("templates") };
+const config = { ...loadConfig({}), templatesDir: path.resolve("core/sms/templates") };
 
 test("the engine renders the newest saved version from memory: one read for a thousand SMS, the file when none is saved", async () => {
   let reads = 0;

@@ -12,6 +12,7 @@ import { registerMetrics } from "../core/platform/metrics.ts";
 import { directoryCacheMixin } from "../core/directory/events.ts";
 import { IN_LIMIT } from "../core/store/db.ts";
 import { templateOverridesMixin } from "../core/sms/template-versions/overrides.ts";
+import type { Lang } from "../core/text/lang.ts";
 
 /** Messages per share handed to one worker. */
 const SHARE = 50;
@@ -57,7 +58,7 @@ export default function notifierService(config: Config): ServiceSchema {
           params: { type: "object", props: { name: { type: "string", pattern: /^[a-z][a-z0-9-]{0,63}$/ } } },
           body: { type: "object", optional: true, props: { lang: { type: "enum", values: ["ar", "en"], optional: true }, data: { type: "object", optional: true } } },
         },
-        handler(ctx: Context<{ params: { name: string }; body?: { lang?: "ar" | "en"; data?: object } }>) {
+        handler(ctx: Context<{ params: { name: string }; body?: { lang?: Lang; data?: object } }>) {
           const { name } = ctx.params.params;
           const lang = ctx.params.body?.lang ?? "ar";
           const budget = SMS_PART_BUDGETS[name];

@@ -34,6 +34,7 @@ import { MONTH, monthOf } from "./report.ts";
 import { employeeHeld, teamPage } from "./team.ts";
 import { MESSAGES, STRINGS } from "./strings.ts";
 import { SCOPE_NAMES, WEEKDAYS } from "./admin-strings.ts";
+import type { Lang } from "../text/lang.ts";
 
 type Handler = (this: { broker: ServiceBroker; logger: any }, req: Req, res: ServerResponse) => Promise<void>;
 
@@ -61,19 +62,19 @@ const KEY_ID = /^[0-9a-f-]{36}$/;
 const NOT_FOUND = { ar: STRINGS.ar.notFound, en: STRINGS.en.notFound };
 
 /** A form's fields by the API's names, as the form labels them. */
-const FIELD_LABELS = (lang: "ar" | "en"): Record<string, string> => {
+const FIELD_LABELS = (lang: Lang): Record<string, string> => {
   const t = STRINGS[lang];
   return { id: t.employeeId, name: t.name, mobile: t.mobile, departmentCode: t.department, "name.ar": t.nameAr, "name.en": t.nameEn, date: t.date, scopes: t.scopes };
 };
 
 /** `رقم الجوال — mobile: must be …`: the field as the form labels it, and as the API names it. */
-const fieldSaid = (lang: "ar" | "en", field: string, message: string) => {
+const fieldSaid = (lang: Lang, field: string, message: string) => {
   const label = FIELD_LABELS(lang)[field];
   return `${label ? `${label} — ` : ""}${field}: ${message}`;
 };
 
 /** A refusal by an action (the API's validation): its text naming the fields, and the fields; undefined for anything else. */
-function refusalOf(err: any, lang: "ar" | "en", fieldOfCode: Record<string, string> = {}): { text: string; fields: Set<string> } | undefined {
+function refusalOf(err: any, lang: Lang, fieldOfCode: Record<string, string> = {}): { text: string; fields: Set<string> } | undefined {
   if (!(err?.code >= 400 && err?.code < 500)) return undefined;
   const details: Array<{ field: string; message: string }> = Array.isArray(err.data?.details) ? err.data.details : [];
   const field = fieldOfCode[err.type];

@@ -90,7 +90,7 @@ test("every template renders in ar and en with sample data", async (t) => {
 });
 
 test("English templates stay GSM-7 when the data has English names", () => {
-  for (const name of ["issued", "overdue", "reminder", "escalation", "reply-received", "inquiry-help"] as const) {
+  for (const name of ["issued", "overdue", "reminder", "escalation", "reply-received", "closed"] as const) {
     const { text } = engine.render(name, "en", SAMPLE_DATA[name] as object);
     assert.equal(smsParts(text).encoding, "GSM-7", `${name}: ${text}`);
   }
@@ -104,7 +104,6 @@ test("texts of the other templates (ar)", () => {
   assert.equal(ar("reminder"), "التذكير الثاني: معاملة ⟨1448/00512⟩، صادرها ⟨1448/00977⟩ في ⟨1448/06/23⟩هـ إلى أمانة منطقة القصيم بلا رد.");
   assert.equal(ar("escalation"), "تصعيد: معاملة ⟨1448/00512⟩، صادرها ⟨1448/00977⟩ في ⟨1448/06/23⟩هـ بلا رد رغم ⟨3⟩ تذكيرات لمدير إدارة الحقوق المدنية.");
   assert.equal(ar("reply-received"), "ورد رد أمانة منطقة القصيم رقم ⟨9031⟩ في ⟨1448/07/13⟩هـ على معاملتكم رقم ⟨1448/00512⟩، وجارٍ استكمالها.");
-  assert.equal(ar("inquiry-help"), "للاستعلام عن معاملتكم أرسلوا رقم المعاملة في رسالة إلى ⟨74747⟩.");
   // optional parts vanish cleanly
   const { department: _d, ...noDept } = SAMPLE_DATA.assigned;
   assert.match(shown(engine.render("assigned", "ar", noDept).text), /⟨1448\/06\/18⟩هـ، نأمل الاطلاع عليها\.$/);
@@ -161,8 +160,8 @@ test("a missing or empty field throws TemplateError naming it", () => {
     "outgoing.destination.name",
   );
   throwsTemplateError(() => engine.render("overdue", "en", { ...SAMPLE_DATA.overdue, daysOverdue: 2.5 }), "overdue.en", "daysOverdue");
-  throwsTemplateError(() => engine.render("inquiry-help", "ar", {} as never), "inquiry-help.ar", "shortCode");
-  throwsTemplateError(() => engine.render("inquiry-help", "ar", null as never), "inquiry-help.ar");
+  throwsTemplateError(() => engine.render("closed", "ar", {} as never), "closed.ar", "transaction");
+  throwsTemplateError(() => engine.render("closed", "ar", null as never), "closed.ar");
 });
 
 test("falls back to Arabic when the language has no template, and says so", () => {

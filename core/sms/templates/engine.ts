@@ -137,10 +137,6 @@ export interface DigestData {
   total: number;
   numbers: RefNumber[];
 }
-/** `inquiry-help` → anyone who texts "help"/"مساعدة" to the short code. */
-export interface InquiryHelpData {
-  shortCode: string;
-}
 
 /** What each template receives, by template name. */
 export interface TemplateDataMap {
@@ -151,7 +147,6 @@ export interface TemplateDataMap {
   reminder: ReminderData;
   escalation: EscalationData;
   "reply-received": ReplyReceivedData;
-  "inquiry-help": InquiryHelpData;
   referred: ReferredData;
   closed: ClosedData;
   "internal-due": InternalDueData;
@@ -171,7 +166,6 @@ export const TEMPLATE_NAMES: readonly TemplateName[] = [
   "reminder",
   "escalation",
   "reply-received",
-  "inquiry-help",
   "referred",
   "closed",
   "internal-due",
@@ -288,8 +282,8 @@ interface Compiled {
  * the preview script) uses this too, so its text is the one the node sends.
  *
  * @example
- *   smsTemplateEngine(loadConfig()).render("inquiry-help", "en", {}).text
- *   // "To check your transaction status, text your transaction number to 74747."
+ *   smsTemplateEngine(loadConfig()).render("closed", "en", SAMPLE_DATA.closed).text
+ *   // "Your transaction No. 4800231 was completed and closed on 15/07/1448 AH. Thank you."
  */
 export function smsTemplateEngine(config: Pick<Config, "templatesDir" | "digits" | "smsSender">, overrides?: TemplateSource): TemplateEngine {
   return createTemplateEngine({ dir: config.templatesDir, digits: config.digits, globals: { shortCode: config.smsSender }, overrides });
@@ -303,8 +297,8 @@ export function smsTemplateEngine(config: Pick<Config, "templatesDir" | "digits"
  * const engine = createTemplateEngine({ dir: new URL(".", import.meta.url).pathname });
  * engine.names()                  // ["assigned", "escalation", …]
  * engine.has("registered", "en")  // true
- * engine.render("inquiry-help", "en", { shortCode: "74747" }).text
- * // "To check your transaction status, text your transaction number to 74747."
+ * engine.render("referred", "en", SAMPLE_DATA.referred).text
+ * // "Your transaction No. 4800231 has been referred to Civil Rights and Legal Affairs Department for further study."
  */
 export function createTemplateEngine(options: TemplateEngineOptions): TemplateEngine {
   const dir = options.dir;

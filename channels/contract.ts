@@ -57,11 +57,9 @@ import type {
   LocalName,
   OutgoingFact,
 } from "../core/inquiry/inquiry.ts";
+import type { Lang } from "../core/text/lang.ts";
 
-export type { Identity, InquiryAnswer, InquiryDetails, InquiryQuestion, InquiryStage, LocalName, OutgoingFact };
-
-/** The two languages every citizen-facing text exists in. */
-export type Lang = "ar" | "en";
+export type { Identity, InquiryAnswer, InquiryDetails, InquiryQuestion, InquiryStage, Lang, LocalName, OutgoingFact };
 
 // ------------------------------------------------------------------ HTTP
 
@@ -146,8 +144,10 @@ export interface ChannelTemplates {
   /**
    * Renders `templates/<lang>/<name>.hbs` (or the shared `templates/<name>.hbs`). A name
    * ending in `.html` or `.xml` is HTML/XML-escaped, any other (`.txt`) is not. Strict:
-   * a missing value is an error, never a half-rendered answer. Helpers: `hijri`,
-   * `hijriWords`, `gregorian`, `digits`, `spoken`, `name`, `eq`, `or`.
+   * a missing value is an error, never a half-rendered answer. Helpers: the one set of every
+   * Taqib template (core/text/template-helpers.ts): `ltr`, `isolate`, `hijri`, `gregorian`,
+   * `hijriWords`, `spoken`, `digits`, `latin`, `name`, `eq`, `or`, `not` …; numbers in the
+   * data's `digits` style in Arabic.
    */
   render(name: string, lang: Lang, data: object): string;
 }

@@ -18,7 +18,7 @@ import type { Config } from "../core/platform/config.ts";
 import { applyDigits } from "../core/text/digits.ts";
 import { digitsSpokenAr, digitsSpokenEn, hijriDateInWordsAr } from "../core/text/number-words.ts";
 import { formatGregorian, formatHijri } from "../core/text/calendar.ts";
-import { createInquiryCore, findTransactionNumber, identityKey, latinDigits, normalizeSaudiMobile, type InquiryCore } from "../core/inquiry/inquiry.ts";
+import { createInquiryCore, findTransactionNumber, identityKey, normalizeDigits, normalizeSaudiMobile, type InquiryCore } from "../core/inquiry/inquiry.ts";
 import { setSmsOptOut } from "../core/sms/opt-out.ts";
 import { clock } from "../core/platform/clock.ts";
 import { enqueueMessages } from "../core/sms/notifications.ts";
@@ -209,7 +209,7 @@ export function createContext<C>(
     limit: (identities) => core.limiter.take([...new Set(identities.map(identityKey))]),
     findNumber: (text) => findTransactionNumber(String(text ?? "").slice(0, 1000)),
     normalizeMobile: (input) => normalizeSaudiMobile(input),
-    latinDigits,
+    latinDigits: normalizeDigits,
   };
   const dir = opts.templatesDir ?? path.join(pluginFolder(plugin), "templates");
   const templates = fs.existsSync(dir) ? createChannelTemplates(dir) : missingTemplates(plugin.name);

@@ -16,37 +16,18 @@
  * escaped and is cleaned like an SMS (lines trimmed, blank lines dropped). Rendering is
  * strict: a missing value is an error naming the template, never a half-rendered answer.
  *
- * Helpers (`@lang` is the language being rendered):
- *
- * | helper | example | output (ar) |
- * |---|---|---|
- * | `hijri date [digits] [style="long"]` | `{{hijri d}}` | `<bdi dir="ltr">1448/06/18</bdi>هـ` (en `18/06/1448 AH`) |
- * | `hijriWords date` | `{{hijriWords d}}` | `الثامن عشر من جمادى الآخرة عام …` (en: long Hijri date) |
- * | `gregorian date [digits]` | `{{gregorian d}}` | `<bdi dir="ltr">2026/11/28</bdi>م` |
- * | `num value` | `{{num answer.displayNumber}}` | `<bdi dir="ltr">1448/00512</bdi>` |
- * | `isolate text` | `{{isolate office.hours}}` | `… <bdi dir="ltr">7:30</bdi> صباحًا …` (every number in a text) |
- * | `digits value [style]` | `{{digits n "arabic"}}` | `١٢٣` (default `latin`) |
- * | `spoken value` | `{{spoken n}}` | `واحد أربعة، شرطة، صفر اثنان` for `14/02` (en `one four, slash, zero two`) |
- *
- * Numbers and dates never reorder inside Arabic text: `num`, `isolate`, `hijri` and `gregorian`
- * isolate every run of digits and separators, as `<bdi dir="ltr">` in `.html` and between
- * LRI and PDI (U+2066, U+2069) in Arabic `.txt` (with Arabic-Indic digits, a left-to-right mark
- * after each separator; pages set `bdi[dir=ltr]` to `unicode-bidi: isolate-override`). Their digits are the channel's style: the
- * `digits` field of the data (`"latin"` or `"arabic"`, from DIGITS) in Arabic, Latin in English.
- * | `name obj` | `{{name agency.name}}` | `.ar` / `.en` by language |
- * | `ltr value [digits]` | `{{ltr answer.displayNumber digits}}` | `⁦1448/00512⁩` isolated (LRI…PDI) in Arabic text (see core/text/bidi.ts) |
- * | `isolateNumbers text [digits]` | `{{isolateNumbers (hijri d) digits}}` | `⁦1448/06/18⁩هـ` |
- * | `eq a b`, `or a b …`, `not a` | `{{#if (eq stage "issued")}}` | |
+ * Helpers: the one set of every Taqib template, in core/text/template-helpers.ts (`{{ltr n}}`,
+ * `{{hijri d}}`, `{{isolate text}}`, `{{name obj}}`, `{{spoken n}}` …). Numbers and dates are
+ * isolated as `<bdi dir="ltr">` in `.html` (pages set `bdi[dir=ltr]` to
+ * `unicode-bidi: isolate-override`) and between LRI and PDI in Arabic `.txt`; their digits in
+ * Arabic are the data's `digits` field (`"latin"` or `"arabic"`, from DIGITS; Latin when absent).
  *
  * @module
  */
 import fs from "node:fs";
 import path from "node:path";
 import Handlebars from "handlebars";
-import { applyDigits, type DigitStyle } from "../core/text/digits.ts";
-import { digitsSpokenAr, digitsSpokenEn, hijriDateInWordsAr } from "../core/text/number-words.ts";
-import { formatGregorian, formatHijri } from "../core/text/calendar.ts";
-import { isolate, NUMBER_RUN, registerBidiHelpers } from "../core/text/bidi.ts";
+import { registerTemplateHelpers, type OutputKind, type RenderContext } from "../core/text/template-helpers.ts";
 import { cleanSmsText } from "../core/sms/templates/engine.ts";
 import type { ChannelTemplates, Lang } from "./contract.ts";
 
@@ -65,117 +46,9 @@ export class ChannelTemplateError extends Error {
   }
 }
 
-type Opts = Handlebars.HelperOptions & { data?: { lang?: Lang; kind?: Compiled["kind"]; root?: { digits?: unknown } } };
-
-function split(args: unknown[]): { params: unknown[]; options: Opts } {
-  return { params: args.slice(0, -1), options: args[args.length - 1] as Opts };
-}
-const langOf = (o: Opts): Lang => (o.data?.lang === "en" ? "en" : "ar");
-
-function toDate(v: unknown, helper: string): Date {
-  const d = v instanceof Date ? v : typeof v === "string" || typeof v === "number" ? new Date(v) : new Date(NaN);
-  if (Number.isNaN(d.getTime())) throw new Error(`{{${helper}}}: not a date: ${JSON.stringify(v)}`);
-  return d;
-}
-function digitStyle(v: unknown, helper: string): DigitStyle {
-  if (v === undefined || v === "latin" || v === "arabic") return (v as DigitStyle | undefined) ?? "latin";
-  throw new Error(`{{${helper}}}: digits must be "latin" or "arabic", got ${JSON.stringify(v)}`);
-}
-/** The channel's digits (the data's `digits`) in Arabic, Latin in English, unless the template names a style. */
-const channelDigits = (v: unknown, o: Opts, helper: string): DigitStyle =>
-  v !== undefined ? digitStyle(v, helper) : langOf(o) === "ar" ? digitStyle(o.data?.root?.digits, helper) : "latin";
-
-
-/**
- * `text` with its numbers isolated left-to-right (all of it with `whole`): `<bdi dir="ltr">`
- * in HTML, LRI…PDI in Arabic plain text, untouched in XML and English plain text.
- *
- * @example
- *   isolateNumbers("1448/06/18هـ", "html", "ar") // '<bdi dir="ltr">1448/06/18</bdi>هـ'
- */
-export function isolateNumbers(text: string, kind: "html" | "xml" | "txt", lang: Lang, whole = false): string {
-  const runs = whole ? /^[\s\S]+$/g : new RegExp(NUMBER_RUN.source, "g");
-  if (kind === "html") {
-    let out = "";
-    let last = 0;
-    for (const m of text.matchAll(runs)) {
-      out += Handlebars.escapeExpression(text.slice(last, m.index)) + `<bdi dir="ltr">${Handlebars.escapeExpression(m[0])}</bdi>`;
-      last = m.index + m[0].length;
-    }
-    return out + Handlebars.escapeExpression(text.slice(last));
-  }
-  if (kind === "txt" && lang === "ar") return text.replace(runs, (m) => isolate(m));
-  return text;
-}
-
-function isolated(hb: typeof Handlebars, text: string, o: Opts, whole = false): string | Handlebars.SafeString {
-  const kind = o.data?.kind ?? "txt";
-  const out = isolateNumbers(text, kind, langOf(o), whole);
-  return kind === "html" ? new hb.SafeString(out) : out;
-}
-
-/**
- * A number read aloud in its groups, digit by digit, the separators named.
- *
- * @example
- *   spokenGroups("1448/00512", "ar") // "واحد أربعة أربعة ثمانية، شرطة، صفر صفر خمسة واحد اثنان"
- */
-export function spokenGroups(value: string, lang: Lang): string {
-  const groups = String(value).split(/[^0-9\u0660-\u0669\u06F0-\u06F9]+/).filter(Boolean);
-  const separator = lang === "ar" ? "، شرطة، " : /\//.test(value) ? ", slash, " : ", dash, ";
-  return groups.map((g) => (lang === "ar" ? digitsSpokenAr(g) : digitsSpokenEn(g))).join(separator);
-}
-
-function registerHelpers(hb: typeof Handlebars): void {
-  hb.registerHelper("hijri", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    const style = (options.hash as { style?: string }).style === "long" ? "long" : "numeric";
-    return isolated(hb, formatHijri(toDate(params[0], "hijri"), { lang: langOf(options), digits: channelDigits(params[1], options, "hijri"), style }), options);
-  });
-  hb.registerHelper("hijriWords", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    const d = toDate(params[0], "hijriWords");
-    return langOf(options) === "ar" ? hijriDateInWordsAr(d) : formatHijri(d, { lang: "en", digits: "latin", style: "long" });
-  });
-  hb.registerHelper("gregorian", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    return isolated(hb, formatGregorian(toDate(params[0], "gregorian"), { lang: langOf(options), digits: channelDigits(params[1], options, "gregorian") }), options);
-  });
-  hb.registerHelper("isolate", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    if (params[0] === undefined || params[0] === null) throw new Error("{{isolate}}: value is missing");
-    return isolated(hb, applyDigits(String(params[0]), channelDigits(undefined, options, "isolate")), options);
-  });
-  hb.registerHelper("num", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    if (params[0] === undefined || params[0] === null) throw new Error("{{num}}: value is missing");
-    return isolated(hb, applyDigits(String(params[0]), channelDigits(params[1], options, "num")), options, true);
-  });
-  hb.registerHelper("digits", (...args: unknown[]) => {
-    const { params } = split(args);
-    if (params[0] === undefined || params[0] === null) throw new Error("{{digits}}: value is missing");
-    return applyDigits(String(params[0]), digitStyle(params[1], "digits"));
-  });
-  hb.registerHelper("spoken", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    if (params[0] === undefined || params[0] === null) throw new Error("{{spoken}}: value is missing");
-    return spokenGroups(String(params[0]), langOf(options));
-  });
-  hb.registerHelper("name", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    const v = params[0] as { ar?: string; en?: string } | string | undefined;
-    if (typeof v === "string") return v;
-    if (!v || typeof v !== "object") throw new Error("{{name}}: value is missing");
-    return (langOf(options) === "ar" ? v.ar || v.en : v.en || v.ar) ?? "";
-  });
-  hb.registerHelper("eq", (...args: unknown[]) => split(args).params[0] === split(args).params[1]);
-  hb.registerHelper("or", (...args: unknown[]) => split(args).params.some(Boolean));
-  hb.registerHelper("not", (...args: unknown[]) => !split(args).params[0]);
-}
-
 interface Compiled {
   fn: Handlebars.TemplateDelegate;
-  kind: "html" | "xml" | "txt";
+  kind: OutputKind;
 }
 
 /**
@@ -193,8 +66,7 @@ export function createChannelTemplates(dir: string): ChannelTemplates & { names(
 
   for (const lang of LANGS) {
     const hb = Handlebars.create();
-    registerHelpers(hb);
-    registerBidiHelpers(hb);
+    registerTemplateHelpers(hb);
     const files = new Map<string, string>(); // name.kind -> path
     for (const f of shared) files.set(f.replace(/\.hbs$/, ""), path.join(dir, f));
     for (const f of readDir(path.join(dir, lang))) files.set(f.replace(/\.hbs$/, ""), path.join(dir, lang, f));
@@ -225,9 +97,11 @@ export function createChannelTemplates(dir: string): ChannelTemplates & { names(
     render(name: string, lang: Lang, data: object): string {
       const t = perLang.get(lang === "en" ? "en" : "ar")!.get(name);
       if (!t) throw new ChannelTemplateError(`${lang}/${name}`, `no file ${path.join(dir, lang, `${name}.hbs`)} nor ${path.join(dir, `${name}.hbs`)}`);
+      const digits = (data as { digits?: unknown }).digits ?? "latin";
+      if (digits !== "latin" && digits !== "arabic") throw new ChannelTemplateError(`${lang}/${name}`, `digits must be "latin" or "arabic", got ${JSON.stringify(digits)}`);
       let out: string;
       try {
-        out = t.fn(data, { data: { lang, kind: t.kind } });
+        out = t.fn(data, { data: { lang, digits, kind: t.kind } satisfies RenderContext });
       } catch (err) {
         throw new ChannelTemplateError(`${lang}/${name}`, (err as Error).message, { cause: err });
       }

@@ -9,7 +9,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { findTransactionNumber, latinDigits, normalizeSaudiMobile } from "../core/inquiry/inquiry.ts";
+import { findTransactionNumber, normalizeDigits, normalizeSaudiMobile } from "../core/inquiry/inquiry.ts";
 import type { ChannelContext, ChannelPlugin, ChannelRequest, InquiryAnswer, InquiryQuestion, Lang, OutgoingMessage } from "./contract.ts";
 import { CHANNELS_DIR, format, pluginFolder } from "./host.ts";
 import { createChannelTemplates } from "./templates.ts";
@@ -65,7 +65,7 @@ export function testContext<C>(plugin: PluginRef, config: C, opts: { answer?: (q
       limit: () => (opts.limited ? { ok: false, retryAfterMs: 60_000, repeated: opts.limited === "repeated" } : { ok: true }),
       findNumber: findTransactionNumber,
       normalizeMobile: normalizeSaudiMobile,
-      latinDigits,
+      latinDigits: normalizeDigits,
     },
     async sendSms(to, text, lang, o = {}) {
       sms.push({ to, text, lang, ...(o.key !== undefined ? { key: o.key } : {}) });

@@ -15,7 +15,7 @@
  * @example
  *   npx tsx scripts/preview.ts registered
  *   npx tsx scripts/preview.ts issued en ./my-issued.json
- *   echo '{"shortCode":"74747"}' | npx tsx scripts/preview.ts inquiry-help ar -
+ *   echo '{"transaction":{"number":"4800231","displayNumber":"4800231"},"closedAt":"2026-12-24T10:00:00Z"}' | npx tsx scripts/preview.ts closed ar -
  */
 import { readFileSync } from "node:fs";
 import { showIsolates } from "../core/text/bidi.ts";

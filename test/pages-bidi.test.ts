@@ -9,6 +9,7 @@ import { testDatabase, testNode, api, http, seedDirectory, eventually } from "./
 import { formatGregorian, formatHijri } from "../core/text/calendar.ts";
 import { waitTime } from "../channels/host.ts";
 import { artifactPath, launchChromium } from "../channels/testing.ts";
+import type { Lang } from "../core/text/lang.ts";
 
 /** As the correspondence system writes it: every page shows it in this form. */
 const SOURCE_NUMBER = "1448/00512";
@@ -98,7 +99,7 @@ async function shot(page: Page, name: string) {
 
 const arabicDigits = (s: string) => s.replace(/[0-9]/g, (d) => "٠١٢٣٤٥٦٧٨٩"[Number(d)]!);
 
-async function officeShown(page: Page, lang: "ar" | "en", digits: "latin" | "arabic" = "latin") {
+async function officeShown(page: Page, lang: Lang, digits: "latin" | "arabic" = "latin") {
   const footer = (await page.textContent("footer.office"))!;
   const d = digits === "arabic" ? arabicDigits : (s: string) => s;
   assert.ok(footer.includes(lang === "ar" ? OFFICE.OFFICE_NAME_AR : OFFICE.OFFICE_NAME_EN), footer);

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import plugin, { parseKioskQuery, parseKiosks, refusal, renderAnswer, renderPage, statusOf, type KioskConfig } from "./index.ts";
 import { loadFixture, request, testContext } from "../testing.ts";
-import type { InquiryAnswer } from "../contract.ts";
+import type { InquiryAnswer, Lang } from "../contract.ts";
 import { loadConfig } from "../../core/platform/config.ts";
 
 const answers = loadFixture<Record<string, InquiryAnswer>>("kiosk", "answers.json");
@@ -32,7 +32,7 @@ test("parseKioskQuery: kiosk id, idle, language", () => {
 });
 
 test("the answer in large type in the DIGITS style (here Arabic-Indic), numbers and dates isolated; each outcome", () => {
-  const table: Array<[string, "ar" | "en", RegExp[]]> = [
+  const table: Array<[string, Lang, RegExp[]]> = [
     ["issued-coarse", "ar", [/المعاملة رقم <bdi dir="ltr">١٤٤٥٠٠١٢٣<\/bdi>/, /صدرت بتاريخ <bdi dir="ltr">١٤٤٨\/٠٦\/٢٣<\/bdi>هـ الموافق <bdi dir="ltr">٢٠٢٦\/١٢\/٠٣<\/bdi>م، ولا يلزم حضوركم/, /آخر أربعة أرقام/, /data-level="coarse"/]],
     ["issued-detail", "ar", [/الإدارة: الإدارة القانونية/, /صادر رقم <bdi dir="ltr">٤٨١٢٠٧٧<\/bdi>/, /إلى وزارة الداخلية، بانتظار الرد/]],
     ["issued-detail", "en", [/Transaction No. <bdi dir="ltr">144500123<\/bdi>/, /Department: Legal Affairs/]],

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import plugin, { answerMo, languageOf, moKey, parseMo, toShortCode, type SmsConfig } from "./index.ts";
 import { loadFixture, testContext } from "../testing.ts";
 import { findTransactionNumber } from "../../core/text/normalize.ts";
-import { latinDigits } from "../../core/text/digits.ts";
+import { normalizeDigits } from "../../core/text/digits.ts";
 import { showIsolates as shown } from "../../core/text/bidi.ts";
 import type { InquiryAnswer, MobileOriginated } from "../contract.ts";
 
@@ -14,7 +14,7 @@ const mo = (text: string, from = "966551234567", extra: Partial<MobileOriginated
 
 test("parseMo: numbers in any digits with stray words, help, nothing", () => {
   const table = loadFixture<Array<{ text: string; intent: unknown; lang: string }>>("sms", "mo.json");
-  for (const row of table) assert.deepEqual(parseMo(row.text, findTransactionNumber, latinDigits), { intent: row.intent, lang: row.lang }, row.text);
+  for (const row of table) assert.deepEqual(parseMo(row.text, findTransactionNumber, normalizeDigits), { intent: row.intent, lang: row.lang }, row.text);
 });
 
 test("language and short code", () => {
@@ -91,7 +91,7 @@ test("every fixture answer renders in both languages, within 3 SMS parts", async
 });
 
 test("STOP and START keywords, alone, in Arabic or English", () => {
-  const read = (t: string) => parseMo(t, findTransactionNumber, latinDigits).intent.kind;
+  const read = (t: string) => parseMo(t, findTransactionNumber, normalizeDigits).intent.kind;
   for (const t of ["إيقاف", "ايقاف", " STOP ", "stop."]) assert.equal(read(t), "stop", t);
   for (const t of ["تشغيل", "Start"]) assert.equal(read(t), "start", t);
   assert.notEqual(read("please stop calling"), "stop", "inside a sentence it is no instruction");

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import plugin, { answerJson, errorCodeOf, parseWebQuery, renderPage, statusOf, type WebConfig } from "./index.ts";
 import { loadFixture, request, testContext } from "../testing.ts";
-import type { InquiryAnswer } from "../contract.ts";
+import type { InquiryAnswer, Lang } from "../contract.ts";
 import { loadConfig } from "../../core/platform/config.ts";
 
 const answers = loadFixture<Record<string, InquiryAnswer>>("web", "answers.json");
@@ -100,7 +100,7 @@ test("page: Arabic RTL by default, English switch, the form refilled and escaped
 });
 
 test("page: each outcome in each language", () => {
-  const table: Array<[string, "ar" | "en", RegExp[]]> = [
+  const table: Array<[string, Lang, RegExp[]]> = [
     ["issued-coarse", "ar", [/data-stage="issued"/, /data-level="coarse"/, /صدرت بتاريخ <bdi dir="ltr">1448\/06\/23<\/bdi>هـ الموافق <bdi dir="ltr">2026\/12\/03<\/bdi>م/, /آخر أربعة أرقام/]],
     ["issued-coarse", "en", [/Issued on <bdi dir="ltr">23\/06\/1448<\/bdi> AH/, /last four digits/]],
     ["issued-mismatch", "ar", [/لا تطابق رقم الجوال/]],

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import plugin, { intentOf, languageOf, parseNotification, replyTo, validHubSignature, type WhatsAppConfig } from "./index.ts";
 import { fixtureText, loadFixture, request, testContext } from "../testing.ts";
-import { latinDigits } from "../../core/text/digits.ts";
+import { normalizeDigits } from "../../core/text/digits.ts";
 import { showIsolates as shown } from "../../core/text/bidi.ts";
 import type { InquiryAnswer } from "../contract.ts";
 
@@ -41,7 +41,7 @@ test("intent and language", () => {
     [undefined, { kind: "unknown" }, "ar"],
   ];
   for (const [text, intent, lang] of table) {
-    assert.deepEqual(intentOf(text, latinDigits), intent, String(text));
+    assert.deepEqual(intentOf(text, normalizeDigits), intent, String(text));
     assert.equal(languageOf(text ?? ""), lang, String(text));
   }
 });

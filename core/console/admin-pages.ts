@@ -62,7 +62,7 @@ const KEY_ID = /^[0-9a-f-]{36}$/;
 const NOT_FOUND = { ar: STRINGS.ar.notFound, en: STRINGS.en.notFound };
 
 /** A form's fields by the API's names, as the form labels them. */
-const FIELD_LABELS = (lang: "ar" | "en"): Record<string, string> => {
+const FIELD_LABELS = (lang: Lang): Record<string, string> => {
   const t = STRINGS[lang];
   return { id: t.employeeId, name: t.name, mobile: t.mobile, departmentCode: t.department, "name.ar": t.nameAr, "name.en": t.nameEn, date: t.date, scopes: t.scopes };
 };

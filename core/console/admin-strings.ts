@@ -2,6 +2,7 @@
 // in each language; ADMIN_STRINGS is merged into STRINGS (strings.ts), so every template reads
 // them as `t.…`.
 import type { Scope } from "../platform/api-keys.ts";
+import type { Lang } from "../text/lang.ts";
 
 export const ADMIN_STRINGS = {
   ar: {
@@ -144,4 +145,4 @@ export const SCOPE_NAMES = {
     "metrics:read": "Read the operating metrics",
     "jobs:admin": "The scheduled jobs dashboard",
   },
-} satisfies Record<"ar" | "en", Record<Scope, string>>;
+} satisfies Record<Lang, Record<Scope, string>>;

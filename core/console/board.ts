@@ -15,6 +15,7 @@ import { addDays, daysBetween } from "../text/calendar.ts";
 import { isWorkingDay } from "../text/working-days.ts";
 import { maskMobile } from "../text/normalize.ts";
 import type { StaffUser } from "./accounts.ts";
+import type { Lang } from "../text/lang.ts";
 
 // The board's queries: overdue items, oldest first, all or per department or agency.
 PendingReplyModel.schema.index({ dueAt: 1 });
@@ -86,7 +87,7 @@ export function daysOverdue(from: Date, to: Date, kind: "calendar" | "working", 
   return n;
 }
 
-const nameOf = (doc: { name?: { ar?: string; en?: string } | null } | null | undefined, code: string, lang: "ar" | "en") => doc?.name?.[lang] || code;
+const nameOf = (doc: { name?: { ar?: string; en?: string } | null } | null | undefined, code: string, lang: Lang) => doc?.name?.[lang] || code;
 
 /**
  * Overdue letters per department or agency, with each group's oldest due date: a count per
@@ -111,7 +112,7 @@ async function countsBy(field: "departmentCode" | "agencyCode", match: Record<st
  *   const board = await overdueBoard({ username: "amal", role: "manager", departments: ["LEGAL"] }, {}, new Date(), "ar", 10);
  *   board.items[0].daysOverdue // 12
  */
-export async function overdueBoard(user: StaffUser, filter: BoardFilter, now: Date, lang: "ar" | "en", defaultPeriod: number): Promise<Board> {
+export async function overdueBoard(user: StaffUser, filter: BoardFilter, now: Date, lang: Lang, defaultPeriod: number): Promise<Board> {
   const match = boardScope(user, filter, now);
   const page = Math.max(0, filter.page ?? 0);
   const [docs, byDept, byAgency] = await Promise.all([
@@ -175,7 +176,7 @@ export interface Timeline {
 }
 
 /** The timeline of a transaction (events and SMS in time order), or undefined when it does not exist. */
-export async function transactionTimeline(number: string, lang: "ar" | "en"): Promise<Timeline | undefined> {
+export async function transactionTimeline(number: string, lang: Lang): Promise<Timeline | undefined> {
   const t = await TransactionModel.findById(number).lean();
   if (!t) return undefined;
   const [messages, pending] = await Promise.all([

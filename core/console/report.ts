@@ -19,6 +19,7 @@ import { TransactionModel } from "../events/models.ts";
 import { directory } from "../directory/cache.ts";
 import { daysBetween } from "../text/calendar.ts";
 import type { StaffUser } from "./accounts.ts";
+import type { Lang } from "../text/lang.ts";
 
 TransactionModel.schema.index({ "outgoing.date": 1 });
 TransactionModel.schema.index({ departmentCode: 1, "outgoing.date": 1 });
@@ -116,7 +117,7 @@ function row(t: Tally): Omit<LetterRow, "code" | "label"> {
  *   const r = await leadershipReport({ username: "amal", role: "admin" }, "2026-01", new Date(), "ar", 10);
  *   r.byAgency[0] // { code: "MOH", label: "وزارة الصحة", sent: 40, replied: 31, medianDays: 6, p90Days: 14, withinPeriod: 0.7, overdueNow: 5 }
  */
-export async function leadershipReport(user: StaffUser, month: string, now: Date, lang: "ar" | "en", defaultPeriod: number): Promise<Report> {
+export async function leadershipReport(user: StaffUser, month: string, now: Date, lang: Lang, defaultPeriod: number): Promise<Report> {
   const { from, to } = monthRange(month);
   const scope = user.role === "manager" ? { departmentCode: { $in: user.departments ?? [] } } : {};
   const [transactions, overdue, sms, holidays] = await Promise.all([

@@ -11,6 +11,7 @@ import { followupPolicy } from "../followup/policy.ts";
 import { directory } from "../directory/cache.ts";
 import { daysOverdue as daysCounted } from "./board.ts";
 import { can, type StaffUser } from "./accounts.ts";
+import type { Lang } from "../text/lang.ts";
 
 /** Statuses of a transaction not closed yet (closed is terminal). */
 export const OPEN_STATUSES = ["unregistered", ...EVENT_TYPES.filter((t) => t !== "closed")];
@@ -88,7 +89,7 @@ async function held(docs: any[], employee: { departmentCode: string }, now: Date
   );
 }
 
-const label = async (code: string, lang: "ar" | "en") => (await directory.departments.get(code))?.name?.[lang] || code;
+const label = async (code: string, lang: Lang) => (await directory.departments.get(code))?.name?.[lang] || code;
 
 function member(e: EmployeeDoc & { _id: string }, department: string, openCount: number, transactions: HeldTransaction[]): TeamMember {
   return { id: e._id, name: e.name, departmentCode: e.departmentCode, department, manager: !!e.manager, active: e.active !== false, openCount, transactions };
@@ -106,7 +107,7 @@ export async function teamPage(
   user: StaffUser,
   filter: { department?: string; page?: number },
   now: Date,
-  lang: "ar" | "en",
+  lang: Lang,
   defaultPeriod: number,
 ): Promise<{ members: TeamMember[]; page: number; hasNext: boolean } | undefined> {
   if (filter.department && !can.seeDepartment(user, filter.department)) return undefined;
@@ -140,7 +141,7 @@ export async function employeeHeld(
   employeeId: string,
   page: number,
   now: Date,
-  lang: "ar" | "en",
+  lang: Lang,
   defaultPeriod: number,
 ): Promise<{ member: TeamMember; page: number; hasNext: boolean } | "forbidden" | undefined> {
   const e = (await EmployeeModel.findById(employeeId).lean()) as (EmployeeDoc & { _id: string }) | null;

@@ -44,7 +44,7 @@ import { TransactionModel } from "../events/models.ts";
 import { directory } from "../directory/cache.ts";
 import { UNKNOWN_AGENCY } from "../sms/templates/engine.ts";
 import { displayNumberOf, findTransactionNumber, normalizeSaudiMobile, normalizeTransactionNumber } from "../text/normalize.ts";
-import { latinDigits, normalizeDigits } from "../text/digits.ts";
+import { normalizeDigits } from "../text/digits.ts";
 
 // ------------------------------------------------------------------ types
 
@@ -583,4 +583,4 @@ export function createInquiryCore(opts: InquiryCoreOptions): InquiryCore {
   return { ask, limiter, budget };
 }
 
-export { findTransactionNumber, latinDigits, normalizeSaudiMobile };
+export { findTransactionNumber, normalizeDigits, normalizeSaudiMobile };

@@ -8,6 +8,7 @@ import { clock } from "../platform/clock.ts";
 import { sendTime, STAFF_ROLES } from "./sending-hours.ts";
 import { directory } from "../directory/cache.ts";
 import { DEFAULT_NOTIFICATIONS, notificationSwitches, type NotificationSwitches } from "./switches.ts";
+import type { Lang } from "../text/lang.ts";
 
 /** Who a message goes to, resolved when it is rendered. */
 export type Role = "citizen" | "employee" | "manager" | "escalation" | "inquirer";
@@ -20,7 +21,7 @@ export interface PlannedMessage {
   template: string;
   role: Role;
   to?: string;
-  lang?: "ar" | "en";
+  lang?: Lang;
   vars?: Record<string, unknown>;
   /** Text rendered already (inquiry answers): sent as it is; needs `to`. */
   text?: string;

@@ -14,10 +14,11 @@ import { TransactionModel } from "../events/models.ts";
 import { MessageModel, SmsQueueModel } from "./models.ts";
 import { UNKNOWN_AGENCY } from "./templates/engine.ts";
 import { bulk, failOp, retryOps } from "./writes.ts";
+import type { Lang } from "../text/lang.ts";
 
 /** What the dispatcher needs from the templates. */
 export interface Renderer {
-  render(name: string, lang: "ar" | "en", data: object): { text: string };
+  render(name: string, lang: Lang, data: object): { text: string };
 }
 
 /**
@@ -57,7 +58,7 @@ export interface ReadyMessage {
   attempt: number;
   to: string;
   text: string;
-  lang: "ar" | "en";
+  lang: Lang;
   /** When the attempt was claimed (ms since the epoch): the "sending" entry of its history. */
   claimedAt: number;
 }
@@ -81,19 +82,19 @@ type MessageInput = { template: string; role: string; to?: string | null; lang?:
  * The recipient, language and template data of a message, from its transaction (read by the
  * caller, in a batch) and the directory (cached).
  */
-export async function resolveMessage(msg: MessageInput, t: any | null | undefined): Promise<{ to: string; lang: "ar" | "en"; data: Record<string, unknown>; missing: DirectoryMissing[] }> {
+export async function resolveMessage(msg: MessageInput, t: any | null | undefined): Promise<{ to: string; lang: Lang; data: Record<string, unknown>; missing: DirectoryMissing[] }> {
   const missing: DirectoryMissing[] = [];
   const vars = (msg.vars ?? {}) as Record<string, any>;
   const data: Record<string, unknown> = { ...vars, today: new Date() };
   let to = msg.to ?? undefined;
-  let lang = (msg.lang as "ar" | "en" | undefined) ?? undefined;
+  let lang = (msg.lang as Lang | undefined) ?? undefined;
   if (msg.transactionNumber) {
     if (!t || !t.registered) throw new MissingDataError("TRANSACTION_NOT_REGISTERED", `transaction ${msg.transactionNumber} has no registered event yet`);
     data.transaction = { number: t.number, displayNumber: t.displayNumber ?? t.number, registeredAt: t.registeredAt, subject: t.subject ?? "", status: t.status };
     data.citizen = { name: t.citizen?.name };
     if (msg.role === "citizen") {
       to ??= t.citizen?.mobile ?? undefined;
-      lang ??= (t.citizen?.language as "ar" | "en" | undefined) ?? "ar";
+      lang ??= (t.citizen?.language as Lang | undefined) ?? "ar";
     }
     if (vars.outgoingNumber) {
       const o = (t.outgoing ?? []).find((x: any) => x.number === vars.outgoingNumber);
@@ -297,15 +298,15 @@ async function prefetchDirectory(messages: any[], transactions: Map<string, any>
 }
 
 type Prepared =
-  | { kind: "ready"; to: string; lang: "ar" | "en"; text: string; encoding: string; parts: number }
+  | { kind: "ready"; to: string; lang: Lang; text: string; encoding: string; parts: number }
   | { kind: "wait" | "failed"; code: string; message: string };
 
 async function prepare(msg: any, transaction: any, deps: PrepareDeps, now: Date): Promise<Prepared> {
-  let to: string, lang: "ar" | "en", text: string;
+  let to: string, lang: Lang, text: string;
   if (msg.text && msg.to) {
     // Rendered by its channel already (an inquiry answer), or by an earlier attempt.
     ({ to, text } = msg as { to: string; text: string });
-    lang = (msg.lang as "ar" | "en" | undefined) ?? "ar";
+    lang = (msg.lang as Lang | undefined) ?? "ar";
   } else {
     let resolved: Awaited<ReturnType<typeof resolveMessage>>;
     try {

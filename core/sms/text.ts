@@ -1,7 +1,7 @@
 // Text that others supply and Taqib renders into an SMS under its own short code (an
 // agency's reply number, a citizen's name from the correspondence system, an agency's name):
 // one line, no links, no invisible characters, so nobody can make 74747 say "pay here: https://…".
-import { latinDigits } from "../text/digits.ts";
+import { normalizeDigits } from "../text/digits.ts";
 
 /** A value checked for an SMS: the cleaned value, or why it is refused. */
 export type SmsTextCheck = { ok: true; value: string } | { ok: false; message: string };
@@ -30,7 +30,7 @@ export function safeReference(input: unknown, max = 64): SmsTextCheck {
   // Checked before the digits are read (which drops format characters): a bidi override in
   // a reference is a refusal, not something to clean up silently.
   if (INVISIBLE.test(String(input))) return { ok: false, message: "must be one line with no control or bidi characters" };
-  const value = latinDigits(String(input)).trim();
+  const value = normalizeDigits(String(input)).trim();
   if (!value) return { ok: false, message: "must not be empty" };
   if (value.length > max) return { ok: false, message: `must be at most ${max} characters` };
   if (!REFERENCE_CHARS.test(value) || !ARABIC_OR_LATIN.test(value) || WEB_ADDRESS.test(value)) {

@@ -4,9 +4,6 @@
 // "00123-1445". A left-to-right isolate (LRI … PDI) keeps the run in its written order
 // whatever surrounds it. Each isolate costs two characters of a UCS-2 SMS; Latin-only text
 // (English SMS) needs none and would lose GSM-7 with one.
-import type Handlebars from "handlebars";
-import { applyDigits, type DigitStyle } from "./digits.ts";
-import { type Lang } from "./lang.ts";
 
 /** LEFT-TO-RIGHT ISOLATE and POP DIRECTIONAL ISOLATE. */
 export const LRI = "\u2066";
@@ -53,52 +50,4 @@ export const NUMBER_RUN = /[0-9\u0660-\u0669](?:[0-9\u0660-\u0669/.:\u066B-]*[0-
  */
 export function isolateNumbers(text: string): string {
   return text.replace(NUMBER_RUN, (run) => isolate(run));
-}
-
-/**
- * A number, date or code as it goes into text of `lang`: in the channel's digit style and
- * isolated in Arabic; Latin digits and no isolate in English.
- *
- * @example
- *   ltrValue("1448/00512", "ar", "arabic") // "\u2066١٤٤٨/٠٠٥١٢\u2069"
- *   ltrValue("1448/00512", "en", "arabic") // "1448/00512"
- */
-export function ltrValue(value: string, lang: Lang, digits: DigitStyle): string {
-  return lang === "ar" ? isolate(applyDigits(value, digits)) : applyDigits(value, "latin");
-}
-
-/** The numbers of formatted text (a date, "3 أيام") in `lang`: see {@link ltrValue}. */
-export function ltrNumbers(text: string, lang: Lang, digits: DigitStyle): string {
-  return lang === "ar" ? isolateNumbers(applyDigits(text, digits)) : applyDigits(text, "latin");
-}
-
-type Opts = Handlebars.HelperOptions & { data?: { lang?: Lang; digits?: DigitStyle } };
-
-/**
- * Registers `{{ltr value [digits]}}` and `{{isolateNumbers text [digits]}}` on a Handlebars instance: the value isolated in Arabic, in
- * the digit style given, else `@digits` (the DIGITS setting the renderer passes), else Latin.
- *
- * @example
- *   registerBidiHelpers(hb);
- *   hb.compile("رقم {{ltr n}}")({ n: "1448/00512" }, { data: { lang: "ar", digits: "latin" } })
- *   // "رقم \u20661448/00512\u2069"
- */
-export function registerBidiHelpers(hb: typeof Handlebars): void {
-  hb.registerHelper("ltr", (...args: unknown[]) => {
-    const options = args[args.length - 1] as Opts;
-    const [value, style] = args.slice(0, -1);
-    if (value === undefined || value === null || String(value).trim() === "") {
-      const id = (options as { ids?: unknown[] }).ids?.[0];
-      throw new Error(`{{ltr}}: ${typeof id === "string" ? `field "${id}" ` : ""}is missing`);
-    }
-    const digits: DigitStyle = style === "arabic" || style === "latin" ? style : (options.data?.digits ?? "latin");
-    return ltrValue(String(value), options.data?.lang === "en" ? "en" : "ar", digits);
-  });
-  // `{{isolateNumbers (hijri d) digits}}`: a formatted date keeps its suffix (هـ) outside the isolate.
-  hb.registerHelper("isolateNumbers", (...args: unknown[]) => {
-    const options = args[args.length - 1] as Opts;
-    const [text, style] = args.slice(0, -1);
-    const digits: DigitStyle = style === "arabic" || style === "latin" ? style : (options.data?.digits ?? "latin");
-    return ltrNumbers(String(text ?? ""), options.data?.lang === "en" ? "en" : "ar", digits);
-  });
 }

@@ -36,12 +36,6 @@ export function applyDigits(s: string, digits: DigitStyle): string {
 
 // ---------------------------------------------------------- typed input
 
-const DIGIT_MAP: Record<string, string> = {};
-for (let i = 0; i < 10; i++) {
-  DIGIT_MAP[String.fromCharCode(0x0660 + i)] = String(i); // Arabic-Indic ٠-٩
-  DIGIT_MAP[String.fromCharCode(0x06f0 + i)] = String(i); // Eastern Arabic-Indic ۰-۹
-}
-
 /**
  * Invisible format characters (Unicode category Cf): bidi marks and embeddings (U+200E,
  * U+200F, U+061C, U+202A–U+202E, U+2066–U+2069), zero-width characters (U+200B–U+200D,
@@ -50,15 +44,12 @@ for (let i = 0; i < 10; i++) {
 const FORMAT_CHARACTERS = /\p{Cf}/gu;
 
 /**
- * Text with Latin digits for Arabic-Indic and Persian ones and without bidi or format
- * characters; everything else unchanged.
+ * Typed text with Latin digits for Arabic-Indic and Persian ones and without bidi or format
+ * characters (they would split a number); everything else unchanged.
  *
  * @example
  *   normalizeDigits("١٤٤٥\u200f٠٠١٢٣") // "144500123"
  */
 export function normalizeDigits(s: string): string {
-  return s.replace(FORMAT_CHARACTERS, "").replace(/[\u0660-\u0669\u06f0-\u06f9]/g, (c) => DIGIT_MAP[c] ?? c);
+  return toLatinDigits(s.replace(FORMAT_CHARACTERS, ""));
 }
-
-/** The same as {@link normalizeDigits}, under the name the channel contract uses. */
-export const latinDigits = normalizeDigits;

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
 import { API_KEY } from "../support/harness.ts";
 import type { ReceivedMessage } from "../../dev/smsc/simulator.ts";
+import type { Lang } from "../../core/text/lang.ts";
 
 /** Base of the scenario's mobile numbers: citizen i of scenario `base` has 05<base><i, 6 digits>. */
 export interface Load {
@@ -14,7 +15,7 @@ export interface Load {
   base: number;
   total: number;
   /** "en": a Latin name and English, one GSM-7 part; default Arabic, UCS-2 in 3 parts. */
-  lang?: "ar" | "en";
+  lang?: Lang;
 }
 
 const pad = (n: number, w: number) => String(n).padStart(w, "0");

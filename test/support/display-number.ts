@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { formatHijri } from "../../core/text/calendar.ts";
 import { LRI, PDI, showIsolates } from "../../core/text/bidi.ts";
 import { eventually, type SmsNode } from "./harness.ts";
+import type { Lang } from "../../core/text/lang.ts";
 
 export const SERVICES = { SERVICES: "api,events,directory,notifier,smpp,channels", CHANNELS: "sms,web", INQUIRY_RATE_LIMIT: "1000" };
 export const CITIZEN = "966551234567";
@@ -11,7 +12,7 @@ const T0 = Date.now() - 60 * 60_000;
 export const at = (min: number) => new Date(T0 + min * 60_000).toISOString();
 
 /** A registration and an issued letter, numbered as the correspondence system writes them. */
-export function lifecycle(number: string, outgoing: string, opts: { mobile?: string; lang?: "ar" | "en"; name?: string; destination?: object } = {}) {
+export function lifecycle(number: string, outgoing: string, opts: { mobile?: string; lang?: Lang; name?: string; destination?: object } = {}) {
   return [
     {
       id: `dn-${number}-1`,

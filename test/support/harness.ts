@@ -6,6 +6,7 @@ import { before, after } from "node:test";
 import { loadConfig, type Config } from "../../core/platform/config.ts";
 import { freePort, startFerretDB, startNats, type LocalServer } from "../../core/platform/servers.ts";
 import { startTaqib, type RunningNode } from "../../core/platform/node.ts";
+import type { Lang } from "../../core/text/lang.ts";
 
 export const API_KEY = "test-key-0123456789abcdef";
 /** The SECRETS_KEY of test nodes (agencies' secrets are encrypted with it). */
@@ -106,7 +107,7 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false | nu
 const T0 = Date.now() - 60 * 60_000;
 
 /** A sample lifecycle of one transaction, as the correspondence system posts it (the same content on every call). */
-export function sampleLifecycle(number: string, opts: { mobile?: string; prefix?: string; lang?: "ar" | "en"; issuedDaysAgo?: number } = {}) {
+export function sampleLifecycle(number: string, opts: { mobile?: string; prefix?: string; lang?: Lang; issuedDaysAgo?: number } = {}) {
   const p = opts.prefix ?? `t${number}`;
   const at = (min: number) => new Date(T0 + min * 60_000).toISOString();
   const outgoingDate = opts.issuedDaysAgo !== undefined ? new Date(T0 - opts.issuedDaysAgo * 86_400_000).toISOString() : at(30);

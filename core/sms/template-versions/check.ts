@@ -120,7 +120,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "obj
  * The fields a template's data has, as its text names them.
  *
  * @example
- *   templateFields("inquiry-help") // ["shortCode"]
+ *   templateFields("closed") // ["shortCode", "transaction.number", "transaction.displayNumber", "closedAt"]
  */
 export function templateFields(name: TemplateName): string[] {
   return knownFields(shapeOf(name));

@@ -90,7 +90,7 @@ test("every template renders in ar and en with sample data", async (t) => {
 });
 
 test("English templates stay GSM-7 when the data has English names", () => {
-  for (const name of ["issued", "overdue", "reminder", "escalation", "reply-received", "inquiry-help"] as const) {
+  for (const name of ["issued", "overdue", "reminder", "escalation", "reply-received", "closed"] as const) {
     const { text } = engine.render(name, "en", SAMPLE_DATA[name] as object);
     assert.equal(smsParts(text).encoding, "GSM-7", `${name}: ${text}`);
   }
@@ -104,7 +104,6 @@ test("texts of the other templates (ar)", () => {
   assert.equal(ar("reminder"), "التذكير الثاني: معاملة ⟨1448/00512⟩، صادرها ⟨1448/00977⟩ في ⟨1448/06/23⟩هـ إلى أمانة منطقة القصيم بلا رد.");
   assert.equal(ar("escalation"), "تصعيد: معاملة ⟨1448/00512⟩، صادرها ⟨1448/00977⟩ في ⟨1448/06/23⟩هـ بلا رد رغم ⟨3⟩ تذكيرات لمدير إدارة الحقوق المدنية.");
   assert.equal(ar("reply-received"), "ورد رد أمانة منطقة القصيم رقم ⟨9031⟩ في ⟨1448/07/13⟩هـ على معاملتكم رقم ⟨1448/00512⟩، وجارٍ استكمالها.");
-  assert.equal(ar("inquiry-help"), "للاستعلام عن معاملتكم أرسلوا رقم المعاملة في رسالة إلى ⟨74747⟩.");
   // optional parts vanish cleanly
   const { department: _d, ...noDept } = SAMPLE_DATA.assigned;
   assert.match(shown(engine.render("assigned", "ar", noDept).text), /⟨1448\/06\/18⟩هـ، نأمل الاطلاع عليها\.$/);
@@ -161,8 +160,8 @@ test("a missing or empty field throws TemplateError naming it", () => {
     "outgoing.destination.name",
   );
   throwsTemplateError(() => engine.render("overdue", "en", { ...SAMPLE_DATA.overdue, daysOverdue: 2.5 }), "overdue.en", "daysOverdue");
-  throwsTemplateError(() => engine.render("inquiry-help", "ar", {} as never), "inquiry-help.ar", "shortCode");
-  throwsTemplateError(() => engine.render("inquiry-help", "ar", null as never), "inquiry-help.ar");
+  throwsTemplateError(() => engine.render("closed", "ar", {} as never), "closed.ar", "transaction");
+  throwsTemplateError(() => engine.render("closed", "ar", null as never), "closed.ar");
 });
 
 test("falls back to Arabic when the language has no template, and says so", () => {
@@ -227,7 +226,7 @@ test("helpers", () => {
   const dir = tempDir({
     "h.ar.hbs": [
       "{{hijri d}}|{{hijri d \"arabic\"}}|{{hijri d style=\"long\"}}|{{gregorian d}}|{{gregorian d \"arabic\"}}|{{time d}}",
-      "{{digits n}}|{{digits n \"latin\"}}|{{digits s}}|{{name agency}}|{{name enOnly}}|{{name plain}}",
+      "{{digits n}}|{{digits n \"arabic\"}}|{{latin s}}|{{name agency}}|{{name enOnly}}|{{name plain}}",
       "{{count 1 \"day\"}}|{{count 2 \"day\"}}|{{count 3 \"day\"}}|{{count 10 \"day\"}}|{{count 11 \"day\"}}|{{count 100 \"day\"}}|{{count 103 \"day\"}}|{{count 2 \"reminder\"}}",
       "{{ordinal 1}}|{{ordinal 2}}|{{ordinal 11}}|{{ordinal 31}}|{{truncate long 10}}|{{#if (eq @lang \"ar\")}}عربي{{else}}other{{/if}}|{{@lang}}",
     ].join("\n"),
@@ -257,7 +256,7 @@ test("helpers", () => {
       shown(e.render("h", "ar", data).text),
       [
         "⟨1448/06/18⟩هـ|⟨١٤٤٨/٠٦/١٨⟩هـ|⟨18⟩ جمادى الآخرة ⟨1448⟩هـ|⟨2026/11/28⟩م|⟨٢٠٢٦/١١/٢٨⟩م|⟨10:30⟩",
-        "٤٨٠٠٢٣١|4800231|٤٨٠-٠٢٣١|أمانة منطقة القصيم|Only English|اسم",
+        "4800231|٤٨٠٠٢٣١|480-0231|أمانة منطقة القصيم|Only English|اسم",
         "يوم واحد|يومين|⟨3⟩ أيام|⟨10⟩ أيام|⟨11⟩ يومًا|⟨100⟩ يوم|⟨103⟩ أيام|تذكيرين",
         "الأول|الثاني|الحادي عشر|رقم 31|abcdefghi…|عربي|ar",
       ].join("\n"),
@@ -271,6 +270,11 @@ test("helpers", () => {
         "1 day|2 days|1 reminder|3 reminders",
         "1st|2nd|3rd|4th|11th|12th|13th|21st|112th|abcdefg...|other",
       ].join("\n"),
+    );
+    // DIGITS=arabic: {{digits}} and every shown number follow it in Arabic; {{latin}} does not.
+    assert.equal(
+      shown(createTemplateEngine({ dir, digits: "arabic" }).render("h", "ar", data).text).split("\n").slice(0, 2).join("\n"),
+      "⟨١٤٤٨/٠٦/١٨⟩هـ|⟨١٤٤٨/٠٦/١٨⟩هـ|⟨١٨⟩ جمادى الآخرة ⟨١٤٤٨⟩هـ|⟨٢٠٢٦/١١/٢٨⟩م|⟨٢٠٢٦/١١/٢٨⟩م|⟨١٠:٣٠⟩\n٤٨٠٠٢٣١|٤٨٠٠٢٣١|480-0231|أمانة منطقة القصيم|Only English|اسم",
     );
     // dates from JSON (ISO strings) render like Dates
     assert.equal(e.render("h", "ar", { ...data, d: "2026-11-28T07:30:00Z" }).text, e.render("h", "ar", data).text);

@@ -12,27 +12,13 @@
  * });
  * // sms = { text: "سليمان الحربي، نفيدكم بتسجيل معاملتكم …", lang: "ar", template: "registered", … }
  *
- * Helpers available in templates (the current language is `@lang`):
- *
- * | helper | example | output (ar) |
- * |---|---|---|
- * | `hijri date [digits] [style="long"]` | `{{hijri outgoing.date}}` | `1448/06/18هـ` (en: `18/06/1448 AH`) |
- * | `gregorian date [digits] [style="long"]` | `{{gregorian transaction.registeredAt}}` | `2026/11/28م` (en: `28/11/2026`) |
- * | `time date [digits]` | `{{time outgoing.date}}` | `10:30` (Riyadh) |
- * | `digits value [style]` | `{{digits transaction.number "arabic"}}` | `٤٨٠٠٢٣١`; style defaults to `arabic` in ar, `latin` in en |
- * | `name obj` | `{{name outgoing.destination.name}}` | `.ar`/`.en` by language, else the other one; a plain string as is |
- * | `count n unit` | `{{count daysOverdue "day"}}` | `يوم واحد`، `يومين`، `3 أيام`، `12 يومًا` (genitive: after منذ/بعد); en `3 days` |
- * | `ordinal n` | `{{ordinal reminderNumber}}` | `الثاني` (1..30, else `رقم 31`); en `2nd` |
- * | `truncate text max` | `{{truncate transaction.subject 30}}` | at most `max` characters, cut at a word when possible, ending `…` (en `...`) |
- * | `ltr value [digits]` | `{{ltr transaction.displayNumber}}` | `⁦1448/00512⁩`: isolated (LRI…PDI) in the DIGITS style; en: Latin, no isolate |
- * | `fits text` | `{{#if (fits transaction.subject)}}…{{/if}}` | whether the text has no letters of the other language's script |
- * | `nameFits name` | `{{#if (nameFits citizen.name)}}…{{/if}}` | whether the name is in the language's script (greet without it otherwise) |
- * | `eq a b` | `{{#if (eq @lang "ar")}}…{{/if}}` | `a === b` |
- *
- * `digits` is `"latin"` or `"arabic"` (Arabic-Indic ٠-٩). In Arabic, dates, times and counts
- * come in the engine's `digits` (DIGITS) unless a template names a style, and their numbers are
- * isolated (see core/text/bidi.ts) so right-to-left text never reorders them; English is Latin.
- * Every helper throws when its value is missing, naming the field.
+ * Helpers: the one set of every Taqib template (core/text/template-helpers.ts), e.g.
+ * `{{ltr transaction.displayNumber}}`, `{{hijri outgoing.date}}`, `{{count daysOverdue "day"}}`,
+ * `{{name outgoing.destination.name}}`, `{{#if (nameFits citizen.name)}}`. In Arabic, numbers and
+ * dates come in the engine's `digits` (DIGITS) unless a template names a style, isolated
+ * (LRI…PDI, see core/text/bidi.ts) so right-to-left text never reorders them; English is Latin.
+ * Every helper throws when its value is missing, naming the field, and so does a plain
+ * `{{path}}` whose value is missing, empty, a date or an object.
  *
  * Output is cleaned for SMS: each line trimmed, runs of spaces collapsed,
  * blank lines dropped (a line break in the template is a line break in the
@@ -45,10 +31,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Handlebars from "handlebars";
 import type { Config } from "../../platform/config.ts";
-import { ltrNumbers, ltrValue } from "../../text/bidi.ts";
-import { applyDigits, type DigitStyle } from "../../text/digits.ts";
-import { formatGregorian, formatHijri, formatTime } from "../../text/calendar.ts";
-import { ordinalDayAr } from "../../text/number-words.ts";
+import { type DigitStyle } from "../../text/digits.ts";
+import { registerTemplateHelpers, TemplateValueError, type RenderContext } from "../../text/template-helpers.ts";
 import { SAMPLE_DATA } from "./samples.ts";
 import type { Lang } from "../../text/lang.ts";
 
@@ -153,10 +137,6 @@ export interface DigestData {
   total: number;
   numbers: RefNumber[];
 }
-/** `inquiry-help` → anyone who texts "help"/"مساعدة" to the short code. */
-export interface InquiryHelpData {
-  shortCode: string;
-}
 
 /** What each template receives, by template name. */
 export interface TemplateDataMap {
@@ -167,7 +147,6 @@ export interface TemplateDataMap {
   reminder: ReminderData;
   escalation: EscalationData;
   "reply-received": ReplyReceivedData;
-  "inquiry-help": InquiryHelpData;
   referred: ReferredData;
   closed: ClosedData;
   "internal-due": InternalDueData;
@@ -187,7 +166,6 @@ export const TEMPLATE_NAMES: readonly TemplateName[] = [
   "reminder",
   "escalation",
   "reply-received",
-  "inquiry-help",
   "referred",
   "closed",
   "internal-due",
@@ -240,16 +218,6 @@ export class TemplateError extends Error {
     this.name = "TemplateError";
     this.template = template;
     this.field = opts.field;
-  }
-}
-
-/** Raised by helpers; turned into a TemplateError with the template name. */
-class FieldError extends Error {
-  constructor(
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
   }
 }
 
@@ -314,8 +282,8 @@ interface Compiled {
  * the preview script) uses this too, so its text is the one the node sends.
  *
  * @example
- *   smsTemplateEngine(loadConfig()).render("inquiry-help", "en", {}).text
- *   // "To check your transaction status, text your transaction number to 74747."
+ *   smsTemplateEngine(loadConfig()).render("closed", "en", SAMPLE_DATA.closed).text
+ *   // "Your transaction No. 4800231 was completed and closed on 15/07/1448 AH. Thank you."
  */
 export function smsTemplateEngine(config: Pick<Config, "templatesDir" | "digits" | "smsSender">, overrides?: TemplateSource): TemplateEngine {
   return createTemplateEngine({ dir: config.templatesDir, digits: config.digits, globals: { shortCode: config.smsSender }, overrides });
@@ -329,8 +297,8 @@ export function smsTemplateEngine(config: Pick<Config, "templatesDir" | "digits"
  * const engine = createTemplateEngine({ dir: new URL(".", import.meta.url).pathname });
  * engine.names()                  // ["assigned", "escalation", …]
  * engine.has("registered", "en")  // true
- * engine.render("inquiry-help", "en", { shortCode: "74747" }).text
- * // "To check your transaction status, text your transaction number to 74747."
+ * engine.render("referred", "en", SAMPLE_DATA.referred).text
+ * // "Your transaction No. 4800231 has been referred to Civil Rights and Legal Affairs Department for further study."
  */
 export function createTemplateEngine(options: TemplateEngineOptions): TemplateEngine {
   const dir = options.dir;
@@ -389,7 +357,7 @@ export function createTemplateEngine(options: TemplateEngineOptions): TemplateEn
     let raw: string;
     try {
       // Compile is lazy in Handlebars: syntax errors beyond the parser surface here too.
-      raw = compiled.fn(options.globals ? { ...options.globals, ...data } : data, { data: { lang: used, digits } });
+      raw = compiled.fn(options.globals ? { ...options.globals, ...data } : data, { data: { lang: used, digits, kind: "txt" } satisfies RenderContext });
     } catch (e) {
       throw toTemplateError(id, e, compiled, data);
     }
@@ -563,7 +531,7 @@ function toTemplateError(id: string, e: unknown, compiled: Compiled, data: objec
   if (e instanceof TemplateError) return e;
   const err = e as Error & { lineNumber?: number; column?: number };
   const msg = String(err?.message ?? e);
-  if (e instanceof FieldError) {
+  if (e instanceof TemplateValueError) {
     return new TemplateError(id, e.field ? `field "${e.field}" ${e.message}` : e.message, { field: e.field, cause: e });
   }
   // Handlebars strict mode: '"number" not defined in [object Object] - 1:23'
@@ -589,225 +557,16 @@ function toTemplateError(id: string, e: unknown, compiled: Compiled, data: objec
 
 // ------------------------------------------------------------ helpers
 
-type HelperOpts = Handlebars.HelperOptions & { ids?: unknown[]; name?: string; data?: { lang?: Lang; digits?: DigitStyle } };
-
-/** The DIGITS setting the engine renders with. */
-function channelDigits(options: HelperOpts): DigitStyle {
-  return options.data?.digits ?? "latin";
-}
-
-function langOf(options: HelperOpts): Lang {
-  return options.data?.lang === "en" ? "en" : "ar";
-}
-
-function fieldName(options: HelperOpts, i: number): string | undefined {
-  const id = options.ids?.[i];
-  return typeof id === "string" ? id : undefined;
-}
-
-function need(value: unknown, options: HelperOpts, i: number): unknown {
-  if (value === undefined || value === null || (typeof value === "string" && value.trim() === "")) {
-    throw new FieldError(`is missing (in {{${options.name}}})`, fieldName(options, i) ?? `argument ${i + 1} of ${options.name}`);
-  }
-  return value;
-}
-
-function toDate(value: unknown, options: HelperOpts, i: number): Date {
-  need(value, options, i);
-  const d = value instanceof Date ? value : typeof value === "string" || typeof value === "number" ? new Date(value) : new Date(NaN);
-  if (Number.isNaN(d.getTime())) {
-    throw new FieldError(`is not a valid date: ${JSON.stringify(value)} (in {{${options.name}}})`, fieldName(options, i));
-  }
-  return d;
-}
-
-function digitStyle(value: unknown, fallback: DigitStyle, options: HelperOpts): DigitStyle {
-  if (value === undefined) return fallback;
-  if (value === "latin" || value === "arabic") return value;
-  throw new FieldError(`{{${options.name}}}: digits must be "latin" or "arabic", got ${JSON.stringify(value)}`);
-}
-
-function dateStyle(options: HelperOpts): "numeric" | "long" {
-  const s = (options.hash as Record<string, unknown> | undefined)?.style;
-  if (s === undefined || s === "numeric" || s === "long") return s ?? "numeric";
-  throw new FieldError(`{{${options.name}}}: style must be "numeric" or "long", got ${JSON.stringify(s)}`);
-}
-
-/** Splits helper arguments into positional values and Handlebars' options (always last). */
-function split(args: unknown[]): { params: unknown[]; options: HelperOpts } {
-  return { params: args.slice(0, -1), options: args[args.length - 1] as HelperOpts };
-}
-
-const NOUNS: Record<string, { ar: { one: string; two: string; few: string; many: string; hundred: string }; en: [string, string] }> = {
-  day: { ar: { one: "يوم واحد", two: "يومين", few: "أيام", many: "يومًا", hundred: "يوم" }, en: ["day", "days"] },
-  reminder: {
-    ar: { one: "تذكير واحد", two: "تذكيرين", few: "تذكيرات", many: "تذكيرًا", hundred: "تذكير" },
-    en: ["reminder", "reminders"],
-  },
-};
-
-/**
- * "n units" with Arabic number agreement, genitive (as after منذ / بعد / رغم):
- * 1 يوم واحد، 2 يومين، 3-10 أيام، 11-99 يومًا، 100 يوم، 103 أيام …
- */
-function countText(n: number, unit: string, lang: Lang): string {
-  const noun = NOUNS[unit];
-  if (!noun) throw new FieldError(`{{count}}: unknown unit ${JSON.stringify(unit)} (known: ${Object.keys(NOUNS).join(", ")})`);
-  if (lang === "en") return `${n} ${n === 1 ? noun.en[0] : noun.en[1]}`;
-  const a = noun.ar;
-  if (n === 1) return a.one;
-  if (n === 2) return a.two;
-  const r = n % 100;
-  if (r >= 3 && r <= 10) return `${n} ${a.few}`;
-  if (r >= 11) return `${n} ${a.many}`;
-  return `${n} ${a.hundred}`; // 0, 100, 101, 102, 200 …
-}
-
-function ordinalText(n: number, lang: Lang): string {
-  if (lang === "ar") return n >= 1 && n <= 30 ? ordinalDayAr(n) : `رقم ${n}`;
-  const r100 = n % 100;
-  const suffix = r100 >= 11 && r100 <= 13 ? "th" : (["th", "st", "nd", "rd"][n % 10] ?? "th");
-  return `${n}${suffix}`;
-}
-
-const ARABIC_LETTER = /\p{Script=Arabic}/u;
-const LATIN_LETTER = /\p{Script=Latin}/u;
-
-/**
- * Whether a name is written in the script of the SMS's language: an Arabic name in an English
- * SMS forces UCS-2 (a third of the room) and reads oddly, so templates greet without it.
- *
- * @example
- *   nameFitsLang("سالم بن ناصر العنزي", "en") // false
- *   nameFitsLang("Salem Al-Anazi", "en")       // true
- */
-export function nameFitsLang(name: string, lang: Lang): boolean {
-  if (!name.trim()) return false;
-  return lang === "ar" ? ARABIC_LETTER.test(name) && !LATIN_LETTER.test(name) : LATIN_LETTER.test(name) && !ARABIC_LETTER.test(name);
-}
-
-/**
- * The given name of a full name, for a short greeting: "عبد"/"أبو" keep the word that follows.
- *
- * @example
- *   firstNameOf("عبد الرحمن بن عبدالعزيز آل سعود") // "عبد الرحمن"
- */
-export function firstNameOf(name: string): string {
-  const words = name.trim().split(/\s+/);
-  return /^(عبد|ابو|أبو|Abdul|Abd|Abu)$/i.test(words[0] ?? "") && words[1] ? `${words[0]} ${words[1]}` : (words[0] ?? "");
-}
-
-/**
- * Whether text (a subject, a reference) has no letters of the other language's script, so it
- * can go into an SMS of `lang` without changing its encoding or direction.
- *
- * @example
- *   textFitsLang("ر/1448-90312", "en") // false
- *   textFitsLang("9031", "en")          // true
- */
-export function textFitsLang(text: string, lang: Lang): boolean {
-  return text.trim() !== "" && !(lang === "ar" ? LATIN_LETTER : ARABIC_LETTER).test(text);
-}
-
-function toCount(value: unknown, options: HelperOpts, i: number): number {
-  need(value, options, i);
-  const n = typeof value === "number" ? value : Number(value);
-  if (!Number.isInteger(n) || n < 0) {
-    throw new FieldError(`must be a whole number, got ${JSON.stringify(value)} (in {{${options.name}}})`, fieldName(options, i));
-  }
-  return n;
-}
-
+/** The shared helpers, and `__value` behind every plain `{{path}}` (see requireValues). */
 function registerHelpers(hb: typeof Handlebars): void {
+  registerTemplateHelpers(hb);
   hb.registerHelper(VALUE_HELPER, (...args: unknown[]) => {
-    const { params, options } = split(args);
-    const v = params[0];
-    const field = fieldName(options, 0);
-    if (v === undefined || v === null || (typeof v === "string" && v.trim() === "")) {
-      throw new FieldError("is missing", field ?? "value");
-    }
-    if (v instanceof Date) throw new FieldError("is a date: write {{hijri …}} or {{gregorian …}}", field);
-    if (typeof v === "object") throw new FieldError("is an object: write {{name …}} or a sub-field", field);
+    const v = args[0];
+    const id = (args[args.length - 1] as { ids?: unknown[] }).ids?.[0];
+    const field = typeof id === "string" ? id : undefined;
+    if (v === undefined || v === null || (typeof v === "string" && v.trim() === "")) throw new TemplateValueError("is missing", field ?? "value");
+    if (v instanceof Date) throw new TemplateValueError("is a date: write {{hijri …}} or {{gregorian …}}", field);
+    if (typeof v === "object") throw new TemplateValueError("is an object: write {{name …}} or a sub-field", field);
     return v;
-  });
-  hb.registerHelper("hijri", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    const d = toDate(params[0], options, 0);
-    const lang = langOf(options);
-    return ltrNumbers(formatHijri(d, { lang, digits: "latin", style: dateStyle(options) }), lang, digitStyle(params[1], channelDigits(options), options));
-  });
-  hb.registerHelper("gregorian", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    const d = toDate(params[0], options, 0);
-    const lang = langOf(options);
-    return ltrNumbers(formatGregorian(d, { lang, digits: "latin", style: dateStyle(options) }), lang, digitStyle(params[1], channelDigits(options), options));
-  });
-  hb.registerHelper("time", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    return ltrNumbers(formatTime(toDate(params[0], options, 0), "latin"), langOf(options), digitStyle(params[1], channelDigits(options), options));
-  });
-  hb.registerHelper("digits", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    const v = need(params[0], options, 0);
-    if (typeof v !== "string" && typeof v !== "number") {
-      throw new FieldError(`must be a number or string (in {{digits}})`, fieldName(options, 0));
-    }
-    return applyDigits(String(v), digitStyle(params[1], langOf(options) === "ar" ? "arabic" : "latin", options));
-  });
-  hb.registerHelper("name", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    const v = need(params[0], options, 0);
-    if (typeof v === "string") return v;
-    if (typeof v !== "object") throw new FieldError(`must be {ar, en} or a string (in {{name}})`, fieldName(options, 0));
-    const o = v as LocalizedName;
-    const lang = langOf(options);
-    const pick = (lang === "ar" ? [o.ar, o.en] : [o.en, o.ar]).find((x) => typeof x === "string" && x.trim() !== "");
-    if (pick === undefined) throw new FieldError(`has neither "ar" nor "en" (in {{name}})`, fieldName(options, 0));
-    return pick;
-  });
-  hb.registerHelper("count", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    const lang = langOf(options);
-    return ltrNumbers(countText(toCount(params[0], options, 0), String(params[1]), lang), lang, channelDigits(options));
-  });
-  hb.registerHelper("ordinal", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    const n = toCount(params[0], options, 0);
-    if (n < 1) throw new FieldError(`must be 1 or more (in {{ordinal}})`, fieldName(options, 0));
-    return ordinalText(n, langOf(options));
-  });
-  hb.registerHelper("truncate", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    const s = String(need(params[0], options, 0)).replace(/\s+/g, " ").trim();
-    const max = Number(params[1]);
-    if (!Number.isInteger(max) || max < 2) throw new FieldError(`{{truncate}}: max must be an integer >= 2`);
-    if (s.length <= max) return s;
-    const ellipsis = langOf(options) === "ar" ? "…" : "...";
-    let cut = s.slice(0, max - ellipsis.length + 1);
-    // prefer a word boundary when it keeps at least half of the room
-    const space = cut.lastIndexOf(" ");
-    cut = space >= max / 2 ? cut.slice(0, space) : cut.slice(0, max - ellipsis.length);
-    return cut.trimEnd().replace(/[\s.,،؛:!?؟-]+$/, "") + ellipsis;
-  });
-  hb.registerHelper("ltr", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    const v = need(params[0], options, 0);
-    return ltrValue(String(v), langOf(options), digitStyle(params[1], channelDigits(options), options));
-  });
-  hb.registerHelper("firstName", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    return firstNameOf(String(need(params[0], options, 0)));
-  });
-  hb.registerHelper("fits", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    return textFitsLang(String(params[0] ?? ""), langOf(options));
-  });
-  hb.registerHelper("nameFits", (...args: unknown[]) => {
-    const { params, options } = split(args);
-    return nameFitsLang(String(params[0] ?? ""), langOf(options));
-  });
-  hb.registerHelper("eq", (...args: unknown[]) => {
-    const { params } = split(args);
-    return params[0] === params[1];
   });
 }

@@ -79,7 +79,6 @@ export const SAMPLE_DATA: { readonly [N in TemplateName]: TemplateDataMap[N] } =
     },
     reply: { number: "9031", date: d("2026-12-22T10:00:00Z") },
   },
-  "inquiry-help": { shortCode: "74747" },
   referred: {
     transaction: { number: "4800231", displayNumber: "4800231" },
     department: { name: { ar: "إدارة الحقوق المدنية والشؤون القانونية", en: "Civil Rights and Legal Affairs Department" } },

@@ -84,6 +84,9 @@ export default function notifierService(config: Config): TypedService<Vars> {
       registerMetrics(this.broker);
     },
     async started() {
+      // Here, not in the mixin's started: mixins start before the service, in reverse order, so
+      // the database may not be connected yet there.
+      await this.templateOverrides.refresh();
       const templates = smsTemplateEngine(config, this.templateOverrides);
       this.templates = templates;
       // A name the directory lacks reaches the citizen as the event's name or a neutral phrase;

@@ -62,8 +62,9 @@ export class TemplateOverrides implements TemplateSource {
 }
 
 /**
- * For the services whose engine renders SMS: `this.templateOverrides`, read before the
- * service starts and kept fresh by `templates.changed`.
+ * For the services whose engine renders SMS: `this.templateOverrides`, kept fresh by
+ * `templates.changed`. The service reads it once in its own `started` (`refresh()`), after
+ * the database mixin has connected.
  */
 export function templateOverridesMixin(): Partial<ServiceSchema> {
   const mixin: Partial<TypedService<{ templateOverrides: TemplateOverrides }>> = {
@@ -77,9 +78,6 @@ export function templateOverridesMixin(): Partial<ServiceSchema> {
     },
     created() {
       this.templateOverrides = new TemplateOverrides(templateHeads, { onError: (err) => this.logger.warn("saved SMS templates could not be read again (the ones in memory stay):", err) });
-    },
-    async started() {
-      await this.templateOverrides.refresh();
     },
   };
   return mixin as Partial<ServiceSchema>;

@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import mongoose from "mongoose";
 import type { Browser, Page } from "playwright-core";
 import { api, eventually, http, smsNode } from "./support/harness.ts";
+import { consolePost, consoleSignIn } from "./support/console.ts";
 import { artifactPath, launchChromium } from "../channels/testing.ts";
 import { putStaffUser } from "../core/console/accounts.ts";
 import { AuditModel } from "../core/console/audit.ts";
@@ -69,19 +70,9 @@ function workingDaysSince(from: Date, holidays: string[] = []): number {
   return n;
 }
 
-async function signIn(username: string): Promise<{ cookie: string; csrf: string }> {
-  const base = world.node.url;
-  const form = await fetch(`${base}/console/login`);
-  const loginCookie = form.headers.getSetCookie()[0]!.split(";")[0]!;
-  const token = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-  const res = await fetch(`${base}/console/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", cookie: loginCookie }, body: new URLSearchParams({ csrf: token, username, password: PASSWORD }) });
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith("taqib_console="))!.split(";")[0]!;
-  const board = await http(base, "GET", "/console/board", undefined, { cookie });
-  return { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(board.text)![1]! };
-}
+const signIn = (username: string, password = PASSWORD) => consoleSignIn(world.node.url, username, password);
 
-const post = (p: string, cookie: string, fields: Record<string, string>) =>
-  fetch(world.node.url + p, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", cookie }, body: new URLSearchParams(fields) });
+const post = (p: string, cookie: string, fields: Record<string, string>) => consolePost(world.node.url, p, cookie, fields);
 
 async function browserLogin(username: string, viewport = DESKTOP): Promise<Page> {
   const page = await browser.newPage({ viewport });

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { Webhook } from "standardwebhooks";
 import { api, eventually, http, smsNode } from "./support/harness.ts";
+import { consoleSignIn } from "./support/console.ts";
 import { artifactPath, launchChromium } from "../channels/testing.ts";
 import { putStaffUser } from "../core/console/accounts.ts";
 import { PendingReplyModel } from "../core/followup/models.ts";
@@ -54,16 +55,7 @@ const world = smsNode({
   },
 });
 
-async function signIn(username: string): Promise<{ cookie: string; csrf: string }> {
-  const base = world.node.url;
-  const form = await fetch(`${base}/console/login`);
-  const loginCookie = form.headers.getSetCookie()[0]!.split(";")[0]!;
-  const token = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-  const res = await fetch(`${base}/console/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", cookie: loginCookie }, body: new URLSearchParams({ csrf: token, username, password: PASSWORD }) });
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith("taqib_console="))!.split(";")[0]!;
-  const board = await http(base, "GET", "/console/board", undefined, { cookie });
-  return { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(board.text)![1]! };
-}
+const signIn = (username: string, password = PASSWORD) => consoleSignIn(world.node.url, username, password);
 
 async function browserLogin(username: string, viewport = { width: 1366, height: 768 }): Promise<Page> {
   const page = await browser.newPage({ viewport, acceptDownloads: true });

@@ -12,6 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { api, eventually, http, seedDirectory, startNats, testDatabase, testNode, testSmsc } from "./support/harness.ts";
+import { consolePost, consoleSignIn } from "./support/console.ts";
 import { spawnTaqib, type TaqibProcess } from "./support/processes.ts";
 import { artifactPath, launchChromium } from "../channels/testing.ts";
 import { putStaffUser } from "../core/console/accounts.ts";
@@ -67,19 +68,9 @@ async function nextRegistrationSms(): Promise<string> {
   return got.text;
 }
 
-async function signIn(username: string): Promise<{ cookie: string; csrf: string }> {
-  const base = gateway.url;
-  const form = await fetch(`${base}/console/login`);
-  const loginCookie = form.headers.getSetCookie()[0]!.split(";")[0]!;
-  const token = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-  const res = await fetch(`${base}/console/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", cookie: loginCookie }, body: new URLSearchParams({ csrf: token, username, password: PASSWORD }) });
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith("taqib_console="))!.split(";")[0]!;
-  const board = await http(base, "GET", "/console/board", undefined, { cookie });
-  return { cookie, csrf: /name="csrf" value="([^"]+)"/.exec(board.text)![1]! };
-}
+const signIn = (username: string, password = PASSWORD) => consoleSignIn(gateway.url, username, password);
 
-const post = (p: string, cookie: string, fields: Record<string, string>) =>
-  fetch(gateway.url + p, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", cookie }, body: new URLSearchParams(fields) });
+const post = (p: string, cookie: string, fields: Record<string, string>) => consolePost(gateway.url, p, cookie, fields);
 
 async function browserLogin(username: string, viewport = { width: 1366, height: 768 }): Promise<Page> {
   const page = await browser.newPage({ viewport });

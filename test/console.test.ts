@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import type { Browser, Page } from "playwright-core";
 import { api, eventually, http, smsNode } from "./support/harness.ts";
+import { consolePost, consoleSignIn } from "./support/console.ts";
 import { artifactPath, launchChromium } from "../channels/testing.ts";
 import { putStaffUser, StaffUserModel, verifyPassword } from "../core/console/accounts.ts";
 import { AuditModel } from "../core/console/audit.ts";
@@ -48,26 +49,9 @@ const world = smsNode({
   },
 });
 
-/** Signs in over HTTP as the login form does: answers the session cookie and the session's CSRF token. */
-async function signIn(username: string, password = PASSWORD): Promise<{ status: number; cookie: string; csrf: string; text: string }> {
-  const base = world.node.url;
-  const form = await fetch(`${base}/console/login`);
-  const loginCookie = form.headers.getSetCookie()[0]!.split(";")[0]!;
-  const token = /name="csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-  const res = await fetch(`${base}/console/login`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: loginCookie },
-    body: new URLSearchParams({ csrf: token, username, password }),
-  });
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith("taqib_console="))?.split(";")[0] ?? "";
-  if (!cookie) return { status: res.status, cookie, csrf: "", text: await res.text() };
-  const board = await http(base, "GET", "/console/board", undefined, { cookie });
-  return { status: res.status, cookie, csrf: /name="csrf" value="([^"]+)"/.exec(board.text)?.[1] ?? "", text: board.text };
-}
+const signIn = (username: string, password = PASSWORD) => consoleSignIn(world.node.url, username, password);
 
-const post = (p: string, cookie: string, fields: Record<string, string>) =>
-  fetch(world.node.url + p, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", cookie }, body: new URLSearchParams(fields) });
+const post = (p: string, cookie: string, fields: Record<string, string>) => consolePost(world.node.url, p, cookie, fields);
 
 const onBoard = (html: string) => [...html.matchAll(/<tr data-outgoing="(\d+)"/g)].map((m) => m[1]);
 

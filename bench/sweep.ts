@@ -26,7 +26,8 @@
 // transactionNumber); explain shows what FerretDB makes of the sweep's query.
 import { testDatabase } from "../test/support/harness.ts";
 import { connectDatabase, disconnectDatabase, nativeDb } from "../core/db.ts";
-import { resetAgenda, getAgenda, JOBS_COLLECTION } from "../core/jobs.ts";
+import { openJobs, JOBS_COLLECTION } from "../core/jobs.ts";
+import { loadConfig } from "../core/config.ts";
 import { PendingReplyModel, sweepNotices } from "../core/followup.ts";
 import { DepartmentModel } from "../core/models.ts";
 import { banner, cpuMeter, fmt, fmtInt, loadLine, main, now, progress, scaled, table } from "./common.ts";
@@ -92,11 +93,9 @@ main(async (cleanup) => {
   const server = await testDatabase();
   cleanup.add(() => server.remove());
   await connectDatabase(server.url);
-  cleanup.add(async () => {
-    resetAgenda();
-    await disconnectDatabase();
-  });
-  await getAgenda();
+  cleanup.add(() => disconnectDatabase());
+  // The jobs collection and its indexes, as a node makes them (Agenda not started).
+  await openJobs(loadConfig({ API_KEYS: "bench-key-0123456789abcdef", MONGO_URL: server.url, SERVICES: "followup" }));
   // The schema's indexes (ensureIndexes creates them since 14f5482; before, it did not).
   await PendingReplyModel.createIndexes();
   const db = nativeDb();

@@ -1,7 +1,7 @@
 import type { Context, ServiceSchema } from "moleculer";
 import type { Config } from "../core/config.ts";
 import { databaseMixin } from "../core/mixins.ts";
-import { getAgenda, startProcessing, stopProcessing } from "../core/jobs.ts";
+import { openJobs } from "../core/jobs.ts";
 import { departmentsOnWorkingDays, HolidayModel, JOB_FOLLOWUP, type NoticeResult, JOB_FOLLOWUP_SWEEP, PendingReplyModel, processNotice, retimeDepartment, sweepNotices } from "../core/followup.ts";
 import { clock } from "../core/clock.ts";
 import { sendDueDigests } from "../core/staff-digest.ts";
@@ -99,7 +99,10 @@ export default function followupService(config: Config): ServiceSchema {
     },
     async started() {
       forwardQueuedToBroker(this.broker);
-      const agenda = await getAgenda({ lockLifetimeMs: config.jobLockLifetimeMs });
+      const log = (m: string) => this.logger.info(m);
+      const jobs = await openJobs(config, log);
+      this.jobs = jobs;
+      const agenda = jobs.agenda;
       agenda.define(JOB_FOLLOWUP, async (job) => {
         const { outgoingNumber } = job.attrs.data as { outgoingNumber: string };
         const r = await this.broker.call<NoticeResult, { outgoingNumber: string; fromJob: boolean }>("followup.notice", { outgoingNumber, fromJob: true });
@@ -110,7 +113,7 @@ export default function followupService(config: Config): ServiceSchema {
         const r = await sweepNotices(period);
         if (r.due) this.logger.warn(`follow-up sweep caught ${r.due} due item(s) the scheduled jobs had not handled`);
       });
-      await startProcessing({ slotMs: config.schedulerLeaseMs, log: (m) => this.logger.info(m) });
+      jobs.startProcessing();
       await agenda.every("1 day", JOB_FOLLOWUP_SWEEP);
       agenda.define(JOB_DIGEST, async () => {
         await sweepNotices(period);
@@ -142,7 +145,7 @@ export default function followupService(config: Config): ServiceSchema {
     },
     async stopped() {
       this.stopClockWatch?.();
-      await stopProcessing();
+      await this.jobs?.stop();
     },
   };
 }

@@ -22,7 +22,9 @@ const overdueOf = async (n: string) => (await messages(n)).filter((m) => ["overd
 
 before(async () => {
   db = await testDatabase();
-  node = await testNode(db.url, { SERVICES });
+  // The scheduler looks for due jobs every half second, and a job's lock is short: a test
+  // waits neither for Agenda's next look (10 s by default) nor, at the end, for its lock check.
+  node = await testNode(db.url, { SERVICES, JOB_PROCESS_EVERY_MS: "500", JOB_LOCK_LIFETIME_MS: "4000" });
   await seedDirectory(node.url, { replyPeriodDays: 10 });
   await api(node.url, "PUT", "/api/v1/agencies/MOH", { name: { ar: "وزارة الصحة", en: "Ministry of Health" } });
 });

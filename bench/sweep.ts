@@ -26,7 +26,8 @@
 // transactionNumber); explain shows what FerretDB makes of the sweep's query.
 import { testDatabase } from "../test/support/harness.ts";
 import { connectDatabase, disconnectDatabase, nativeDb } from "../core/store/db.ts";
-import { resetAgenda, getAgenda, JOBS_COLLECTION } from "../core/platform/jobs.ts";
+import { openJobs, JOBS_COLLECTION } from "../core/platform/jobs.ts";
+import { loadConfig } from "../core/platform/config.ts";
 import { PendingReplyModel } from "../core/followup/models.ts";
 import { sweepNotices } from "../core/followup/notices.ts";
 import { DepartmentModel } from "../core/directory/models.ts";
@@ -93,11 +94,9 @@ main(async (cleanup) => {
   const server = await testDatabase();
   cleanup.add(() => server.remove());
   await connectDatabase(server.url);
-  cleanup.add(async () => {
-    resetAgenda();
-    await disconnectDatabase();
-  });
-  await getAgenda();
+  cleanup.add(() => disconnectDatabase());
+  // The jobs collection and its indexes, as a node makes them (Agenda not started).
+  await openJobs(loadConfig({ API_KEYS: "bench-key-0123456789abcdef", MONGO_URL: server.url, SERVICES: "followup" }));
   // The schema's indexes (ensureIndexes creates them since 14f5482; before, it did not).
   await PendingReplyModel.createIndexes();
   const db = nativeDb();

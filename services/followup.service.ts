@@ -1,7 +1,7 @@
 import type { Context } from "moleculer";
 import type { Config } from "../core/platform/config.ts";
 import { databaseMixin, routeParams, type RouteParams, type TypedService } from "../core/platform/mixins.ts";
-import { getAgenda, startProcessing, stopProcessing } from "../core/platform/jobs.ts";
+import { openJobs, type Jobs } from "../core/platform/jobs.ts";
 import { JOB_FOLLOWUP, type NoticeResult, JOB_FOLLOWUP_SWEEP, pendingCounts, processNotice, retimeDepartment, retimeWorkingDepartments, sweepNotices } from "../core/followup/notices.ts";
 import { clock } from "../core/platform/clock.ts";
 import { sendDueDigests } from "../core/sms/digest.ts";
@@ -14,6 +14,7 @@ export const JOB_DIGEST = "followup.digest";
 
 interface Vars {
   stopClockWatch?: () => void;
+  jobs?: Jobs;
 }
 
 /**
@@ -77,7 +78,10 @@ export default function followupService(config: Config): TypedService<Vars> {
     },
     async started() {
       forwardQueuedToBroker(this.broker);
-      const agenda = await getAgenda({ lockLifetimeMs: config.jobLockLifetimeMs });
+      const log = (m: string) => this.logger.info(m);
+      const jobs = await openJobs(config, log);
+      this.jobs = jobs;
+      const agenda = jobs.agenda;
       agenda.define(JOB_FOLLOWUP, async (job) => {
         const { outgoingNumber } = job.attrs.data as { outgoingNumber: string };
         const r = await this.broker.call<NoticeResult, { outgoingNumber: string; fromJob: boolean }>("followup.notice", { outgoingNumber, fromJob: true });
@@ -88,7 +92,7 @@ export default function followupService(config: Config): TypedService<Vars> {
         const r = await sweepNotices(period);
         if (r.due) this.logger.warn(`follow-up sweep caught ${r.due} due item(s) the scheduled jobs had not handled`);
       });
-      await startProcessing({ slotMs: config.schedulerLeaseMs, log: (m) => this.logger.info(m) });
+      jobs.startProcessing();
       await agenda.every("1 day", JOB_FOLLOWUP_SWEEP);
       agenda.define(JOB_DIGEST, async () => {
         await sweepNotices(period);
@@ -120,7 +124,7 @@ export default function followupService(config: Config): TypedService<Vars> {
     },
     async stopped() {
       this.stopClockWatch?.();
-      await stopProcessing();
+      await this.jobs?.stop();
     },
   };
 }

@@ -3,6 +3,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
 import { testDatabase, testNode, api, http, seedDirectory, eventually } from "./support/harness.ts";
+import type { Jobs } from "../core/platform/jobs.ts";
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
 let node: Awaited<ReturnType<typeof testNode>>;
@@ -22,7 +23,9 @@ const overdueOf = async (n: string) => (await messages(n)).filter((m) => ["overd
 
 before(async () => {
   db = await testDatabase();
-  node = await testNode(db.url, { SERVICES });
+  // The scheduler looks for due jobs every half second, and a job's lock is short: a test
+  // waits neither for Agenda's next look (10 s by default) nor, at the end, for its lock check.
+  node = await testNode(db.url, { SERVICES, JOB_PROCESS_EVERY_MS: "500", JOB_LOCK_LIFETIME_MS: "4000" });
   await seedDirectory(node.url, { replyPeriodDays: 10 });
   await api(node.url, "PUT", "/api/v1/agencies/MOH", { name: { ar: "وزارة الصحة", en: "Ministry of Health" } });
 });
@@ -171,6 +174,10 @@ test("ten items noticed by their jobs keep ten pending jobs, each moved to its r
       { id: `${n}-r`, type: "registered", transactionNumber: n, occurredAt: outgoingAt, data: { citizen: { name: "x", mobile: "0551234567" }, departmentCode: "TEN" } },
       { id: `${n}-i`, type: "issued", transactionNumber: n, occurredAt: outgoingAt, data: { outgoingNumber: `9${n}`, outgoingDate: outgoingAt, destination: { agencyCode: "MOI" }, requiresReply: true } },
     ]));
+    // The configured settings are the scheduler's (JOB_LOCK_LIFETIME_MS once did nothing).
+    const { agenda } = (node.broker.getLocalService("followup") as unknown as { jobs: Jobs }).jobs;
+    assert.equal(agenda.definitions["followup.due"]?.lockLifetime, 4000, "JOB_LOCK_LIFETIME_MS is the follow-up jobs' lock");
+    assert.equal(agenda.attrs.processEvery, 500, "JOB_PROCESS_EVERY_MS is the scheduler's look");
     const jobs = () => mongo.db().collection("agendaJobs").find({ name: "followup.due", "data.outgoingNumber": { $in: numbers.map((n) => `9${n}`) } }).toArray();
     await eventually(async () => (await jobs()).length === 10, 30_000, "ten jobs scheduled");
     await eventually(async () => {

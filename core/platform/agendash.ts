@@ -4,16 +4,16 @@
 import http from "node:http";
 import express from "express";
 import { createExpressMiddleware } from "agendash";
-import { getAgenda } from "./jobs.ts";
+import { openJobs, type JobSettings } from "./jobs.ts";
 import { findApiKey, type ApiKey } from "./api-keys.ts";
 import { storedApiKeys } from "./stored-api-keys.ts";
 
 /**
  * @example
- *   const dash = await startAgendash({ port: 3100, apiKeys: parseApiKeys("...") });
+ *   const dash = await startAgendash({ port: 3100, apiKeys: parseApiKeys("..."), jobs: config });
  *   await dash.close();
  */
-export async function startAgendash(opts: { port: number; host?: string; apiKeys: readonly ApiKey[] }): Promise<{ port: number; close(): Promise<void> }> {
+export async function startAgendash(opts: { port: number; host?: string; apiKeys: readonly ApiKey[]; jobs: JobSettings }): Promise<{ port: number; close(): Promise<void> }> {
   const app = express();
   app.disable("x-powered-by");
   app.use(async (req, res, next) => {
@@ -30,7 +30,8 @@ export async function startAgendash(opts: { port: number; host?: string; apiKeys
     res.setHeader("WWW-Authenticate", 'Basic realm="Taqib jobs"');
     res.status(401).json({ error: { code: "UNAUTHORIZED", message: "The staff API key is required (Bearer, or Basic with the key as password)" } });
   });
-  app.use("/", createExpressMiddleware((await getAgenda()) as any));
+  // An Agenda of the dashboard's own, never started: it reads and edits the jobs the scheduler runs.
+  app.use("/", createExpressMiddleware((await openJobs(opts.jobs)).agenda as any));
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -76,6 +76,8 @@ export interface Config {
   staleSendingMs: number;
   /** How long an Agenda job stays locked to a worker that stopped answering. */
   jobLockLifetimeMs: number;
+  /** How often the scheduler looks for due jobs (those due before the next look are locked ahead and run on time). */
+  jobProcessEveryMs: number;
   /** How long the scheduler lease lasts; a dead scheduler is replaced within about this long. */
   schedulerLeaseMs: number;
   metricsEnabled: boolean;
@@ -269,6 +271,7 @@ export function loadConfig(env: Env = process.env): Config {
     sweepIntervalMs: int(env, "SWEEP_INTERVAL_MS", 5000, 100, 86400000),
     staleSendingMs: int(env, "STALE_SENDING_MS", 120000, 1000, 86400000),
     jobLockLifetimeMs: int(env, "JOB_LOCK_LIFETIME_MS", 60000, 1000, 3600000),
+    jobProcessEveryMs: int(env, "JOB_PROCESS_EVERY_MS", 10000, 100, 600000),
     schedulerLeaseMs: int(env, "SCHEDULER_LEASE_MS", 10000, 500, 600000),
     metricsEnabled: oneOf(env, "METRICS", ["on", "off"] as const, "on") === "on",
     metricsPort: str(env, "METRICS_PORT") === undefined ? undefined : int(env, "METRICS_PORT", 3030, 1, 65535),

@@ -5,7 +5,6 @@ import type { Config } from "./config.ts";
 import { createBroker } from "./broker.ts";
 import { startFerretDB, type LocalServer } from "./servers.ts";
 import { disconnectDatabase } from "../store/db.ts";
-import { resetAgenda } from "./jobs.ts";
 import { maskLogText } from "./logging.ts";
 import { embeddedSecretsKey } from "./secrets-key.ts";
 import { setSendingHours } from "../sms/sending-hours.ts";
@@ -81,7 +80,7 @@ export async function startTaqib(input: Config, opts: { log?: (line: string) => 
     let dashboard: { port: number; close(): Promise<void> } | undefined;
     if (config.agendashPort !== undefined) {
       const { startAgendash } = await import("./agendash.ts");
-      dashboard = await startAgendash({ port: config.agendashPort, host: config.host, apiKeys: config.apiKeys });
+      dashboard = await startAgendash({ port: config.agendashPort, host: config.host, apiKeys: config.apiKeys, jobs: config });
       log(`job dashboard (Agendash): http://127.0.0.1:${dashboard.port}/`);
     }
     log(`Taqib is up: http://127.0.0.1:${config.port} (services: ${config.services.join(", ")})`);
@@ -94,7 +93,6 @@ export async function startTaqib(input: Config, opts: { log?: (line: string) => 
         await dashboard?.close();
         await broker.stop();
         await disconnectDatabase();
-        resetAgenda();
         await smsc?.stop();
         await database?.stop();
       },

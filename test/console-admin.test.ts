@@ -14,7 +14,7 @@ import { api, eventually, http, smsNode } from "./support/harness.ts";
 import { consolePost, consoleSignIn } from "./support/console.ts";
 import { artifactPath, launchChromium } from "../channels/testing.ts";
 import { putStaffUser } from "../core/console/accounts.ts";
-import { AuditModel } from "../core/console/audit.ts";
+import { AuditModel } from "../core/console/models.ts";
 import { TEAM_PAGE } from "../core/console/team.ts";
 import { StoredApiKeyModel } from "../core/platform/models.ts";
 import { EmployeeModel } from "../core/directory/models.ts";

@@ -16,7 +16,7 @@ import { consolePost, consoleSignIn } from "./support/console.ts";
 import { spawnTaqib, type TaqibProcess } from "./support/processes.ts";
 import { artifactPath, launchChromium } from "../channels/testing.ts";
 import { putStaffUser } from "../core/console/accounts.ts";
-import { AuditModel } from "../core/console/audit.ts";
+import { AuditModel } from "../core/console/models.ts";
 import { SmsTemplateVersionModel } from "../core/sms/models.ts";
 import { checkDraft } from "../core/sms/template-versions/check.ts";
 import { loadConfig } from "../core/platform/config.ts";

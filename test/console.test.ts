@@ -10,8 +10,8 @@ import type { Browser, Page } from "playwright-core";
 import { api, eventually, http, smsNode } from "./support/harness.ts";
 import { consolePost, consoleSignIn } from "./support/console.ts";
 import { artifactPath, launchChromium } from "../channels/testing.ts";
-import { putStaffUser, StaffUserModel, verifyPassword } from "../core/console/accounts.ts";
-import { AuditModel } from "../core/console/audit.ts";
+import { putStaffUser, verifyPassword } from "../core/console/accounts.ts";
+import { AuditModel, StaffUserModel } from "../core/console/models.ts";
 import { PendingReplyModel } from "../core/followup/models.ts";
 
 const PASSWORD = "console-pass-0123";

@@ -10,7 +10,7 @@
  * @module
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
-import mongoose, { Schema } from "mongoose";
+import { StaffUserModel } from "./models.ts";
 import { CODE } from "../directory/contract.ts";
 
 /** What a staff member may do. */
@@ -20,20 +20,6 @@ export type Role = (typeof ROLES)[number];
 /** A user name: lower-case letters, digits, '.', '_' or '-', 2 to 64 characters. */
 export const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
 
-const staffUserSchema = new Schema(
-  {
-    _id: { type: String, required: true }, // the user name
-    role: { type: String, enum: ROLES, required: true },
-    /** A manager's departments (codes); others see every department. */
-    departments: { type: [String], default: undefined },
-    passwordHash: String,
-    disabled: { type: Boolean, default: false },
-    createdAt: { type: Date, required: true },
-    updatedAt: Date,
-  },
-  { versionKey: false },
-);
-export const StaffUserModel = mongoose.model("StaffUser", staffUserSchema, "staff_users");
 
 /** A signed-in staff member as the pages see them. */
 export interface StaffUser {

@@ -5,27 +5,8 @@
  * @module
  */
 import { randomUUID } from "node:crypto";
-import mongoose, { Schema } from "mongoose";
+import { AuditModel } from "./models.ts";
 
-const auditSchema = new Schema(
-  {
-    _id: { type: String, required: true },
-    at: { type: Date, required: true },
-    /** The staff user name (or `-` for a failed sign-in of an unknown name). */
-    actor: { type: String, required: true },
-    /** e.g. `login`, `logout`, `login-failed`, `reply-recorded`, `department-updated`, `staff-added`. */
-    action: { type: String, required: true },
-    /** What was changed: `department:LEGAL`, `outgoing:9001`, `staff:amal`. */
-    target: String,
-    before: Schema.Types.Mixed,
-    after: Schema.Types.Mixed,
-    ip: String,
-  },
-  { versionKey: false, minimize: false },
-);
-auditSchema.index({ at: -1 });
-auditSchema.index({ actor: 1, at: -1 });
-export const AuditModel = mongoose.model("Audit", auditSchema, "audit_log");
 
 /** One entry of the audit log. */
 export interface AuditEntry {

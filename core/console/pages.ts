@@ -31,7 +31,7 @@ import { can, passwordLogin, type StaffUser } from "./accounts.ts";
 import { audit } from "./audit.ts";
 import { overdueBoard, transactionTimeline } from "./board.ts";
 import { leadershipReport, MONTH, monthOf, toCsv, type LetterRow, type Report } from "./report.ts";
-import { AuditModel } from "./audit.ts";
+import { AuditModel } from "./models.ts";
 import { agencySecretSummaries, createAgencySecret, revokeAgencySecret } from "../agencies/secrets.ts";
 import { WebhookDeliveryModel } from "../agencies/models.ts";
 import { clearFailures, csrfMatches, findSession, lockedFor, recordFailure, revokeSession, SESSION_COOKIE, sessionCookie, startSession, type Session } from "./sessions.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import mongoose, { Schema } from "mongoose";
+import { LoginFailureModel, StaffSessionModel } from "./models.ts";
 import type { StaffUser } from "./accounts.ts";
 import { findStaffUser } from "./accounts.ts";
 
@@ -21,27 +21,6 @@ export const MAX_AGE_MS = 12 * 3_600_000;
 /** lastSeenAt is written at most this often (a page view is not a write each time). */
 const TOUCH_MS = 60_000;
 
-const sessionSchema = new Schema(
-  {
-    _id: { type: String, required: true }, // sha256 of the session id
-    username: { type: String, required: true },
-    method: String,
-    csrf: { type: String, required: true },
-    createdAt: { type: Date, required: true },
-    lastSeenAt: { type: Date, required: true },
-    expiresAt: { type: Date, required: true },
-    revokedAt: Date,
-    ip: String,
-  },
-  { versionKey: false },
-);
-sessionSchema.index({ username: 1 });
-sessionSchema.index({ expiresAt: 1 });
-export const StaffSessionModel = mongoose.model("StaffSession", sessionSchema, "staff_sessions");
-
-const failureSchema = new Schema({ _id: { type: String, required: true }, key: { type: String, required: true }, at: { type: Date, required: true } }, { versionKey: false });
-failureSchema.index({ key: 1, at: 1 });
-export const LoginFailureModel = mongoose.model("StaffLoginFailure", failureSchema, "staff_login_failures");
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 

@@ -5,9 +5,7 @@
 import type { Db } from "mongodb";
 import type mongoose from "mongoose";
 import { AgencyModel, AgencySecretModel, WebhookDeliveryModel } from "../agencies/models.ts";
-import { StaffUserModel } from "../console/accounts.ts";
-import { AuditModel } from "../console/audit.ts";
-import { LoginFailureModel, StaffSessionModel } from "../console/sessions.ts";
+import { AuditModel, LoginFailureModel, StaffSessionModel, StaffUserModel } from "../console/models.ts";
 import { DepartmentModel, EmployeeModel, HolidayModel } from "../directory/models.ts";
 import { EventModel, PendingEventModel, TransactionModel } from "../events/models.ts";
 import { PendingReplyModel } from "../followup/models.ts";

@@ -7,6 +7,7 @@ import { forgetOutbox, pendingEvents, projectTransactions, type AppliedTransacti
 import type { LifecycleEvent } from "./lifecycle.ts";
 import { enqueueMessages, plannedForApplied } from "./notifications.ts";
 import { syncPendingItems } from "./followup.ts";
+import { syncLetters } from "./report/letters.ts";
 
 export interface ApplierOptions {
   defaultReplyPeriodDays: number;
@@ -18,7 +19,7 @@ export interface ApplierOptions {
 
 /**
  * Applies one batch of events: a read and a write of their projections, two inserts for
- * their SMS, and the follow-up records of those with outgoing items. Safe to repeat: message
+ * their SMS, and the follow-up and report records of those with outgoing items. Safe to repeat: message
  * ids come from the events, projections skip what they hold.
  *
  * @example
@@ -29,6 +30,7 @@ export async function applyEvents(events: LifecycleEvent[], opts: ApplierOptions
   const applied = await projectTransactions(events);
   await enqueueMessages(await plannedForApplied(applied));
   await syncPendingItems(applied.map((a) => a.state), opts.defaultReplyPeriodDays);
+  await syncLetters(applied.map((a) => a.state), opts.defaultReplyPeriodDays);
   opts.onApplied?.(applied);
   return applied;
 }

@@ -6,6 +6,7 @@ import { directoryCacheMixin } from "../core/directory-events.ts";
 import { forwardQueuedToBroker } from "../core/notifications.ts";
 import { registerMetrics } from "../core/metrics.ts";
 import { maskMobile } from "../core/normalize.ts";
+import { inquiryCounter } from "../core/report/inquiries.ts";
 import type { ChannelContext, ChannelRequest, MobileOriginated } from "../channels/contract.ts";
 import { checkResponse, createContext, failureBudgetMixin } from "../channels/host.ts";
 import { checkChannelSecrets, enabledChannels, serviceName, type ChannelEntry } from "../channels/registry.ts";
@@ -75,6 +76,10 @@ function channelService({ plugin, config: sliceOf }: ChannelEntry, config: Confi
       }
       await plugin.started?.(this.channel);
       this.logger.info(`channel ${plugin.name} up: ${plugin.description}`);
+    },
+    async stopped(this: any) {
+      // The inquiries counted for the report and not written yet (the database closes after the services stop).
+      await inquiryCounter.flush().catch((err: Error) => this.logger.warn(`inquiry counts not written: ${err.message}`));
     },
   };
 }

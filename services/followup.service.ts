@@ -5,6 +5,7 @@ import { getAgenda, startProcessing, stopProcessing } from "../core/jobs.ts";
 import { departmentsOnWorkingDays, HolidayModel, JOB_FOLLOWUP, type NoticeResult, JOB_FOLLOWUP_SWEEP, PendingReplyModel, processNotice, retimeDepartment, sweepNotices } from "../core/followup.ts";
 import { clock } from "../core/clock.ts";
 import { sendDueDigests } from "../core/staff-digest.ts";
+import { JOB_REPORT_FACTS, REPORT_FACTS_EVERY, runFactsJob } from "../core/report/job.ts";
 
 export const JOB_DIGEST = "followup.digest";
 import { clientError } from "../core/errors.ts";
@@ -110,8 +111,15 @@ export default function followupService(config: Config): ServiceSchema {
         const r = await sweepNotices(period);
         if (r.due) this.logger.warn(`follow-up sweep caught ${r.due} due item(s) the scheduled jobs had not handled`);
       });
+      // The leadership report's daily facts (the first run also builds those of older data, minutes
+      // with a long history: it extends its lock as it goes).
+      agenda.define(JOB_REPORT_FACTS, async (job) => {
+        const r = await runFactsJob(period, () => job.touch());
+        if (r.built) this.logger.info("report facts built for the data stored before them");
+      });
       await startProcessing({ slotMs: config.schedulerLeaseMs, log: (m) => this.logger.info(m) });
       await agenda.every("1 day", JOB_FOLLOWUP_SWEEP);
+      await agenda.every(REPORT_FACTS_EVERY, JOB_REPORT_FACTS);
       agenda.define(JOB_DIGEST, async () => {
         await sweepNotices(period);
         const d = await sendDueDigests(clock.now());

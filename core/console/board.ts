@@ -85,19 +85,22 @@ export function daysOverdue(from: Date, to: Date, kind: "calendar" | "working", 
 
 const nameOf = (doc: { name?: { ar?: string; en?: string } | null } | null | undefined, code: string, lang: "ar" | "en") => doc?.name?.[lang] || code;
 
+type Overdue = { departmentCode?: string | null; agencyCode?: string | null; dueAt: Date };
+
 /**
- * Overdue letters per department or agency, with each group's oldest due date: a count per
- * group, then the oldest through the (field, dueAt) index (the embedded database has no $min
- * in $group; there are a few dozen groups at most).
+ * Overdue letters per department or agency, with each group's oldest due date, from the
+ * overdue letters' three fields (one read for both groupings: the embedded database has no
+ * $min in $group, and a count and an oldest per group would be a read per group).
  */
-async function countsBy(field: "departmentCode" | "agencyCode", match: Record<string, unknown>): Promise<Array<{ _id: string | null; count: number; oldestDue: Date }>> {
-  const counts: Array<{ _id: string | null; count: number }> = await PendingReplyModel.aggregate([{ $match: match }, { $group: { _id: `$${field}`, count: { $sum: 1 } } }]);
-  return Promise.all(
-    counts.map(async (g) => {
-      const oldest = await PendingReplyModel.findOne({ ...match, [field]: g._id ?? null }, { dueAt: 1 }).sort({ [field]: 1, dueAt: 1 }).lean();
-      return { ...g, oldestDue: oldest?.dueAt ?? new Date(0) };
-    }),
-  );
+function groupsBy(field: "departmentCode" | "agencyCode", overdue: Overdue[]): Array<{ _id: string | null; count: number; oldestDue: Date }> {
+  const out = new Map<string | null, { _id: string | null; count: number; oldestDue: Date }>();
+  for (const p of overdue) {
+    const code = p[field] ?? null;
+    const g = out.get(code) ?? out.set(code, { _id: code, count: 0, oldestDue: p.dueAt }).get(code)!;
+    g.count++;
+    if (p.dueAt < g.oldestDue) g.oldestDue = p.dueAt;
+  }
+  return [...out.values()];
 }
 
 /**
@@ -111,11 +114,14 @@ async function countsBy(field: "departmentCode" | "agencyCode", match: Record<st
 export async function overdueBoard(user: StaffUser, filter: BoardFilter, now: Date, lang: "ar" | "en", defaultPeriod: number): Promise<Board> {
   const match = boardScope(user, filter, now);
   const page = Math.max(0, filter.page ?? 0);
-  const [docs, byDept, byAgency] = await Promise.all([
+  // The page, and the groups' counts from the overdue letters' three fields: two reads through
+  // the dueAt index (or the department's or agency's, when filtered).
+  const [docs, overdue] = await Promise.all([
     PendingReplyModel.find(match).sort({ dueAt: 1, _id: 1 }).skip(page * BOARD_PAGE).limit(BOARD_PAGE + 1).lean(),
-    countsBy("departmentCode", match),
-    countsBy("agencyCode", match),
+    PendingReplyModel.find(match, { _id: 0, departmentCode: 1, agencyCode: 1, dueAt: 1 }).lean<Overdue[]>(),
   ]);
+  const byDept = groupsBy("departmentCode", overdue);
+  const byAgency = groupsBy("agencyCode", overdue);
   const holidays = await directory.holidays.dates();
   const items: BoardItem[] = [];
   for (const p of docs.slice(0, BOARD_PAGE)) {
@@ -148,7 +154,7 @@ export async function overdueBoard(user: StaffUser, filter: BoardFilter, now: Da
     byAgency: await groups(byAgency, (c) => directory.agencies.get(c)),
     page,
     hasNext: docs.length > BOARD_PAGE,
-    total: byDept.reduce((s: number, r: { count: number }) => s + r.count, 0),
+    total: overdue.length,
   };
 }
 

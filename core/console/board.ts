@@ -85,13 +85,9 @@ export function daysOverdue(from: Date, to: Date, kind: "calendar" | "working", 
 
 const nameOf = (doc: { name?: { ar?: string; en?: string } | null } | null | undefined, code: string, lang: "ar" | "en") => doc?.name?.[lang] || code;
 
-type Overdue = { departmentCode?: string | null; agencyCode?: string | null; dueAt: Date };
+type Overdue = { _id: string; transactionNumber: string; departmentCode?: string | null; agencyCode?: string | null; outgoingDate?: Date | null; dueAt: Date; stage: number };
 
-/**
- * Overdue letters per department or agency, with each group's oldest due date, from the
- * overdue letters' three fields (one read for both groupings: the embedded database has no
- * $min in $group, and a count and an oldest per group would be a read per group).
- */
+/** Overdue letters per department or agency, with each group's oldest due date. */
 function groupsBy(field: "departmentCode" | "agencyCode", overdue: Overdue[]): Array<{ _id: string | null; count: number; oldestDue: Date }> {
   const out = new Map<string | null, { _id: string | null; count: number; oldestDue: Date }>();
   for (const p of overdue) {
@@ -114,12 +110,13 @@ function groupsBy(field: "departmentCode" | "agencyCode", overdue: Overdue[]): A
 export async function overdueBoard(user: StaffUser, filter: BoardFilter, now: Date, lang: "ar" | "en", defaultPeriod: number): Promise<Board> {
   const match = boardScope(user, filter, now);
   const page = Math.max(0, filter.page ?? 0);
-  // The page, and the groups' counts from the overdue letters' three fields: two reads through
-  // the dueAt index (or the department's or agency's, when filtered).
-  const [docs, overdue] = await Promise.all([
-    PendingReplyModel.find(match).sort({ dueAt: 1, _id: 1 }).skip(page * BOARD_PAGE).limit(BOARD_PAGE + 1).lean(),
-    PendingReplyModel.find(match, { _id: 0, departmentCode: 1, agencyCode: 1, dueAt: 1 }).lean<Overdue[]>(),
-  ]);
+  // One read of the fields the board shows, of every overdue letter (through the dueAt index, or
+  // the department's or agency's when filtered): the groups need them all, and the page is the
+  // slice of them oldest first. (A sorted page and a $group would each read them all again on
+  // the embedded database, which sorts in memory and has no $min in $group.)
+  const overdue = await PendingReplyModel.find(match, { transactionNumber: 1, departmentCode: 1, agencyCode: 1, outgoingDate: 1, dueAt: 1, stage: 1 }).lean<Overdue[]>();
+  overdue.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+  const docs = overdue.slice(page * BOARD_PAGE, (page + 1) * BOARD_PAGE + 1);
   const byDept = groupsBy("departmentCode", overdue);
   const byAgency = groupsBy("agencyCode", overdue);
   const holidays = await directory.holidays.dates();

@@ -5,10 +5,10 @@
  * the SMS sent, delivered, failed and their parts (the cost) per template; and the inquiries
  * per channel.
  *
- * It reads the month's daily facts (core/report/facts.ts: a month is at most a few dozen small
- * documents, through the `month` index) and recomputes the days among them that changed since
- * their last computation; "overdue now" is read live from the pending replies sent in the month
- * (the `outgoingDate` index). The median and 90th percentile are exact: the facts hold a
+ * It reads the month's daily facts (core/report/facts.ts: a month is a few hundred small
+ * documents, through the `month` index) and recomputes the letter days among them that changed
+ * since their last computation (SMS still in flight: as of the last minute or two); "overdue
+ * now" is read live from the pending replies sent in the month (the `outgoingDate` index). The median and 90th percentile are exact: the facts hold a
  * histogram of whole days to reply, summed over the month.
  *
  * @module
@@ -90,12 +90,12 @@ function row(t: Tally): Omit<LetterRow, "code" | "label"> {
  *   const r = await leadershipReport({ username: "amal", role: "admin" }, "2026-01", new Date(), "ar");
  *   r.byAgency[0] // { code: "MOH", label: "وزارة الصحة", sent: 40, replied: 31, medianDays: 6, p90Days: 14, withinPeriod: 0.7, overdueNow: 5 }
  */
-export async function leadershipReport(user: StaffUser, month: string, now: Date, lang: "ar" | "en"): Promise<Report> {
+export async function leadershipReport(user: StaffUser, month: string, now: Date, lang: "ar" | "en", opts: { smsFreshMs?: number } = {}): Promise<Report> {
   const { from, to } = monthRange(month);
   const mine = user.role === "manager" ? new Set(user.departments ?? []) : undefined;
   const scope = mine ? { departmentCode: { $in: [...mine] } } : {};
   const [facts, overdue] = await Promise.all([
-    monthFacts(month, now),
+    monthFacts(month, now, opts.smsFreshMs),
     PendingReplyModel.find({ outgoingDate: { $gte: from, $lt: to }, dueAt: { $lt: now }, kind: { $ne: "internal" }, ...scope }, { departmentCode: 1, agencyCode: 1 }).lean(),
   ]);
   const agencies = new Map<string, Tally>();

@@ -7,21 +7,22 @@
  */
 import { MessageModel, TransactionModel } from "../models.ts";
 import { IN_LIMIT } from "../db.ts";
-import { addDays, riyadhDateKey } from "../dates.ts";
 import { clock } from "../clock.ts";
 import { markDays, refreshDirtyDays, ReportDayModel } from "./facts.ts";
+import { hourOf } from "./rollup.ts";
 import { syncLetters, type LetterSource } from "./letters.ts";
 
 export const JOB_REPORT_FACTS = "report.facts";
-/** How often the job runs: a report recomputes what is still dirty itself. */
-export const REPORT_FACTS_EVERY = "5 minutes";
+/** How often the job runs: the hours of SMS in flight are at most this old when a report reads them. */
+export const REPORT_FACTS_EVERY = "1 minute";
 
 const BUILT = "meta|built";
+const HOUR_MS = 3_600_000;
 
 /**
  * Builds the facts' sources for what the database held before them (once: a marker records
  * it): the letter records of every transaction with letters (records the apply step wrote
- * meanwhile from newer states are kept), and every day from the first message's to today
+ * meanwhile from newer states are kept), and every hour from the first message's to now
  * marked for its SMS. `alive` is called after every thousand transactions (the job extends
  * its lock). Answers whether it ran.
  */
@@ -43,10 +44,9 @@ export async function buildFactsOnce(defaultPeriod: number, now = clock.now(), a
   // would make a read of every message.
   const first = await MessageModel.findOne({}, { createdAt: 1 }).lean();
   if (first?.createdAt) {
-    const days: string[] = [];
-    for (let d = first.createdAt; d <= now; d = addDays(d, 1)) days.push(riyadhDateKey(d));
-    days.push(riyadhDateKey(now));
-    for (let i = 0; i < days.length; i += IN_LIMIT) await markDays("sms", days.slice(i, i + IN_LIMIT));
+    const hours: string[] = [];
+    for (let t = first.createdAt.getTime(); t <= now.getTime() + HOUR_MS; t += HOUR_MS) hours.push(hourOf(new Date(t)));
+    for (let i = 0; i < hours.length; i += IN_LIMIT) await markDays("sms", hours.slice(i, i + IN_LIMIT));
   }
   await ReportDayModel.collection.updateOne({ _id: BUILT as any }, { $set: { builtAt: now } }, { upsert: true });
   return true;

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { addInto, dayRange, emptyTally, histogramPercentile, letterRows, smsRows, sumCounts, sumSms } from "./rollup.ts";
+import { addInto, emptyTally, histogramPercentile, hourOf, letterRows, periodRange, smsRows, sumCounts, sumSms } from "./rollup.ts";
 import { riyadhDateKey } from "../dates.ts";
 
 /** Nearest rank over the sorted values: the definition the histogram must agree with. */
@@ -62,12 +62,18 @@ test("sumCounts: inquiries per channel over days, most first", () => {
   assert.deepEqual(sumCounts([{ web: 3, ivr: 1 }, { ivr: 4 }, null]), [{ channel: "ivr", count: 5 }, { channel: "web", count: 3 }]);
 });
 
-test("dayRange: a Riyadh day, [21:00 UTC the day before, 21:00 UTC); every instant in it has that day", () => {
-  const { from, to } = dayRange("2026-02-01");
+test("periodRange: a Riyadh day [21:00 UTC the day before, 21:00 UTC), or an hour; every instant in it has that day and hour", () => {
+  const { from, to } = periodRange("2026-02-01");
   assert.equal(from.toISOString(), "2026-01-31T21:00:00.000Z");
   assert.equal(to.toISOString(), "2026-02-01T21:00:00.000Z");
   assert.equal(riyadhDateKey(from), "2026-02-01");
   assert.equal(riyadhDateKey(new Date(to.getTime() - 1)), "2026-02-01");
   assert.equal(riyadhDateKey(to), "2026-02-02");
-  assert.throws(() => dayRange("2026-2-1"), RangeError);
+  const h = periodRange("2026-02-01T09");
+  assert.deepEqual([h.from.toISOString(), h.to.toISOString()], ["2026-02-01T06:00:00.000Z", "2026-02-01T07:00:00.000Z"]);
+  assert.equal(hourOf(h.from), "2026-02-01T09");
+  assert.equal(hourOf(new Date(h.to.getTime() - 1)), "2026-02-01T09");
+  assert.equal(hourOf(new Date("2026-01-31T21:30:00Z")), "2026-02-01T00");
+  assert.throws(() => periodRange("2026-2-1"), RangeError);
+  assert.throws(() => periodRange("2026-02-01T24"), RangeError);
 });

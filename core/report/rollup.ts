@@ -10,19 +10,31 @@
 const RIYADH_OFFSET_MS = 3 * 3600_000;
 const DAY_MS = 86_400_000;
 
-/** A day as `YYYY-MM-DD` (Riyadh: see riyadhDateKey in core/dates.ts). */
-export const DAY = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+/** A Riyadh day `YYYY-MM-DD` (see riyadhDateKey in core/dates.ts), or an hour of it `YYYY-MM-DDTHH`. */
+export const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]))?$/;
 
 /**
- * The instants a Riyadh day spans, `[from, to)`.
+ * The Riyadh hour an instant falls in, `YYYY-MM-DDTHH`.
  *
  * @example
- *   dayRange("2026-02-01") // { from: 2026-01-31T21:00:00Z, to: 2026-02-01T21:00:00Z }
+ *   hourOf(new Date("2026-01-31T21:30:00Z")) // "2026-02-01T00"
  */
-export function dayRange(day: string): { from: Date; to: Date } {
-  if (!DAY.test(day)) throw new RangeError(`not a day (YYYY-MM-DD): ${day}`);
-  const from = new Date(Date.parse(`${day}T00:00:00Z`) - RIYADH_OFFSET_MS);
-  return { from, to: new Date(from.getTime() + DAY_MS) };
+export function hourOf(d: Date): string {
+  return new Date(d.getTime() + RIYADH_OFFSET_MS).toISOString().slice(0, 13);
+}
+
+/**
+ * The instants a Riyadh day or hour spans, `[from, to)`.
+ *
+ * @example
+ *   periodRange("2026-02-01")    // { from: 2026-01-31T21:00:00Z, to: 2026-02-01T21:00:00Z }
+ *   periodRange("2026-02-01T09") // { from: 2026-02-01T06:00:00Z, to: 2026-02-01T07:00:00Z }
+ */
+export function periodRange(key: string): { from: Date; to: Date } {
+  const m = PERIOD.exec(key);
+  if (!m) throw new RangeError(`not a day (YYYY-MM-DD) or an hour (YYYY-MM-DDTHH): ${key}`);
+  const from = new Date(Date.parse(`${key.slice(0, 10)}T${m[5] ?? "00"}:00:00Z`) - RIYADH_OFFSET_MS);
+  return { from, to: new Date(from.getTime() + (m[5] ? DAY_MS / 24 : DAY_MS)) };
 }
 
 /** Days to reply → how many letters took that many days. */

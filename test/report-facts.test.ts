@@ -181,11 +181,12 @@ test("the report from its daily facts equals the report from the raw documents (
   );
 });
 
-test("built from the stored transactions and messages alone (data from before the facts), the reports are the same", async () => {
+test("built from the stored transactions and messages alone (data from before the facts, or facts lost), the reports are the same", async () => {
   const now = new Date();
   const months = Array.from({ length: run }, (_, i) => monthOf(new Date(Date.UTC(2024, (i + 1) * 3, 10))));
   const before = await Promise.all(months.map((m) => leadershipReport(ADMIN, m, now, "en")));
-  await ReportLetterModel.deleteMany({});
+  // The facts lost (a restore without them), the letter records kept for half the transactions.
+  await ReportLetterModel.deleteMany({ transactionNumber: { $regex: "[02468]$" } });
   await ReportDayModel.deleteMany({ kind: { $ne: "inquiries" } });
   assert.equal((await leadershipReport(ADMIN, months[0]!, now, "en")).totals.sent, 0, "nothing without the facts");
   assert.equal(await buildFactsOnce(PERIOD, now), true);

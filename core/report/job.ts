@@ -8,6 +8,7 @@
 import { MessageModel, TransactionModel } from "../models.ts";
 import { IN_LIMIT } from "../db.ts";
 import { clock } from "../clock.ts";
+import { riyadhDateKey } from "../dates.ts";
 import { markDays, refreshDirtyDays, ReportDayModel } from "./facts.ts";
 import { hourOf } from "./rollup.ts";
 import { syncLetters, type LetterSource } from "./letters.ts";
@@ -22,13 +23,15 @@ const HOUR_MS = 3_600_000;
 /**
  * Builds the facts' sources for what the database held before them (once: a marker records
  * it): the letter records of every transaction with letters (records the apply step wrote
- * meanwhile from newer states are kept), and every hour from the first message's to now
- * marked for its SMS. `alive` is called after every thousand transactions (the job extends
+ * meanwhile from newer states are kept) and their days marked, and every hour from the first
+ * message's to now marked for its SMS. `alive` is called after every thousand transactions (the job extends
  * its lock). Answers whether it ran.
  */
 export async function buildFactsOnce(defaultPeriod: number, now = clock.now(), alive?: () => Promise<unknown>): Promise<boolean> {
   if (await ReportDayModel.exists({ _id: BUILT })) return false;
   let batch: LetterSource[] = [];
+  // Every day with letters is recomputed (the records may all be there already, the facts not).
+  const letterDays = new Set<string>();
   const flush = async () => {
     await syncLetters(batch, defaultPeriod);
     batch = [];
@@ -36,9 +39,12 @@ export async function buildFactsOnce(defaultPeriod: number, now = clock.now(), a
   };
   for await (const t of TransactionModel.find({ "outgoing.0": { $exists: true } }, { departmentCode: 1, outgoing: 1, eventCount: 1 }).lean().cursor({ batchSize: IN_LIMIT })) {
     batch.push({ number: String(t._id), ...(t.departmentCode ? { departmentCode: t.departmentCode } : {}), outgoing: (t.outgoing ?? []) as any[], eventCount: t.eventCount ?? 0 });
+    for (const o of t.outgoing ?? []) if (o.requiresReply && o.date) letterDays.add(riyadhDateKey(o.date));
     if (batch.length >= IN_LIMIT) await flush();
   }
   await flush();
+  const days = [...letterDays];
+  for (let i = 0; i < days.length; i += IN_LIMIT) await markDays("letters", days.slice(i, i + IN_LIMIT));
   // The first message in natural order: the first stored, so the oldest (messages are created
   // as they are stored, and never deleted); read without a sort, which the embedded database
   // would make a read of every message.

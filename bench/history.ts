@@ -9,6 +9,12 @@
 //                 issued -> citizen, reply-received -> citizen, ...)         receipts, settled)
 //   sms_parts     1 per message (its SMSC part id, final receipt recorded)  core/sms/send.ts recordSubmitted, receipts.ts
 //
+// With `letters` (bench:console), the history is an office's last year, ending now: every
+// third transaction issues a letter needing a reply to one of 12 agencies (its "issued" event),
+// most are replied within days (their "reply-received" event), some late, a few never; the
+// letters still waiting are in pending_replies (those past due with their notices counted), and
+// every letter has its report record (core/report/letters.ts), all as the apply step writes them.
+//
 // Transaction numbers are 19xxxxxxxx and event ids "hist-…": the measured ones never take
 // them. SMSC part ids are 0x1_0000_0000 and up: the simulator counts from 0xabcdef00.
 // Indexes: create Taqib's first (createTaqibIndexes starts Taqib once on the database), so
@@ -24,6 +30,9 @@ import { smsTemplateEngine } from "../core/sms/templates/engine.ts";
 import { SAMPLE_DATA } from "../core/sms/templates/samples.ts";
 import { loadConfig } from "../core/platform/config.ts";
 import { analyseSms } from "../core/sms/encoding.ts";
+import { letterRecord } from "../core/report/letters.ts";
+import { dueDate, type FollowupPolicy } from "../core/followup/policy.ts";
+import { riyadhDateKey } from "../core/text/calendar.ts";
 import { spawnTaqib } from "../test/support/processes.ts";
 import { API_KEY } from "../test/support/harness.ts";
 import { envInt, fmt, fmtInt, now, progress, scaled } from "./common.ts";
@@ -54,6 +63,35 @@ const PARALLEL = envInt("BENCH_SEED_PARALLEL", 2);
 const HISTORY_START = Date.UTC(2023, 0, 1, 6, 0, 0);
 const STEP_MS = 90_000;
 const PART_BASE = 0x1_0000_0000;
+const DAY_MS = 86_400_000;
+
+/** When the history's transactions happen: from `start`, one every `stepMs`. */
+interface Layout {
+  start: number;
+  stepMs: number;
+  letters: boolean;
+  now: number;
+}
+const THREE_YEARS: Layout = { start: HISTORY_START, stepMs: STEP_MS, letters: false, now: Date.now() };
+
+/** An office's last year for `transactions`: the last one 2 days ago (its last SMS, 2 days after it, a minute ago). */
+function officeYear(transactions: number, now = Date.now()): Layout {
+  const end = now - 2 * DAY_MS - 60_000;
+  return { start: end - 365 * DAY_MS, stepMs: (365 * DAY_MS) / Math.max(1, transactions), letters: true, now };
+}
+
+const AGENCIES = ["MOI", "MOH", "MOJ", "MOE", "MOF", "MOC", "MOT", "HRSD", "MOMRAH", "SAMA", "ZATCA", "GOSI"];
+const DEPARTMENTS = ["LEGAL", "HR", "FIN", "IT", "PR", "OPS"];
+/** The reply period the history's departments have (none is configured: the default). */
+const POLICY: FollowupPolicy = { periodDays: 10, periodKind: "calendar", reminderEveryDays: 3, reminderKind: "calendar", maxReminders: 3, hasEscalation: false };
+
+/** A number in [0, 1) from t, the same on every run. */
+function unit(t: number, salt: number): number {
+  let x = (t + 1) * 2654435761 + salt * 40503;
+  x = Math.imul(x ^ (x >>> 15), 2246822507);
+  x = Math.imul(x ^ (x >>> 13), 3266489909);
+  return ((x ^ (x >>> 16)) >>> 0) / 4294967296;
+}
 
 const pad8 = (n: number) => String(n).padStart(8, "0");
 export const historyNumber = (t: number) => `19${pad8(t)}`;
@@ -79,42 +117,73 @@ const TEXTS = Object.fromEntries(
   }),
 ) as Record<string, { text: string; encoding: string; parts: number }>;
 
-/** The registered event of history transaction t, as posted. */
-function rawEvent(t: number) {
+/** Event ids of history transaction t: "hist-<number>-<k>" (k = 1 registered, 4 issued, 5 reply-received, as KINDS). */
+const eventId = (t: number, k: number) => `hist-${historyNumber(t)}-${k}`;
+
+/** The events of history transaction t, as posted: registered; with letters, a third issue one (and most get its reply). */
+function rawEvents(t: number, L: Layout): object[] {
   const number = historyNumber(t);
-  return {
-    id: `hist-${number}-1`,
-    type: "registered",
-    transactionNumber: number,
-    occurredAt: new Date(HISTORY_START + t * STEP_MS).toISOString(),
-    data: { citizen: { name: "فهد بن سعد القحطاني", mobile: historyMobile(t), language: "ar" }, subject: "طلب إفادة", departmentCode: "LEGAL" },
-  };
+  const at = L.start + t * L.stepMs;
+  const events: object[] = [
+    {
+      id: eventId(t, 1),
+      type: "registered",
+      transactionNumber: number,
+      occurredAt: new Date(at).toISOString(),
+      data: { citizen: { name: "فهد بن سعد القحطاني", mobile: historyMobile(t), language: "ar" }, subject: "طلب إفادة", departmentCode: L.letters ? DEPARTMENTS[t % DEPARTMENTS.length] : "LEGAL" },
+    },
+  ];
+  if (!L.letters || t % 3 !== 0) return events;
+  const sent = at + DAY_MS;
+  events.push({ id: eventId(t, 4), type: "issued", transactionNumber: number, occurredAt: new Date(sent).toISOString(), data: { outgoingNumber: `9${number}`, outgoingDate: new Date(sent).toISOString(), destination: { agencyCode: AGENCIES[(t / 3) % AGENCIES.length] }, requiresReply: true } });
+  // Days to the reply: most within the 10-day period, some later, 0.5 % never; known once they have passed.
+  const u = unit(t, 1);
+  const replied = sent + Math.floor(1 + 25 * u * u) * DAY_MS + 3 * 3600_000;
+  if (unit(t, 2) >= 0.005 && replied <= L.now) {
+    events.push({ id: eventId(t, 5), type: "reply-received", transactionNumber: number, occurredAt: new Date(replied).toISOString(), data: { outgoingNumber: `9${number}`, replyDate: new Date(replied).toISOString() } });
+  }
+  return events;
 }
 
-/** The event as storeEventRequests stores it (applied long ago), and its projection as projectTransactions stores it. */
-function eventAndTransaction(t: number) {
-  const e = validateEvent(rawEvent(t)).event;
-  if (!e) throw new Error(`invalid history event ${t}`);
-  const receivedAt = new Date(e.occurredAt.getTime() + 2_000);
-  const event = { _id: e.id, type: e.type, transactionNumber: e.transactionNumber, occurredAt: e.occurredAt, receivedAt, data: e.data, hash: eventHash(e), source: "correspondence" };
-  const lifecycle: LifecycleEvent = { id: e.id, type: e.type, transactionNumber: e.transactionNumber, occurredAt: e.occurredAt, receivedAt, data: e.data as Record<string, any> };
-  const state = project(e.transactionNumber, [lifecycle]);
+/**
+ * History transaction t as Taqib stores it: its events (applied long ago) and their projection;
+ * with letters, its letter's report record and, while it waits for its reply, its pending reply.
+ */
+function transactionDocs(t: number, L: Layout): Record<string, object | object[] | undefined> {
+  const events = rawEvents(t, L).map((raw) => {
+    const e = validateEvent(raw).event;
+    if (!e) throw new Error(`invalid history event ${t}`);
+    return e;
+  });
+  const stored = events.map((e) => ({ _id: e.id, type: e.type, transactionNumber: e.transactionNumber, occurredAt: e.occurredAt, receivedAt: new Date(e.occurredAt.getTime() + 2_000), data: e.data, hash: eventHash(e), source: "correspondence" }));
+  const lifecycle: LifecycleEvent[] = stored.map((e) => ({ id: e._id, type: e.type, transactionNumber: e.transactionNumber, occurredAt: e.occurredAt, receivedAt: e.receivedAt, data: e.data as Record<string, any> }));
+  const state = project(historyNumber(t), lifecycle);
   // core/events/ingest.ts storedForm: no undefined fields, the apply's token kept.
-  const transaction: Record<string, unknown> = { _id: state.number, updatedAt: new Date(receivedAt.getTime() + 500), applyToken: randomUUID() };
+  const transaction: Record<string, unknown> = { _id: state.number, updatedAt: new Date(stored[stored.length - 1]!.receivedAt.getTime() + 500), applyToken: randomUUID() };
   for (const [k, v] of Object.entries(state)) if (v !== undefined) transaction[k] = v;
-  return { event, transaction };
+  const o = state.outgoing[0];
+  if (!o) return { events: stored, transactions: transaction };
+  // core/followup.ts syncPendingItems, and the sweep's notices since (the overdue notice, then a reminder every 3 days).
+  let pending: object | undefined;
+  if (!o.reply) {
+    const dueAt = dueDate(o.date, POLICY, []);
+    const stage = dueAt.getTime() > L.now ? 0 : Math.min(1 + Math.floor((L.now - dueAt.getTime()) / (3 * DAY_MS)), POLICY.maxReminders + 1);
+    const nextAt = stage <= POLICY.maxReminders ? new Date(dueAt.getTime() + stage * 3 * DAY_MS) : undefined;
+    pending = { _id: o.number, kind: "reply", agencyCode: o.destination.agencyCode, outgoingDate: o.date, transactionNumber: state.number, departmentCode: state.departmentCode, dueAt, ...(nextAt ? { nextAt } : {}), stage, ...(stage ? { lastNoticeAt: new Date(dueAt.getTime() + (stage - 1) * 3 * DAY_MS) } : {}), createdAt: o.date };
+  }
+  return { events: stored, transactions: transaction, report_letters: letterRecord(state, o, POLICY, []), pending_replies: pending };
 }
 
 /**
  * Message m of the history (transaction m / perTransaction), delivered, and its part record.
  * One part record per message (its first part), whatever the text's part count.
  */
-function messageAndPart(m: number, perTransaction: number, transactions: number) {
+function messageAndPart(m: number, perTransaction: number, transactions: number, L: Layout) {
   const t = Math.min(Math.floor(m / perTransaction), Math.max(0, transactions - 1));
   const kind = KINDS[(m % perTransaction) % KINDS.length]!;
   const number = historyNumber(t);
   const eventId = `hist-${number}-${kind.event}`;
-  const at = (ms: number) => new Date(HISTORY_START + t * STEP_MS + (m % perTransaction) * 86_400_000 + ms);
+  const at = (ms: number) => new Date(L.start + t * L.stepMs + (m % perTransaction) * DAY_MS + ms);
   const created = at(3_000);
   const sending = at(3_200);
   const submitted = at(3_400);
@@ -150,14 +219,18 @@ function messageAndPart(m: number, perTransaction: number, transactions: number)
     finalAt: delivered,
   };
   const part = { _id: hexId, messageId: message._id, siblings: [hexId], submittedAt: submitted, status: "delivered", final: true, stat: "DELIVRD", err: "000", doneAt: delivered, receivedAt: delivered };
-  return { message, part };
+  return { messages: message, sms_parts: part };
 }
 
-/** Inserts `count` documents made by make(i) in batches, PARALLEL at a time, with progress. */
-async function fill(db: Db, label: string, names: string[], count: number, make: (i: number) => Record<string, object>): Promise<number> {
+/**
+ * Inserts what make(i) answers for i < count (per collection: a document, several, or none)
+ * in batches, PARALLEL at a time, with progress. Answers the documents written and the seconds.
+ */
+async function fill(db: Db, label: string, names: string[], count: number, make: (i: number) => Record<string, object | object[] | undefined>): Promise<{ docs: number; seconds: number }> {
   const colls = names.map((n) => db.collection<any>(n));
   let next = 0;
   let done = 0;
+  let docs = 0;
   const t0 = now();
   let lastReport = t0;
   await Promise.all(
@@ -168,42 +241,55 @@ async function fill(db: Db, label: string, names: string[], count: number, make:
         next = Math.min(count, from + BATCH);
         const batches: object[][] = names.map(() => []);
         for (let i = from; i < next; i++) {
-          const docs = make(i);
-          names.forEach((n, k) => batches[k]!.push(docs[n]!));
+          const made = make(i);
+          for (const key of Object.keys(made)) if (!names.includes(key)) throw new Error(`history: ${key} is not one of ${names.join(", ")}`);
+          names.forEach((n, k) => made[n] !== undefined && batches[k]!.push(...[made[n]!].flat()));
         }
-        for (let k = 0; k < colls.length; k++) await colls[k]!.insertMany(batches[k]! as any[], { ordered: false });
+        for (let k = 0; k < colls.length; k++) if (batches[k]!.length) await colls[k]!.insertMany(batches[k]! as any[], { ordered: false });
         done += next - from;
+        docs += batches.reduce((s, b) => s + b.length, 0);
         if (now() - lastReport > 5_000) {
           lastReport = now();
-          progress(`history ${label}: ${fmtInt(done)}/${fmtInt(count)} (${fmt((done * names.length) / ((now() - t0) / 1000), 0)} docs/s)`);
+          progress(`history ${label}: ${fmtInt(done)}/${fmtInt(count)} (${fmt(docs / ((now() - t0) / 1000), 0)} docs/s)`);
         }
       }
     }),
   );
-  return (now() - t0) / 1000;
+  return { docs, seconds: (now() - t0) / 1000 };
+}
+
+/** What the history holds besides its size. */
+export interface HistoryOptions {
+  /** An office's last year ending now, with letters, replies and pending replies (see the top of this file). */
+  letters?: boolean;
 }
 
 /**
  * Writes the history into `db` (whose collections should hold Taqib's indexes already):
- * the events and transactions, then the messages and their part records. Answers the
- * documents written and the time it took.
+ * the events and transactions (with letters: their letter records and pending replies), then
+ * the messages and their part records. Answers the documents written, the time it took, and
+ * the Riyadh days it covers.
  *
  * @example
  *   await createTaqibIndexes(url, env);
  *   const { docs, seconds } = await seedHistory(client.db(), HISTORY_SIZES[1]);
  */
-export async function seedHistory(db: Db, size: HistorySize): Promise<{ docs: number; seconds: number }> {
-  if (!size.transactions && !size.messages) return { docs: 0, seconds: 0 };
+export async function seedHistory(db: Db, size: HistorySize, opts: HistoryOptions = {}): Promise<{ docs: number; seconds: number; days: string[] }> {
+  if (!size.transactions && !size.messages) return { docs: 0, seconds: 0, days: [] };
+  const L = opts.letters ? officeYear(size.transactions) : THREE_YEARS;
   const t0 = now();
   const per = Math.max(1, Math.ceil(size.messages / Math.max(1, size.transactions)));
-  const s1 = await fill(db, "events + transactions", ["events", "transactions"], size.transactions, eventAndTransaction);
-  progress(`history: ${fmtInt(size.transactions * 2)} events + transactions in ${fmt(s1, 1)} s (${fmt((size.transactions * 2) / s1, 0)} docs/s)`);
-  const s2 = await fill(db, "messages + sms_parts", ["messages", "sms_parts"], size.messages, (m) => messageAndPart(m, per, size.transactions) as unknown as Record<string, object>);
-  progress(`history: ${fmtInt(size.messages * 2)} messages + sms_parts in ${fmt(s2, 1)} s (${fmt((size.messages * 2) / s2, 0)} docs/s)`);
-  const docs = size.transactions * 2 + size.messages * 2;
+  const names = opts.letters ? ["events", "transactions", "report_letters", "pending_replies"] : ["events", "transactions"];
+  const a = await fill(db, names.join(" + "), names, size.transactions, (t) => transactionDocs(t, L));
+  progress(`history: ${fmtInt(a.docs)} ${names.join(" + ")} in ${fmt(a.seconds, 1)} s (${fmt(a.docs / a.seconds, 0)} docs/s)`);
+  const b = await fill(db, "messages + sms_parts", ["messages", "sms_parts"], size.messages, (m) => messageAndPart(m, per, size.transactions, L));
+  progress(`history: ${fmtInt(b.docs)} messages + sms_parts in ${fmt(b.seconds, 1)} s (${fmt(b.docs / b.seconds, 0)} docs/s)`);
+  const docs = a.docs + b.docs;
   const seconds = (now() - t0) / 1000;
   progress(`history: ${fmtInt(docs)} documents seeded in ${fmt(seconds, 1)} s (${fmt(docs / seconds, 0)} docs/s, batches of ${fmtInt(BATCH)}, ${PARALLEL} in parallel)`);
-  return { docs, seconds };
+  const days: string[] = [];
+  for (let d = L.start; d <= L.start + size.transactions * L.stepMs + (per + 2) * DAY_MS; d += DAY_MS) days.push(riyadhDateKey(new Date(d)));
+  return { docs, seconds, days };
 }
 
 /**

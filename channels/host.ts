@@ -22,6 +22,7 @@ import { createInquiryCore, findTransactionNumber, identityKey, normalizeDigits,
 import { setSmsOptOut } from "../core/sms/opt-out.ts";
 import { clock } from "../core/platform/clock.ts";
 import { enqueueMessages } from "../core/sms/notifications.ts";
+import { inquiryCounter } from "../core/report/inquiries.ts";
 import type {
   ChannelContext,
   ChannelFormat,
@@ -205,7 +206,10 @@ export function createContext<C>(
 ): ChannelContext<C> {
   const core = inquiryCoreFor(opts.owner, config, opts.logger);
   const inquiry: ChannelInquiry = {
-    ask: (q) => core.ask({ ...q, channel: plugin.name }),
+    ask: (q) => {
+      inquiryCounter.count(plugin.name);
+      return core.ask({ ...q, channel: plugin.name });
+    },
     limit: (identities) => core.limiter.take([...new Set(identities.map(identityKey))]),
     findNumber: (text) => findTransactionNumber(String(text ?? "").slice(0, 1000)),
     normalizeMobile: (input) => normalizeSaudiMobile(input),

@@ -6,6 +6,7 @@ import { directoryCacheMixin } from "../core/directory/events.ts";
 import { forwardQueuedToBroker } from "../core/sms/notifications.ts";
 import { registerMetrics } from "../core/platform/metrics.ts";
 import { maskMobile } from "../core/text/normalize.ts";
+import { inquiryCounter } from "../core/report/inquiries.ts";
 import type { ChannelContext, ChannelRequest, MobileOriginated } from "../channels/contract.ts";
 import { checkResponse, createContext, failureBudgetMixin } from "../channels/host.ts";
 import { loadChannels, serviceName, type LoadedChannel } from "../channels/registry.ts";
@@ -78,6 +79,10 @@ function channelService({ plugin, config: slice, unchecked }: LoadedChannel, con
       }
       await plugin.started?.(this.channel);
       this.logger.info(`channel ${plugin.name} up: ${plugin.description}`);
+    },
+    async stopped(this: any) {
+      // The inquiries counted for the report and not written yet (the database closes after the services stop).
+      await inquiryCounter.flush().catch((err: Error) => this.logger.warn(`inquiry counts not written: ${err.message}`));
     },
   };
 }

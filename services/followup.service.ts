@@ -9,6 +9,7 @@ import { directory } from "../core/directory/cache.ts";
 import { announceDirectoryChange, directoryCacheMixin } from "../core/directory/events.ts";
 import { deleteHoliday, listHolidays, parseHolidayDate, putHoliday } from "../core/directory/admin.ts";
 import { forwardQueuedToBroker } from "../core/sms/notifications.ts";
+import { JOB_REPORT_FACTS, REPORT_FACTS_EVERY, runFactsJob } from "../core/report/job.ts";
 
 export const JOB_DIGEST = "followup.digest";
 
@@ -92,8 +93,15 @@ export default function followupService(config: Config): TypedService<Vars> {
         const r = await sweepNotices(period);
         if (r.due) this.logger.warn(`follow-up sweep caught ${r.due} due item(s) the scheduled jobs had not handled`);
       });
+      // The leadership report's daily facts (the first run also builds those of older data, minutes
+      // with a long history: it extends its lock as it goes).
+      agenda.define(JOB_REPORT_FACTS, async (job) => {
+        const r = await runFactsJob(period, () => job.touch());
+        if (r.built) this.logger.info("report facts built for the data stored before them");
+      });
       jobs.startProcessing();
       await agenda.every("1 day", JOB_FOLLOWUP_SWEEP);
+      await agenda.every(REPORT_FACTS_EVERY, JOB_REPORT_FACTS);
       agenda.define(JOB_DIGEST, async () => {
         await sweepNotices(period);
         const d = await sendDueDigests(clock.now());

@@ -1,6 +1,7 @@
 // The console's leadership report, audit log and agencies page over a real node and database,
 // in headless Chromium and over plain HTTP: the month's letters per agency and department
 // (median and 90th-percentile days, share within the period, overdue now), SMS per template,
+// inquiries per channel,
 // the chart drawn by the library served from node_modules, the CSV re-read as Excel would,
 // a manager's scope, refusals for roles without the right, the audit log paged and filtered,
 // and a webhook secret created in the console that verifies until it is revoked there.
@@ -16,6 +17,7 @@ import { PendingReplyModel } from "../core/followup/models.ts";
 import { MessageModel } from "../core/sms/models.ts";
 import { TransactionModel } from "../core/events/models.ts";
 import { monthOf, monthRange } from "../core/console/report.ts";
+import { refreshDirtyDays } from "../core/report/facts.ts";
 
 const PASSWORD = "console-pass-0123";
 const DAY = 86_400_000;
@@ -118,6 +120,8 @@ test("report: an admin sees last month's letters per agency and department (medi
 test("report: this month's SMS per template (sent, delivered, failed, parts) match the messages stored", async () => {
   const { cookie } = await signIn("viewer1");
   await eventually(async () => (await MessageModel.countDocuments({ status: { $in: ["queued", "sending"] } })) === 0, 30000, "the SMS settled");
+  // The report shows SMS as the facts job (every minute) left them: its run now.
+  await refreshDirtyDays();
   const page = await http(world.node.url, "GET", `/console/report`, undefined, { cookie });
   assert.equal(page.status, 200);
   const rows = [...page.text.matchAll(/<tr data-template="([^"]+)">(.*?)<\/tr>/g)].map((m) => [m[1], ...[...m[2]!.matchAll(/<bdi dir="ltr">([^<]*)<\/bdi>/g)].slice(1).map((x) => Number(x[1]))]);
@@ -130,7 +134,17 @@ test("report: this month's SMS per template (sent, delivered, failed, parts) mat
     assert.equal(failed, stored.filter((m) => ["undeliverable", "expired", "rejected", "failed"].includes(m.status)).length, template);
     assert.equal(parts, stored.reduce((s, m) => s + (m.parts ?? 0), 0), template);
   }
-  assert.match(page.text, /id="inquiries-note"/, "says inquiries per channel are not stored");
+});
+
+test("report: inquiries per channel, counted as asked (written a few seconds later), in the table, its chart and the CSV", async () => {
+  const { cookie } = await signIn("viewer1");
+  for (let i = 0; i < 3; i++) assert.equal((await http(world.node.url, "GET", "/api/v1/inquiry?number=144800101")).status, 200);
+  const webRow = async () => /<tr data-channel="web">.*?<\/tr>/.exec((await http(world.node.url, "GET", "/console/report", undefined, { cookie })).text)?.[0] ?? "";
+  await eventually(async () => /<bdi dir="ltr">3<\/bdi>/.test(await webRow()), 20000, "three web inquiries counted");
+  const page = await http(world.node.url, "GET", "/console/report", undefined, { cookie });
+  assert.match(page.text, /id="chart-inquiries"[^>]*data-chart="[^"]*الموقع الإلكتروني/, "the chart's data");
+  const csv = await http(world.node.url, "GET", "/console/report.csv", undefined, { cookie });
+  assert.ok(csv.text.split("\r\n").some((line) => /^الاستعلامات,web,الموقع الإلكتروني,3(,)*$/.test(line)), "the CSV's inquiries row");
 });
 
 test("report: the CSV opens in Excel (BOM, CRLF, Arabic headers, quoted fields) and re-reads to the page's figures", async () => {

@@ -89,19 +89,18 @@ export function daysOverdue(from: Date, to: Date, kind: "calendar" | "working", 
 
 const nameOf = (doc: { name?: { ar?: string; en?: string } | null } | null | undefined, code: string, lang: Lang) => doc?.name?.[lang] || code;
 
-/**
- * Overdue letters per department or agency, with each group's oldest due date: a count per
- * group, then the oldest through the (field, dueAt) index (the embedded database has no $min
- * in $group; there are a few dozen groups at most).
- */
-async function countsBy(field: "departmentCode" | "agencyCode", match: Record<string, unknown>): Promise<Array<{ _id: string | null; count: number; oldestDue: Date }>> {
-  const counts: Array<{ _id: string | null; count: number }> = await PendingReplyModel.aggregate([{ $match: match }, { $group: { _id: `$${field}`, count: { $sum: 1 } } }]);
-  return Promise.all(
-    counts.map(async (g) => {
-      const oldest = await PendingReplyModel.findOne({ ...match, [field]: g._id ?? null }, { dueAt: 1 }).sort({ [field]: 1, dueAt: 1 }).lean();
-      return { ...g, oldestDue: oldest?.dueAt ?? new Date(0) };
-    }),
-  );
+type Overdue = { _id: string; transactionNumber: string; departmentCode?: string | null; agencyCode?: string | null; outgoingDate?: Date | null; dueAt: Date; stage: number };
+
+/** Overdue letters per department or agency, with each group's oldest due date. */
+function groupsBy(field: "departmentCode" | "agencyCode", overdue: Overdue[]): Array<{ _id: string | null; count: number; oldestDue: Date }> {
+  const out = new Map<string | null, { _id: string | null; count: number; oldestDue: Date }>();
+  for (const p of overdue) {
+    const code = p[field] ?? null;
+    const g = out.get(code) ?? out.set(code, { _id: code, count: 0, oldestDue: p.dueAt }).get(code)!;
+    g.count++;
+    if (p.dueAt < g.oldestDue) g.oldestDue = p.dueAt;
+  }
+  return [...out.values()];
 }
 
 /**
@@ -115,11 +114,15 @@ async function countsBy(field: "departmentCode" | "agencyCode", match: Record<st
 export async function overdueBoard(user: StaffUser, filter: BoardFilter, now: Date, lang: Lang, defaultPeriod: number): Promise<Board> {
   const match = boardScope(user, filter, now);
   const page = Math.max(0, filter.page ?? 0);
-  const [docs, byDept, byAgency] = await Promise.all([
-    PendingReplyModel.find(match).sort({ dueAt: 1, _id: 1 }).skip(page * BOARD_PAGE).limit(BOARD_PAGE + 1).lean(),
-    countsBy("departmentCode", match),
-    countsBy("agencyCode", match),
-  ]);
+  // One read of the fields the board shows, of every overdue letter (through the dueAt index, or
+  // the department's or agency's when filtered): the groups need them all, and the page is the
+  // slice of them oldest first. (A sorted page and a $group would each read them all again on
+  // the embedded database, which sorts in memory and has no $min in $group.)
+  const overdue = await PendingReplyModel.find(match, { transactionNumber: 1, departmentCode: 1, agencyCode: 1, outgoingDate: 1, dueAt: 1, stage: 1 }).lean<Overdue[]>();
+  overdue.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+  const docs = overdue.slice(page * BOARD_PAGE, (page + 1) * BOARD_PAGE + 1);
+  const byDept = groupsBy("departmentCode", overdue);
+  const byAgency = groupsBy("agencyCode", overdue);
   const holidays = await directory.holidays.dates();
   const items: BoardItem[] = [];
   for (const p of docs.slice(0, BOARD_PAGE)) {
@@ -152,7 +155,7 @@ export async function overdueBoard(user: StaffUser, filter: BoardFilter, now: Da
     byAgency: await groups(byAgency, (c) => directory.agencies.get(c)),
     page,
     hasNext: docs.length > BOARD_PAGE,
-    total: byDept.reduce((s: number, r: { count: number }) => s + r.count, 0),
+    total: overdue.length,
   };
 }
 

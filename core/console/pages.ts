@@ -35,7 +35,7 @@ import { AuditModel } from "./models.ts";
 import { agencySecretSummaries, createAgencySecret, revokeAgencySecret } from "../agencies/secrets.ts";
 import { WebhookDeliveryModel } from "../agencies/models.ts";
 import { clearFailures, csrfMatches, findSession, lockedFor, recordFailure, revokeSession, SESSION_COOKIE, sessionCookie, startSession, type Session } from "./sessions.ts";
-import { MESSAGES, STRINGS } from "./strings.ts";
+import { CHANNEL_NAMES, MESSAGES, STRINGS } from "./strings.ts";
 import { smsTemplateRoutes } from "./sms-templates.ts";
 import { adminRoutes, refusalOf } from "./admin-pages.ts";
 import type { Lang } from "../text/lang.ts";
@@ -242,9 +242,10 @@ export function consoleRoute(config: Config) {
       refuse(c, 400, MESSAGES.badInput, s);
       return undefined;
     }
-    return leadershipReport(s.user, month, clock.now(), c.lang, config.defaultReplyPeriodDays);
+    return leadershipReport(s.user, month, clock.now(), c.lang);
   };
   const percent = (share: number) => Math.round(share * 100);
+  const channelName = (lang: "ar" | "en", channel: string) => CHANNEL_NAMES[lang][channel] ?? channel;
   const shown = (r: Omit<LetterRow, "code" | "label">) => ({ ...r, medianDays: r.medianDays ?? "—", p90Days: r.p90Days ?? "—", withinPeriod: percent(r.withinPeriod) });
 
   const reportPage = async (c: Ctx, s: Session) => {
@@ -252,6 +253,7 @@ export function consoleRoute(config: Config) {
     if (!report) return;
     const words = STRINGS[c.lang];
     const agencies = report.byAgency.slice(0, 20);
+    const inquiries = report.inquiries?.map((r) => ({ ...r, label: channelName(c.lang, r.channel) }));
     send(c, 200, "report", {
       report,
       csvHref: `/console/report.csv?month=${report.month}`,
@@ -264,6 +266,10 @@ export function consoleRoute(config: Config) {
         ? JSON.stringify({ labels: agencies.map((r) => r.label), max: 100, series: [{ label: `${words.withinPeriod} %`, values: agencies.map((r) => percent(r.withinPeriod)) }] })
         : "",
       chartHeight: 60 + 28 * agencies.length,
+      showInquiries: !!inquiries,
+      inquiries: inquiries ?? [],
+      inquiriesChart: inquiries?.length ? JSON.stringify({ labels: inquiries.map((r) => r.label), series: [{ label: words.inquiries, values: inquiries.map((r) => r.count) }] }) : "",
+      inquiriesChartHeight: 60 + 28 * (inquiries?.length ?? 0),
       scripts: ["/console/assets/chart.umd.min.js", "/console/assets/report-charts.js"],
     }, s);
   };
@@ -273,9 +279,16 @@ export function consoleRoute(config: Config) {
     if (!report) return;
     const words = STRINGS[c.lang];
     const line = (kind: string, r: LetterRow) => [kind, r.code, r.label, r.sent, r.replied, r.medianDays ?? "", r.p90Days ?? "", percent(r.withinPeriod), r.overdueNow];
+    // The SMS and the inquiries follow as sections with their own header row, as wide as the letters' rows.
+    const wide = (r: unknown[]) => [...r, ...Array(Math.max(0, 9 - r.length)).fill("")];
     const csv = toCsv(
       [`${words.agency} / ${words.department}`, words.code, words.name, words.lettersSent, words.repliedCount, words.medianDays, words.p90Days, `${words.withinPeriod} %`, words.overdueNow],
-      [...report.byAgency.map((r) => line(words.agency, r)), ...report.byDepartment.map((r) => line(words.department, r))],
+      [
+        ...report.byAgency.map((r) => line(words.agency, r)),
+        ...report.byDepartment.map((r) => line(words.department, r)),
+        ...(report.sms ? [wide([words.smsByTemplate, words.template, "", words.smsSent, words.delivered, words.failed, words.parts]), ...report.sms.map((r) => wide([words.sms, r.template, "", r.sent, r.delivered, r.failed, r.parts]))] : []),
+        ...(report.inquiries ? [wide([words.inquiriesByChannel, words.channel, words.name, words.inquiries]), ...report.inquiries.map((r) => wide([words.inquiries, r.channel, channelName(c.lang, r.channel), r.count]))] : []),
+      ],
     );
     c.res.writeHead(200, {
       "content-type": "text/csv; charset=utf-8",

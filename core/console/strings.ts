@@ -86,7 +86,10 @@ export const STRINGS = {
     delivered: "سُلِّمت",
     failed: "فشلت",
     parts: "الأجزاء (التكلفة)",
-    inquiriesNote: "الاستعلامات حسب القناة لا تُحفظ في قاعدة البيانات (عدّاد المقاييس taqib_inquiries فقط)؛ ردود الاستعلام بالرسائل النصية تظهر تحت قالبها أعلاه.",
+    inquiriesByChannel: "الاستعلامات حسب القناة",
+    inquiriesNote: "كل سؤال عن معاملة في قناة يُعدّ مرة واحدة؛ ردود الاستعلام بالرسائل النصية تظهر تحت قالبها أعلاه.",
+    channel: "القناة",
+    inquiries: "الاستعلامات",
     smsManagerNote: "الرسائل النصية لا تُنسب إلى إدارة، فتظهر لغير مديري الإدارات.",
     csv: "تنزيل CSV (Excel)",
     chartAgencies: "الرد خلال المدة حسب الجهة",
@@ -197,7 +200,10 @@ export const STRINGS = {
     delivered: "Delivered",
     failed: "Failed",
     parts: "Parts (cost)",
-    inquiriesNote: "Inquiries per channel are not stored in the database (only the taqib_inquiries metrics counter); SMS inquiry replies appear under their template above.",
+    inquiriesByChannel: "Inquiries by channel",
+    inquiriesNote: "Every question about a transaction on a channel counts once; SMS inquiry replies appear under their template above.",
+    channel: "Channel",
+    inquiries: "Inquiries",
     smsManagerNote: "SMS carry no department, so they are shown to everyone but department managers.",
     csv: "Download CSV (Excel)",
     chartAgencies: "Replied within the period, by agency",
@@ -225,6 +231,12 @@ export const STRINGS = {
     active: "Active",
   },
 } as const;
+
+/** The inquiry channels' names (a channel not listed shows its code). */
+export const CHANNEL_NAMES: Record<"ar" | "en", Record<string, string>> = {
+  ar: { web: "الموقع الإلكتروني", ivr: "الهاتف (الرد الآلي)", kiosk: "أجهزة الخدمة الذاتية", sms: "الرسائل النصية", whatsapp: "واتساب" },
+  en: { web: "Website", ivr: "Phone (IVR)", kiosk: "Self-service kiosks", sms: "SMS", whatsapp: "WhatsApp" },
+};
 
 /** Messages of refusals, in both languages (the console shows the page's language, the log keeps English). */
 export const MESSAGES = {

@@ -46,6 +46,9 @@ function memoryStore(opts: { failProject?: boolean } = {}) {
       steps.push(`sync ${days}`);
       synced.push(...states.map((s) => s.number));
     },
+    async syncLetters(_states, days) {
+      steps.push(`letters ${days}`);
+    },
     async pending(_limit, olderThanMs) {
       const entries = [...outbox.values()].filter((o) => o.writtenAt <= Date.now() - olderThanMs).map((o) => o.entry);
       const listed = new Map<string, LifecycleEvent>();
@@ -74,7 +77,7 @@ function memoryStore(opts: { failProject?: boolean } = {}) {
   return { store, transactions, outbox, steps, queued, synced, storeRequest, hold };
 }
 
-test("applyEvents folds the batch, then queues its SMS, then syncs its follow-up, and reports it", async () => {
+test("applyEvents folds the batch, then queues its SMS, then syncs its follow-up and the report's letters, and reports it", async () => {
   const m = memoryStore();
   const reported: AppliedTransaction[][] = [];
   const applied = await applyEvents([registered("e1", "100"), event("e2", "assigned", "100", 5, { employeeId: "E7" }), registered("e3", "200")], {
@@ -82,13 +85,13 @@ test("applyEvents folds the batch, then queues its SMS, then syncs its follow-up
     store: m.store,
     onApplied: (a) => reported.push(a),
   });
-  assert.deepEqual(m.steps, ["project e1,e2,e3", "queue", "sync 10"]);
+  assert.deepEqual(m.steps, ["project e1,e2,e3", "queue", "sync 10", "letters 10"]);
   assert.deepEqual(applied.map((a) => [a.state.number, a.state.status]), [["100", "assigned"], ["200", "registered"]]);
   assert.deepEqual(m.queued, ["e1", "e2", "e3"]);
   assert.deepEqual(m.synced, ["100", "200"]);
   assert.deepEqual(reported, [applied]);
   assert.deepEqual(await applyEvents([], { defaultReplyPeriodDays: 10, store: m.store }), []);
-  assert.equal(m.steps.length, 3, "nothing to apply: no step runs");
+  assert.equal(m.steps.length, 4, "nothing to apply: no step runs");
 });
 
 test("a request's events are applied before its outbox entry is forgotten", async () => {
@@ -97,7 +100,7 @@ test("a request's events are applied before its outbox entry is forgotten", asyn
   const events = [registered("e1", "100")];
   m.storeRequest("o1", events);
   await applier.applyStored(events, "o1");
-  assert.deepEqual(m.steps, ["project e1", "queue", "sync 10", "forget o1"]);
+  assert.deepEqual(m.steps, ["project e1", "queue", "sync 10", "letters 10", "forget o1"]);
   assert.equal(m.outbox.size, 0);
   assert.equal(m.transactions.get("100")?.status, "registered");
 });

@@ -7,6 +7,7 @@ import { forgetOutbox, pendingEvents, projectTransactions, type AppliedTransacti
 import type { LifecycleEvent, TransactionState } from "./lifecycle.ts";
 import { enqueueMessages, plannedForApplied } from "../sms/notifications.ts";
 import { syncPendingItems } from "../followup/notices.ts";
+import { syncLetters } from "../report/letters.ts";
 
 /** What the apply reads and writes: the database (databaseApplyStore), or a fake in unit tests. */
 export interface ApplyStore {
@@ -16,6 +17,8 @@ export interface ApplyStore {
   queueMessages(applied: AppliedTransaction[]): Promise<void>;
   /** Brings the follow-up of these transactions in line (see syncPendingItems). */
   syncFollowup(states: TransactionState[], defaultReplyPeriodDays: number): Promise<void>;
+  /** Keeps the report's letter records in step (see syncLetters). */
+  syncLetters(states: TransactionState[], defaultReplyPeriodDays: number): Promise<void>;
   /** What the outbox still lists, written at least `olderThanMs` ago (see pendingEvents). */
   pending(limit: number, olderThanMs: number): Promise<{ entries: OutboxEntry[]; events: Map<string, LifecycleEvent> }>;
   /** Forgets outbox entries whose events are applied. */
@@ -27,6 +30,7 @@ export const databaseApplyStore: ApplyStore = {
   project: (events) => projectTransactions(events),
   queueMessages: async (applied) => enqueueMessages(await plannedForApplied(applied)),
   syncFollowup: (states, days) => syncPendingItems(states, days),
+  syncLetters: (states, days) => syncLetters(states, days),
   pending: (limit, olderThanMs) => pendingEvents(limit, olderThanMs),
   forget: (ids) => forgetOutbox(ids),
 };
@@ -43,7 +47,7 @@ export interface ApplierOptions {
 
 /**
  * Applies one batch of events: a read and a write of their projections, two inserts for
- * their SMS, and the follow-up records of those with outgoing items. Safe to repeat: message
+ * their SMS, and the follow-up and report records of those with outgoing items. Safe to repeat: message
  * ids come from the events, projections skip what they hold.
  *
  * @example
@@ -55,6 +59,7 @@ export async function applyEvents(events: LifecycleEvent[], opts: ApplierOptions
   const applied = await store.project(events);
   await store.queueMessages(applied);
   await store.syncFollowup(applied.map((a) => a.state), opts.defaultReplyPeriodDays);
+  await store.syncLetters(applied.map((a) => a.state), opts.defaultReplyPeriodDays);
   opts.onApplied?.(applied);
   return applied;
 }

@@ -56,6 +56,10 @@ const messageSchema = new Schema(
   { versionKey: false, minimize: false },
 );
 messageSchema.index({ status: 1, createdAt: 1 });
+// The report reads an hour's SMS by their creation time (core/report/facts.ts): an index whose
+// first key it is (the embedded database searches an index for a range of dates only through
+// its first key).
+messageSchema.index({ createdAt: 1 });
 
 /**
  * The SMS queue: one small document per message that is queued or being sent, removed when

@@ -5,6 +5,7 @@ import type { LifecycleEvent, TransactionState } from "../events/lifecycle.ts";
 import { MessageModel, SmsQueueModel } from "./models.ts";
 import { onlyDuplicateKeys } from "../store/db.ts";
 import { clock } from "../platform/clock.ts";
+import { smsCreated } from "../report/facts.ts";
 import { sendTime, STAFF_ROLES } from "./sending-hours.ts";
 import { directory } from "../directory/cache.ts";
 import { DEFAULT_NOTIFICATIONS, notificationSwitches, type NotificationSwitches } from "./switches.ts";
@@ -87,6 +88,7 @@ export async function enqueueMessages(messages: PlannedMessage[]): Promise<void>
   if (!messages.length) return;
   const now = clock.now();
   const dueAt = await sendTimes(messages, now);
+  await smsCreated(now);
   const ignoreDuplicates = (err: unknown) => {
     if (!onlyDuplicateKeys(err)) throw err;
   };

@@ -12,6 +12,7 @@ import { PendingReplyModel } from "../followup/models.ts";
 import { DigestItemModel, MessageModel, ReceiptModel, SmsOptOutModel, SmsPartModel, SmsQueueModel, SmsTemplateHeadModel, SmsTemplateVersionModel } from "../sms/models.ts";
 import { ClaimModel, LeaseSlotModel } from "./models.ts";
 import { StoredApiKeyModel } from "../platform/models.ts";
+import { ReportDayModel, ReportLetterModel } from "../report/models.ts";
 
 /**
  * The models, by domain. A function rather than a constant: the store is imported by the
@@ -50,6 +51,9 @@ export const storedModels = (): Array<mongoose.Model<any>> => [
   StaffSessionModel,
   LoginFailureModel,
   AuditModel,
+  // report
+  ReportDayModel,
+  ReportLetterModel,
   // platform
   StoredApiKeyModel,
   // store

@@ -9,7 +9,8 @@
 //
 // 1. Results: the same documents (numbers vs strings, arrays holding the value, null, missing
 //    fields, ObjectId vs its hex string, quotes / unicode / JSON-escaped strings, nested documents,
-//    dotted paths), indexes on some fields; many filters through find, countDocuments, sorted find,
+//    dotted paths, dates of every count of digits and arrays of dates), indexes on some fields;
+//    many filters (equality, $in, date ranges, ...) through find, countDocuments, sorted find,
 //    distinct and aggregate $match; then updateOne / updateMany / deleteOne / deleteMany /
 //    findOneAndUpdate / findOneAndDelete with filters, comparing the result and the whole
 //    collection after each. Every answer of the patched server must equal the unpatched one's.
@@ -117,6 +118,15 @@ const odd = [
   "queued", "sending", "", "a b", 'quo"te', "back\\slash", "ünïcödé", "日本語", "emoji 😀", "<tag>&amp;",
   "line\nbreak", "tab\t", "\u2028sep", "[not array", "{not doc}", "null", "123", "0x1F", "'single'",
 ];
+// Dates of every count of digits (as milliseconds since 1970: 13 from 2001-09-09 to 2286-11-20),
+// arrays of dates, and values of other types: the date ranges of patch 0005.
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 0, 15, 9);
+const DUES = [
+  ...Array.from({ length: 9 }, (_, k) => new Date(T0 + (k - 4) * DAY)), new Date(T0 - 4 * DAY),
+  new Date(5), new Date(0), new Date("1999-01-01T00:00:00Z"), new Date("1960-01-01T00:00:00Z"), new Date("2300-01-01T00:00:00Z"),
+  [new Date(T0 + 9 * DAY), "x"], [new Date(T0 - 9 * DAY)], [], T0, "2026-01-15", null, undefined, { d: new Date(T0) },
+];
 function makeDocs() {
   const docs = [];
   const values = [
@@ -136,6 +146,8 @@ function makeDocs() {
       doc.a = i % 4 === 0 ? { b: v } : i % 4 === 1 ? [{ b: v }, { b: "z" }] : i % 4 === 2 ? "flat" : undefined;
       if (doc.a === undefined) delete doc.a;
       doc.applied = i % 2 === 0;
+      const due = DUES[i % DUES.length];
+      if (due !== undefined) doc.due = due;
       docs.push(doc);
       i++;
     }
@@ -171,6 +183,16 @@ function makeFilters() {
   f.push({ $or: [{ _id: "d0" }, { status: "sending" }] }, { $and: [{ status: "queued" }, { n: { $gt: 10 } }] });
   f.push({ status: "queued", $comment: "c" }, { status: { $not: { $eq: "queued" } } }, { status: { $all: ["queued", "x"] } });
   f.push({ status: { $elemMatch: { $eq: "queued" } } }, { "status.0": "queued" }, { status: { $size: 2 } });
+  const bounds = [T0, T0 - 3 * DAY, T0 + 3 * DAY + 1, 0, 5, Date.UTC(1999, 0, 1), Date.UTC(2300, 0, 1), -DAY].map((t) => new Date(t));
+  for (const b of bounds) {
+    for (const op of ["$lt", "$lte", "$gt", "$gte"]) f.push({ due: { [op]: b } });
+    f.push({ due: { $gte: new Date(T0 - 2 * DAY), $lt: b } }, { due: { $gt: b, $lte: new Date(T0 + 2 * DAY) } }, { due: { $gte: b, $lt: new Date(T0) } });
+  }
+  f.push({ due: { $lt: new Date(T0), $gte: new Date(T0 - 2 * DAY) }, status: "queued" }, { due: { $lt: new Date(T0) }, applied: true });
+  f.push({ due: { $lt: new Date(T0), $ne: null } }, { due: { $not: { $lt: new Date(T0) } } }, { due: { $lt: new Date(T0), $gt: 5 } });
+  f.push({ due: { $lt: T0 + DAY } }, { due: { $lt: "2026-02" } }, { due: { $gte: new Date(T0), $lt: new Date(T0 - DAY) } });
+  f.push({ $or: [{ due: { $lt: new Date(T0) } }, { status: "queued" }] }, { due: { $elemMatch: { $lt: new Date(T0) } } });
+  f.push({ tn: { $lt: new Date(T0) } }, { "a.b": { $lt: new Date(T0) } }, { name: { $gte: new Date(0), $lt: new Date(T0) } });
   return f;
 }
 
@@ -197,6 +219,7 @@ async function setup(db, docs) {
   await c.createIndex({ tn: -1, n: 1 });
   await c.createIndex({ ref: 1 });
   await c.createIndex({ "a.b": 1 });
+  await c.createIndex({ due: 1 });
   await c.insertMany(docs);
   return c;
 }
@@ -284,6 +307,9 @@ async function plans(db, label) {
     { tn: { $eq: "queued" } },
     { name: "queued" },
     { "a.b": "queued" },
+    { due: { $gte: new Date(T0 - DAY), $lt: new Date(T0) } },
+    { due: { $lte: new Date(T0) } },
+    { due: { $gte: new Date(T0) } },
   ];
   for (const filter of shapes) {
     const e = await db.command({ explain: { find: "c", filter } });
@@ -296,11 +322,12 @@ async function timing(db, label) {
   const c = db.collection("big");
   await c.drop().catch(() => {});
   await c.createIndex({ transactionNumber: 1 });
+  await c.createIndex({ at: 1 });
   const t0 = performance.now();
   for (let i = 0; i < N; i += 1000) {
     const batch = [];
     for (let j = i; j < Math.min(N, i + 1000); j++) {
-      batch.push({ _id: `o${j}`, transactionNumber: String(j), status: "queued", agencyCode: "MOI", n: j });
+      batch.push({ _id: `o${j}`, transactionNumber: String(j), status: "queued", agencyCode: "MOI", n: j, at: new Date(T0 + j * 60_000) });
     }
     await c.insertMany(batch);
   }
@@ -313,6 +340,9 @@ async function timing(db, label) {
     ["find $in of 100 _ids", () => c.find({ _id: { $in: ids } }).toArray()],
     ["updateOne by _id", (r) => c.updateOne({ _id: `o${last - r}` }, { $set: { touched: r } })],
     ["updateOne by _id + status", (r) => c.updateOne({ _id: `o${last - r}`, status: "queued" }, { $set: { s2: r } })],
+    // one minute apart: a day is 1,440 documents; the 100 first ones are before T0 + 100 minutes
+    ["find a day by a date range", () => c.find({ at: { $gte: new Date(T0 + (N / 2) * 60_000), $lt: new Date(T0 + (N / 2) * 60_000 + DAY) } }).toArray()],
+    ["find the 100 first by $lt a date", () => c.find({ at: { $lt: new Date(T0 + 100 * 60_000) } }).toArray()],
   ];
   const res = {};
   for (const [name, fn] of cases) {
@@ -324,6 +354,8 @@ async function timing(db, label) {
   }
   const check = await c.find({ _id: { $in: ids } }).toArray();
   if (check.length !== 100) throw new Error(`${label}: $in returned ${check.length} of 100`);
+  const first = await c.countDocuments({ at: { $lt: new Date(T0 + 100 * 60_000) } });
+  if (first !== 100) throw new Error(`${label}: $lt a date counted ${first} of 100`);
   return res;
 }
 

@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { MongoClient } from "mongodb";
 import { testDatabase, testNode, freePort, seedDirectory } from "../test/support/harness.ts";
+import { startFerretDB } from "../core/platform/servers.ts";
 import { banner, envInt, fmt, fmtInt, loadLine, main, now, percentile, progress, table } from "./common.ts";
 import { createTaqibIndexes, dbRoundTrips, describeHistory, HISTORY_SIZES, seedHistory } from "./history.ts";
 import { putStaffUser } from "../core/console/accounts.ts";
@@ -22,33 +23,44 @@ import { riyadhDateKey } from "../core/text/calendar.ts";
 const RUNS = envInt("BENCH_RUNS", 20);
 const PASSWORD = "bench-console-0123";
 
+/** A directory to keep the seeded database in, and to use again when it holds one (to try changes at BENCH_SCALE=1 without seeding each time). */
+const KEEP = process.env.BENCH_CONSOLE_DATA;
+
 main(async (cleanup) => {
   const size = HISTORY_SIZES[1]!;
   banner("bench:console", [`${describeHistory(size)}, an office's last year (a third of the transactions with a letter needing a reply)`, `${RUNS} requests each, one at a time`]);
-  const server = await testDatabase();
-  cleanup.add(() => server.remove());
-  await createTaqibIndexes(server.url);
+  const reuse = !!KEEP && fs.existsSync(path.join(KEEP, "seeded.json"));
+  const server = KEEP ? await startFerretDB({ dataDir: KEEP }) : await testDatabase();
+  cleanup.add(() => (KEEP ? server.stop() : (server as Awaited<ReturnType<typeof testDatabase>>).remove()));
+  if (!reuse) await createTaqibIndexes(server.url);
   const client = new MongoClient(server.url);
   await client.connect();
   cleanup.add(() => client.close());
   const db = client.db();
-  const seeded = await seedHistory(db, size, { letters: true });
-
-  // The facts, as Taqib's apply step and facts job make them: every day of letters and every
-  // hour of SMS of the last 40 days marked, then recomputed (the report reads this month's and last month's).
   await connectDatabase(server.url);
-  const t0 = now();
+  let seeded: { docs: number; seconds: number; days: string[] };
+  let factsSeconds = 0;
   const smsHours: string[] = [];
   for (let t = Date.now() - 40 * 86_400_000; t <= Date.now(); t += 3_600_000) smsHours.push(hourOf(new Date(t)));
-  await markDays("letters", seeded.days);
-  for (let i = 0; i < smsHours.length; i += 500) await markDays("sms", smsHours.slice(i, i + 500));
-  // 50 at a time until fewer are left (today's SMS stay dirty until the day is over).
-  let recomputed = 0;
-  for (let n = 50; n === 50; ) {
-    recomputed += n = await refreshDirtyDays(50);
-    progress(`facts: ${fmtInt(recomputed)} days recomputed in ${fmt((now() - t0) / 1000, 1)} s`);
+  if (reuse) {
+    seeded = JSON.parse(fs.readFileSync(path.join(KEEP!, "seeded.json"), "utf8"));
+    progress(`the database seeded before in ${KEEP} (at ${seeded.days.at(-1)})`);
+  } else {
+    seeded = await seedHistory(db, size, { letters: true });
+    // The facts, as Taqib's apply step and facts job make them: every day of letters and every
+    // hour of SMS of the last 40 days marked, then recomputed (the report reads this month's and last month's).
+    const t0 = now();
+    await markDays("letters", seeded.days);
+    for (let i = 0; i < smsHours.length; i += 500) await markDays("sms", smsHours.slice(i, i + 500));
+    // 50 at a time until fewer are left (this hour's SMS stay dirty until it is over).
+    let recomputed = 0;
+    for (let n = 50; n === 50; ) {
+      recomputed += n = await refreshDirtyDays(50);
+      progress(`facts: ${fmtInt(recomputed)} days and hours recomputed in ${fmt((now() - t0) / 1000, 1)} s`);
+    }
+    factsSeconds = (now() - t0) / 1000;
+    if (KEEP) fs.writeFileSync(path.join(KEEP, "seeded.json"), JSON.stringify(seeded));
   }
-  const factsSeconds = (now() - t0) / 1000;
 
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "taqib-bench-data-"));

@@ -238,15 +238,15 @@ async function fill(db: Db, label: string, names: string[], count: number, make:
       for (;;) {
         const from = next;
         if (from >= count) return;
-        next = Math.min(count, from + BATCH);
+        const to = (next = Math.min(count, from + BATCH));
         const batches: object[][] = names.map(() => []);
-        for (let i = from; i < next; i++) {
+        for (let i = from; i < to; i++) {
           const made = make(i);
           for (const key of Object.keys(made)) if (!names.includes(key)) throw new Error(`history: ${key} is not one of ${names.join(", ")}`);
           names.forEach((n, k) => made[n] !== undefined && batches[k]!.push(...[made[n]!].flat()));
         }
         for (let k = 0; k < colls.length; k++) if (batches[k]!.length) await colls[k]!.insertMany(batches[k]! as any[], { ordered: false });
-        done += next - from;
+        done += to - from;
         docs += batches.reduce((s, b) => s + b.length, 0);
         if (now() - lastReport > 5_000) {
           lastReport = now();

@@ -16,8 +16,9 @@ import { MessageModel } from "../core/sms/models.ts";
 import { TransactionModel } from "../core/events/models.ts";
 import type { LifecycleEvent } from "../core/events/lifecycle.ts";
 import { leadershipReport, monthOf, monthRange, type Report } from "../core/console/report.ts";
-import { refreshDirtyDays } from "../core/report/facts.ts";
+import { markDays, refreshDirtyDays } from "../core/report/facts.ts";
 import { ReportDayModel, ReportLetterModel } from "../core/report/models.ts";
+import { hourOf } from "../core/report/rollup.ts";
 import { buildFactsOnce } from "../core/report/job.ts";
 import { InquiryCounter } from "../core/report/inquiries.ts";
 import { directory } from "../core/directory/cache.ts";
@@ -196,6 +197,33 @@ test("built from the stored transactions and messages alone (data from before th
   await refreshDirtyDays(5000, now);
   for (const [i, m] of months.entries()) assert.deepEqual(withoutNames(await leadershipReport(ADMIN, m, now, "en")), withoutNames(before[i]!), m);
   assert.deepEqual(withoutNames(await leadershipReport(ADMIN, monthOf(now), now, "en", { smsFreshMs: 0 })), await reportFromRaw(monthOf(now), now), "this month's SMS");
+});
+
+test("SMS of a day that is over: its hours folded into one document of the day once all are final; the report the same before and after", async () => {
+  const day = Date.UTC(2023, 2, 14, 21); // 2023-03-15 in Riyadh
+  const statuses = ["delivered", "delivered", "undeliverable", "submitted", "opted-out"];
+  const messages = Array.from({ length: 60 }, (_, i) => ({
+    _id: `fold-${i}`, template: i % 3 ? "registered" : "issued", role: "citizen", status: statuses[i % statuses.length], parts: 1 + (i % 2),
+    statusHistory: [], attempts: 1, createdAt: new Date(day + i * 23 * 60_000), transactionNumber: "770000001",
+  }));
+  await MessageModel.collection.insertMany(messages as any[]);
+  await markDays("sms", [...new Set(messages.map((m) => hourOf(m.createdAt)))]);
+  const dayAfter = new Date(day + 36 * 3600_000);
+  await refreshDirtyDays(1000, dayAfter);
+  const hours = await ReportDayModel.countDocuments({ kind: "sms", day: { $regex: "^2023-03-15T" } });
+  assert.ok(hours > 10, "an hour's document for each hour with SMS");
+  assert.equal(await ReportDayModel.countDocuments({ _id: "sms|2023-03-15" }), 0, "not folded while some are in flight");
+  const before = await leadershipReport(ADMIN, "2023-03", dayAfter, "en");
+  assert.deepEqual(before.sms, (await reportFromRaw("2023-03", dayAfter)).sms);
+  // The last receipts come; four days later every hour is final.
+  await MessageModel.updateMany({ _id: { $regex: "^fold-" }, status: "submitted" }, { $set: { status: "delivered" } });
+  await markDays("sms", [hourOf(new Date(day + 3 * 23 * 60_000))]);
+  const later = new Date(day + 4 * 86_400_000);
+  await refreshDirtyDays(1000, later);
+  await refreshDirtyDays(1000, later);
+  assert.equal(await ReportDayModel.countDocuments({ _id: "sms|2023-03-15" }), 1, "folded");
+  assert.equal(await ReportDayModel.countDocuments({ kind: "sms", day: { $regex: "^2023-03-15T" } }), 0, "the hours removed");
+  assert.deepEqual((await leadershipReport(ADMIN, "2023-03", later, "en")).sms, (await reportFromRaw("2023-03", later)).sms);
 });
 
 test("a manager's report holds their departments' letters only, no SMS and no inquiries", async () => {

@@ -118,7 +118,7 @@ export async function overdueBoard(user: StaffUser, filter: BoardFilter, now: Da
   // the department's or agency's when filtered): the groups need them all, and the page is the
   // slice of them oldest first. (A sorted page and a $group would each read them all again on
   // the embedded database, which sorts in memory and has no $min in $group.)
-  const overdue = await PendingReplyModel.find(match, { transactionNumber: 1, departmentCode: 1, agencyCode: 1, outgoingDate: 1, dueAt: 1, stage: 1 }).lean<Overdue[]>();
+  const overdue = await PendingReplyModel.find(match, { transactionNumber: 1, departmentCode: 1, agencyCode: 1, outgoingDate: 1, dueAt: 1, stage: 1 }).batchSize(50_000).lean<Overdue[]>();
   overdue.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
   const docs = overdue.slice(page * BOARD_PAGE, (page + 1) * BOARD_PAGE + 1);
   const byDept = groupsBy("departmentCode", overdue);

@@ -101,7 +101,11 @@ export async function leadershipReport(user: StaffUser, month: string, now: Date
   const scope = mine ? { departmentCode: { $in: [...mine] } } : {};
   const [facts, overdue] = await Promise.all([
     monthFacts(month, now, opts.smsFreshMs),
-    PendingReplyModel.find({ outgoingDate: { $gte: from, $lt: to }, dueAt: { $lt: now }, kind: { $ne: "internal" }, ...scope }, { departmentCode: 1, agencyCode: 1 }).lean(),
+    // Counted per agency and department in the database: a few dozen rows, whatever the count.
+    PendingReplyModel.aggregate<{ _id: { agencyCode?: string | null; departmentCode?: string | null }; count: number }>([
+      { $match: { outgoingDate: { $gte: from, $lt: to }, dueAt: { $lt: now }, kind: { $ne: "internal" }, ...scope } },
+      { $group: { _id: { agencyCode: "$agencyCode", departmentCode: "$departmentCode" }, count: { $sum: 1 } } },
+    ]),
   ]);
   const agencies = new Map<string, Tally>();
   const departments = new Map<string, Tally>();
@@ -111,10 +115,10 @@ export async function leadershipReport(user: StaffUser, month: string, now: Date
     if (mine && !mine.has(r.departmentCode)) continue;
     for (const t of [get(agencies, r.agencyCode), get(departments, r.departmentCode), total]) addInto(t, r);
   }
-  for (const p of overdue) {
-    get(agencies, p.agencyCode ?? "").overdueNow++;
-    get(departments, p.departmentCode ?? "").overdueNow++;
-    total.overdueNow++;
+  for (const { _id: g, count } of overdue) {
+    get(agencies, g.agencyCode ?? "").overdueNow += count;
+    get(departments, g.departmentCode ?? "").overdueNow += count;
+    total.overdueNow += count;
   }
   const rows = async (m: Map<string, Tally>, name: (code: string) => Promise<{ name?: { ar?: string; en?: string } | null } | null | undefined>) =>
     (await Promise.all([...m].map(async ([code, t]) => ({ code, label: (code && (await name(code))?.name?.[lang]) || code || "—", ...row(t) })))).sort((a, b) => b.sent - a.sent || a.code.localeCompare(b.code));

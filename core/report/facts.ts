@@ -29,7 +29,7 @@ import { ReportDayModel, ReportLetterModel } from "./models.ts";
 import { MessageModel } from "../sms/models.ts";
 import { clock } from "../platform/clock.ts";
 import { nativeDb } from "../store/db.ts";
-import { hourOf, letterRows, periodRange, smsRows, type LetterFacts, type SmsRow } from "./rollup.ts";
+import { hourOf, letterRows, periodRange, smsRows, sumSms, type LetterFacts, type SmsRow } from "./rollup.ts";
 
 /** What a day's document counts. */
 export type FactKind = "letters" | "sms" | "inquiries";
@@ -137,13 +137,48 @@ const smsDue = (d: DayRef, now: Date, freshMs: number) =>
 
 /**
  * Recomputes the dirty periods that are due (every letter day; the hours of SMS as smsDue
- * says), at most `limit`: what the facts job runs. Answers how many it recomputed.
+ * says), at most `limit`, then folds the days whose hours of SMS are all final: what the facts
+ * job runs. Answers how many it recomputed.
  */
 export async function refreshDirtyDays(limit = 400, now = clock.now()): Promise<number> {
   const dirty = (await ReportDayModel.find({ state: "dirty" }, { kind: 1, day: 1, version: 1, computedAt: 1 }).lean()) as DayRef[];
   const due = dirty.filter((d) => d.kind === "letters" || (d.kind === "sms" && smsDue(d, now, SMS_FRESH_MS))).slice(0, limit);
   for (const d of due) await recomputeDay(d, now);
+  for (const day of new Set(due.filter((d) => d.kind === "sms").map((d) => d.day.slice(0, 10)))) {
+    if (await foldable(day, now)) await foldSmsDay(day, now);
+  }
   return due.length;
+}
+
+const HOURS = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, "0"));
+const hourIds = (day: string) => HOURS.map((h) => dayId("sms", `${day}T${h}`));
+
+/** Whether every hour of SMS of a day is final (the day over, none dirty). */
+async function foldable(day: string, now: Date): Promise<boolean> {
+  if (now.getTime() < periodRange(day).to.getTime() + GRACE_MS) return false;
+  return !(await ReportDayModel.exists({ _id: { $in: hourIds(day) }, state: "dirty" }));
+}
+
+/**
+ * Folds a day's final hours of SMS into one document of the day (a month then reads a month
+ * of days, not of hours): the day's document is written first, then the hours removed; a
+ * reader that sees both counts the day's (see monthFacts).
+ */
+async function foldSmsDay(day: string, now: Date): Promise<void> {
+  const [hours, folded] = await Promise.all([
+    ReportDayModel.find({ _id: { $in: hourIds(day) } }, { state: 1, sms: 1 }).lean(),
+    ReportDayModel.exists({ _id: dayId("sms", day) }),
+  ]);
+  if (!hours.length || hours.some((h) => h.state !== "clean")) return;
+  // Folded already (and stopped before the hours were removed): they are in the day's document.
+  if (folded) return void (await ReportDayModel.collection.deleteMany({ _id: { $in: hours.map((h) => h._id) as any[] }, state: "clean" }));
+  const rows = sumSms(hours.map((h) => (h.sms ?? []) as SmsRow[]));
+  await ReportDayModel.collection.updateOne(
+    { _id: dayId("sms", day) as any },
+    { $set: { kind: "sms", day, month: monthOfDay(day), state: "clean", sms: rows, computedAt: now }, $setOnInsert: { version: 0, computed: 0 } },
+    { upsert: true },
+  );
+  await ReportDayModel.collection.deleteMany({ _id: { $in: hours.map((h) => h._id) as any[] }, state: "clean" });
 }
 
 /** A month's facts, day by day. */
@@ -166,7 +201,10 @@ const READ_CONCURRENCY = 4;
  *   f.letters.filter((r) => r.agencyCode === "MOI").reduce((s, r) => s + r.sent, 0) // letters to MOI in January
  */
 export async function monthFacts(month: string, now = clock.now(), smsFreshMs = SMS_FRESH_MS): Promise<MonthFacts> {
-  const days = await ReportDayModel.find({ month }).lean();
+  const all = await ReportDayModel.find({ month }).batchSize(10_000).lean();
+  // An hour of SMS already folded into its day's document (both seen while it is being folded) counts once.
+  const folded = new Set(all.filter((d) => d.kind === "sms" && d.day.length === 10).map((d) => d.day));
+  const days = all.filter((d) => !(d.kind === "sms" && d.day.length > 10 && folded.has(d.day.slice(0, 10))));
   const stale = (d: (typeof days)[number]) => d.kind === "letters" || !d.computedAt || now.getTime() - d.computedAt.getTime() >= smsFreshMs;
 
   const dirty = days.filter((d) => d.state === "dirty" && d.kind !== "inquiries" && stale(d));

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import mongoose from "mongoose";
 import type { Browser, Page } from "playwright-core";
 import { api, eventually, http, smsNode } from "./support/harness.ts";
-import { consolePost, consoleSignIn } from "./support/console.ts";
+import { consoleBrowserSignIn, consolePost, consoleSignIn } from "./support/console.ts";
 import { artifactPath, launchChromium } from "../channels/testing.ts";
 import { putStaffUser } from "../core/console/accounts.ts";
 import { AuditModel } from "../core/console/models.ts";
@@ -74,15 +74,7 @@ const signIn = (username: string, password = PASSWORD) => consoleSignIn(world.no
 
 const post = (p: string, cookie: string, fields: Record<string, string>) => consolePost(world.node.url, p, cookie, fields);
 
-async function browserLogin(username: string, viewport = DESKTOP): Promise<Page> {
-  const page = await browser.newPage({ viewport });
-  await page.goto(`${world.node.url}/console/login`);
-  await page.fill("#username", username);
-  await page.fill("#password", PASSWORD);
-  await page.click("button[type=submit]:not(header button)");
-  await page.waitForURL(/\/console\/board$/);
-  return page;
-}
+const browserLogin = (username: string, viewport = DESKTOP) => consoleBrowserSignIn(browser, world.node.url, username, PASSWORD, { viewport });
 
 /** Desktop and tablet screenshots of a page as `username` sees it. */
 async function screenshots(username: string, path: string, name: string) {

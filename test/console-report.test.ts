@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { Webhook } from "standardwebhooks";
 import { api, eventually, http, smsNode } from "./support/harness.ts";
-import { consoleSignIn } from "./support/console.ts";
+import { consoleBrowserSignIn, consoleSignIn } from "./support/console.ts";
 import { artifactPath, launchChromium } from "../channels/testing.ts";
 import { putStaffUser } from "../core/console/accounts.ts";
 import { PendingReplyModel } from "../core/followup/models.ts";
@@ -59,15 +59,7 @@ const world = smsNode({
 
 const signIn = (username: string, password = PASSWORD) => consoleSignIn(world.node.url, username, password);
 
-async function browserLogin(username: string, viewport = { width: 1366, height: 768 }): Promise<Page> {
-  const page = await browser.newPage({ viewport, acceptDownloads: true });
-  await page.goto(`${world.node.url}/console/login`);
-  await page.fill("#username", username);
-  await page.fill("#password", PASSWORD);
-  await page.click("button[type=submit]:not(header button)");
-  await page.waitForURL(/\/console\/board$/);
-  return page;
-}
+const browserLogin = (username: string, viewport = { width: 1366, height: 768 }) => consoleBrowserSignIn(browser, world.node.url, username, PASSWORD, { viewport, acceptDownloads: true });
 
 const cells = (page: Page, table: string, code: string) => page.locator(`#${table} tr[data-code="${code}"] td`).allTextContents();
 

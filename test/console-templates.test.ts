@@ -12,7 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { api, eventually, http, seedDirectory, startNats, testDatabase, testNode, testSmsc } from "./support/harness.ts";
-import { consolePost, consoleSignIn } from "./support/console.ts";
+import { consoleBrowserSignIn, consolePost, consoleSignIn } from "./support/console.ts";
 import { spawnTaqib, type TaqibProcess } from "./support/processes.ts";
 import { artifactPath, launchChromium } from "../channels/testing.ts";
 import { putStaffUser } from "../core/console/accounts.ts";
@@ -72,15 +72,7 @@ const signIn = (username: string, password = PASSWORD) => consoleSignIn(gateway.
 
 const post = (p: string, cookie: string, fields: Record<string, string>) => consolePost(gateway.url, p, cookie, fields);
 
-async function browserLogin(username: string, viewport = { width: 1366, height: 768 }): Promise<Page> {
-  const page = await browser.newPage({ viewport });
-  await page.goto(`${gateway.url}/console/login`);
-  await page.fill("#username", username);
-  await page.fill("#password", PASSWORD);
-  await page.click("button[type=submit]:not(header button)");
-  await page.waitForURL(/\/console\/board$/);
-  return page;
-}
+const browserLogin = (username: string, viewport = { width: 1366, height: 768 }) => consoleBrowserSignIn(browser, gateway.url, username, PASSWORD, { viewport });
 
 /** Types a new text into the editor and waits for the preview of it. */
 async function typeText(page: Page, text: string): Promise<void> {

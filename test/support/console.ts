@@ -1,4 +1,5 @@
 // Staff console sessions over HTTP, for the console tests.
+import type { Browser, Page } from "playwright-core";
 import { http } from "./harness.ts";
 
 /** A signed-in session: its cookie, its CSRF token, and the board page it landed on. */
@@ -36,3 +37,26 @@ export async function consoleSignIn(base: string, username: string, password: st
 /** A form post with the session's cookie, redirects not followed. */
 export const consolePost = (base: string, path: string, cookie: string, fields: Record<string, string>) =>
   fetch(base + path, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", cookie }, body: new URLSearchParams(fields) });
+
+/**
+ * Signs in through the login form in a new browser page (desktop size unless told), and
+ * answers the page on the board.
+ *
+ * @example
+ *   const page = await consoleBrowserSignIn(browser, node.url, "admin1", PASSWORD, { viewport: { width: 768, height: 1024 } });
+ */
+export async function consoleBrowserSignIn(
+  browser: Browser,
+  base: string,
+  username: string,
+  password: string,
+  opts: { viewport?: { width: number; height: number }; acceptDownloads?: boolean } = {},
+): Promise<Page> {
+  const page = await browser.newPage({ viewport: opts.viewport ?? { width: 1366, height: 768 }, acceptDownloads: opts.acceptDownloads });
+  await page.goto(`${base}/console/login`);
+  await page.fill("#username", username);
+  await page.fill("#password", password);
+  await page.click("button[type=submit]:not(header button)");
+  await page.waitForURL(/\/console\/board$/);
+  return page;
+}

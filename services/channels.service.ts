@@ -80,7 +80,7 @@ function channelService({ plugin, config: slice, unchecked }: LoadedChannel, con
       await plugin.started?.(this.channel);
       this.logger.info(`channel ${plugin.name} up: ${plugin.description}`);
     },
-    async stopped(this: any) {
+    async stopped() {
       // The inquiries counted for the report and not written yet (the database closes after the services stop).
       await inquiryCounter.flush().catch((err: Error) => this.logger.warn(`inquiry counts not written: ${err.message}`));
     },

@@ -2,6 +2,7 @@
 // the SMSC simulator (unless SMPP_URL), and every service in one process.
 import { loadConfig, ConfigError } from "../core/platform/config.ts";
 import { startTaqib } from "../core/platform/node.ts";
+import { enabledChannels } from "../channels/registry.ts";
 
 try {
   // The embedded quickstart (no MONGO_URL) runs every default channel on one machine: it may
@@ -12,6 +13,8 @@ try {
     console.log("note: the embedded quickstart sets DEV_INSECURE=1: channels without their secrets start unchecked (development only).");
   }
   const config = loadConfig(env);
+  // Every node checks CHANNELS, whatever services it runs: a typo is refused where it is made.
+  enabledChannels(config);
   if (!config.apiKeys.length) {
     console.log("note: API_KEYS is not set, so the staff and events API refuse every request (401); set API_KEYS=<key of 16+ characters> to use them.");
   }

@@ -45,6 +45,18 @@ test("a second start on a busy port exits 1 and leaves no FerretDB behind", asyn
   await eventually(async () => processesUsing(dir).length === 0, 5000, "no process left").catch(() => assert.deepEqual(processesUsing(dir), []));
 });
 
+test("an unknown channel in CHANNELS stops every node at start, even one that runs no channel", async () => {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, CHANNELS: "web,fax", SERVICES: "events", MONGO_URL: "mongodb://127.0.0.1:9/never", LOG_LEVEL: "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  for (const s of [child.stdout!, child.stderr!]) s.on("data", (b: Buffer) => (output += b));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  assert.equal(code, 1, output);
+  assert.match(output, /Configuration error — CHANNELS: unknown "fax" \(known: web, sms, ivr, kiosk/);
+});
+
 test("SIGKILL of Taqib takes its embedded FerretDB with it", async () => {
   const dir = path.join(data.dir, "sigkill");
   const taqib = await spawnTaqib("sigkill", { DATA_DIR: dir, SECRETS_KEY: "" });

@@ -27,6 +27,8 @@ const NUMBER = "1445071001";
  * (webhook_deliveries is data: no fuzzed request is signed, so none may be logged.)
  */
 const NOT_DATA = new Set(["claims", "leases", "receipts_pending"]);
+// Counters a harmless request moves by design: an answered inquiry counts in the report's inquiries per channel.
+const COUNTERS: Record<string, object> = { report_days: { kind: { $ne: "inquiries" } } };
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
 let smsc: Awaited<ReturnType<typeof testSmsc>>;
@@ -64,7 +66,7 @@ after(async () => {
 async function snapshot(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const names = (await mongo.db().listCollections().toArray()).map((c) => c.name).filter((n) => !NOT_DATA.has(n)).sort();
-  for (const name of names) out[name] = JSON.stringify(await mongo.db().collection(name).find().sort({ _id: 1 }).toArray());
+  for (const name of names) out[name] = JSON.stringify(await mongo.db().collection(name).find(COUNTERS[name] ?? {}).sort({ _id: 1 }).toArray());
   return out;
 }
 

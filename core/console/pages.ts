@@ -262,7 +262,7 @@ export function consoleRoute(config: Config) {
   const trendChart = (trend: TrendRow[], words: (typeof STRINGS)[Lang]) =>
     JSON.stringify({
       type: "line",
-      labels: trend.map((r) => r.gregorian),
+      labels: trend.map((r) => r.names.gregorian),
       series: [
         { label: words.medianDays, values: trend.map((r) => r.medianDays ?? null) },
         { label: words.p90Days, values: trend.map((r) => r.p90Days ?? null) },
@@ -307,10 +307,10 @@ export function consoleRoute(config: Config) {
   const trendCsv = (trend: TrendRow[], words: (typeof STRINGS)[Lang], wide: (r: unknown[]) => unknown[]) => {
     const months = `${words.gregorianMonth} / ${words.hijriMonth}`;
     const smsKind = `${words.trend} — ${words.sms}`;
-    const sms = trend.flatMap((r) => (r.sms ? [wide([smsKind, r.month, `${r.gregorian} / ${r.hijri}`, r.sms.sent, r.sms.delivered, r.sms.failed, r.sms.parts])] : []));
+    const sms = trend.flatMap((r) => (r.sms ? [wide([smsKind, r.month, `${r.names.gregorian} / ${r.names.hijri}`, r.sms.sent, r.sms.delivered, r.sms.failed, r.sms.parts])] : []));
     return [
       wide([words.trend, words.month, months, words.lettersSent, words.repliedCount, words.medianDays, words.p90Days, `${words.withinPeriod} %`]),
-      ...trend.map((r) => wide([words.trend, r.month, `${r.gregorian} / ${r.hijri}`, r.sent, r.replied, r.medianDays ?? "", r.p90Days ?? "", percent(r.withinPeriod)])),
+      ...trend.map((r) => wide([words.trend, r.month, `${r.names.gregorian} / ${r.names.hijri}`, r.sent, r.replied, r.medianDays ?? "", r.p90Days ?? "", percent(r.withinPeriod)])),
       ...(sms.length ? [wide([smsKind, words.month, months, words.smsSent, words.delivered, words.failed, words.parts]), ...sms] : []),
     ];
   };

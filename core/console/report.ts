@@ -72,9 +72,8 @@ export interface LetterRow {
 /** One month of the trend: its letters (counted as in the month's report) and SMS. */
 export interface TrendRow {
   month: string;
-  /** The Gregorian month and the Hijri months it spans, as shown. */
-  gregorian: string;
-  hijri: string;
+  /** The Gregorian month and the Hijri months it spans, as shown (see monthNames). */
+  names: { gregorian: string; hijri: string };
   sent: number;
   replied: number;
   withinPeriod: number;
@@ -144,7 +143,7 @@ function trendRow(month: string, lang: Lang, letters: LetterFacts[], keep: (r: L
   const t = emptyTally();
   for (const r of letters) if (keep(r)) addInto(t, r);
   const total = sms && sumSms([sms.map((r) => ({ ...r, template: "" }))])[0];
-  return { month, ...monthNames(month, lang), ...speed(t), ...(sms ? { sms: { sent: total?.sent ?? 0, delivered: total?.delivered ?? 0, failed: total?.failed ?? 0, parts: total?.parts ?? 0 } } : {}) };
+  return { month, names: monthNames(month, lang), ...speed(t), ...(sms ? { sms: { sent: total?.sent ?? 0, delivered: total?.delivered ?? 0, failed: total?.failed ?? 0, parts: total?.parts ?? 0 } } : {}) };
 }
 
 /**
@@ -155,7 +154,7 @@ function trendRow(month: string, lang: Lang, letters: LetterFacts[], keep: (r: L
  * @example
  *   const r = await leadershipReport({ username: "amal", role: "admin" }, "2026-01", new Date(), "ar", { trend: true });
  *   r.byAgency[0] // { code: "MOH", label: "وزارة الصحة", sent: 40, replied: 31, medianDays: 6, p90Days: 14, withinPeriod: 0.7, overdueNow: 5 }
- *   r.trend!.at(-1) // { month: "2026-01", gregorian: "يناير 2026م", hijri: "رجب – شعبان 1447هـ", sent: 40, …, sms: { sent: 900, … } }
+ *   r.trend!.at(-1) // { month: "2026-01", names: { gregorian: "يناير 2026م", hijri: "رجب – شعبان 1447هـ" }, sent: 40, …, sms: { sent: 900, … } }
  */
 export async function leadershipReport(user: StaffUser, month: string, now: Date, lang: Lang, opts: { smsFreshMs?: number; filter?: ReportFilter; trend?: boolean } = {}): Promise<Report> {
   const { from, to } = monthRange(month);

@@ -142,6 +142,7 @@ export function monthNames(month: string, lang: Lang): { gregorian: string; hijr
 function trendRow(month: string, lang: Lang, letters: LetterFacts[], keep: (r: LetterFacts) => boolean, sms?: SmsRow[]): TrendRow {
   const t = emptyTally();
   for (const r of letters) if (keep(r)) addInto(t, r);
+  // Every template as one: the rows summed under one name.
   const total = sms && sumSms([sms.map((r) => ({ ...r, template: "" }))])[0];
   return { month, names: monthNames(month, lang), ...speed(t), ...(sms ? { sms: { sent: total?.sent ?? 0, delivered: total?.delivered ?? 0, failed: total?.failed ?? 0, parts: total?.parts ?? 0 } } : {}) };
 }

@@ -4,6 +4,8 @@
 // inquiries per channel,
 // the chart drawn by the library served from node_modules, the CSV re-read as Excel would,
 // a manager's scope, refusals for roles without the right, the audit log paged and filtered,
+// the twelve-month trend (table, line chart, CSV) against the stored letter records over a
+// history of several months, narrowed to an agency or a department (unknown codes refused),
 // and a webhook secret created in the console that verifies until it is revoked there.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -18,6 +20,8 @@ import { MessageModel } from "../core/sms/models.ts";
 import { TransactionModel } from "../core/events/models.ts";
 import { monthOf, monthRange } from "../core/console/report.ts";
 import { refreshDirtyDays } from "../core/report/facts.ts";
+import { ReportDayModel, ReportLetterModel } from "../core/report/models.ts";
+import { monthsEnding } from "../core/report/rollup.ts";
 
 const PASSWORD = "console-pass-0123";
 const DAY = 86_400_000;
@@ -31,6 +35,16 @@ const LETTERS = [
   { tx: "144800104", dept: "HR", agency: "MOI", reply: undefined },
   { tx: "144800105", dept: "LEGAL", agency: "MOH", reply: undefined },
 ];
+// The trend's history: letters sent on the 5th of months before MONTH (`back` months before), replied after `reply` days, or not.
+const HISTORY = [
+  { tx: "144800201", dept: "LEGAL", agency: "MOI", back: 2, reply: 2 },
+  { tx: "144800202", dept: "LEGAL", agency: "MOI", back: 2, reply: 8 },
+  { tx: "144800203", dept: "HR", agency: "MOH", back: 2, reply: 20 },
+  { tx: "144800204", dept: "LEGAL", agency: "MOH", back: 5, reply: 4 },
+  { tx: "144800205", dept: "HR", agency: "MOI", back: 5, reply: undefined },
+  { tx: "144800206", dept: "LEGAL", agency: "MOI", back: 5, reply: 15 },
+];
+const TREND = monthsEnding(MONTH, 12);
 // A name with a comma and quotes: the CSV must quote it.
 const MOH_NAME = 'وزارة "الصحة", العامة';
 
@@ -47,6 +61,17 @@ const world = smsNode({
     ]);
     assert.equal((await api(node.url, "POST", "/api/v1/events", events)).status, 202);
     await eventually(async () => (await TransactionModel.countDocuments({ "outgoing.reply": { $exists: true } })) === 3 && (await PendingReplyModel.countDocuments({})) === 2, 20000, "the replies applied");
+    const history = HISTORY.flatMap((l, i) => {
+      const sent = new Date(monthRange(TREND[11 - l.back]!).from.getTime() + 4 * DAY + 9 * 3600_000);
+      const on = (days: number) => new Date(sent.getTime() + days * DAY).toISOString();
+      return [
+        { id: `h${i}-1`, type: "registered", transactionNumber: l.tx, occurredAt: on(-1), data: { citizen: { name: "محمد", mobile: "0551234567" }, subject: "طلب إفادة", departmentCode: l.dept } },
+        { id: `h${i}-2`, type: "issued", transactionNumber: l.tx, occurredAt: on(0), data: { outgoingNumber: `9${l.tx}`, outgoingDate: on(0), destination: { agencyCode: l.agency }, requiresReply: true } },
+        ...(l.reply === undefined ? [] : [{ id: `h${i}-3`, type: "reply-received", transactionNumber: l.tx, occurredAt: on(l.reply), data: { outgoingNumber: `9${l.tx}`, replyDate: on(l.reply) } }]),
+      ];
+    });
+    assert.equal((await api(node.url, "POST", "/api/v1/events", history)).status, 202);
+    await eventually(async () => (await ReportLetterModel.countDocuments({ _id: { $regex: "^91448002" }, replied: true })) === 5 && (await ReportLetterModel.countDocuments({ _id: { $regex: "^91448002" } })) === 6, 20000, "the history applied");
     for (const [username, role, departments] of [["admin1", "admin"], ["viewer1", "viewer"], ["officer", "followup"], ["mgr", "manager", ["LEGAL"]]] as const) {
       await putStaffUser({ username, role, password: PASSWORD, ...(departments ? { departments: [...departments] } : {}) });
     }
@@ -101,6 +126,11 @@ test("report: an admin sees last month's letters per agency and department (medi
   const tablet = await browserLogin("admin1", { width: 820, height: 1180 });
   await tablet.goto(`${world.node.url}/console/report?month=${MONTH}`);
   await tablet.waitForSelector("#chart-agencies[data-drawn='1']", { timeout: 10000 });
+  // The trend: twelve months, the line chart drawn (time right to left in Arabic), its table the accessible source.
+  assert.equal(await page.locator("#trend tbody tr").count(), 12);
+  await page.waitForSelector("#chart-trend[data-drawn='1']", { timeout: 10000 });
+  assert.equal(await page.getAttribute("#chart-trend", "aria-label"), "الوسيط والمئين 90 لأيام الرد حسب الشهر");
+  await tablet.waitForSelector("#chart-trend[data-drawn='1']", { timeout: 10000 });
   await tablet.screenshot({ path: artifactPath("console-report-tablet.png"), fullPage: true });
   // A bad month is a 400 page; the library is not served under any other name.
   assert.equal((await page.goto(`${world.node.url}/console/report?month=2026-13`))!.status(), 400);
@@ -225,4 +255,65 @@ test("agencies: an admin creates a webhook secret (shown once), it verifies; rev
   assert.equal(await page.locator("#audit tbody tr").count(), 1);
   await page.screenshot({ path: artifactPath("console-audit-desktop.png"), fullPage: true });
   await page.close();
+});
+
+/** Nearest rank over the sorted values. */
+const nearestRank = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.max(0, Math.ceil((p / 100) * values.length) - 1)];
+
+/** The trend's letters per month from the stored letter records (one per letter needing a reply), as the page shows them. */
+async function trendFromRecords(filter: { agencyCode?: string; departmentCode?: string } = {}) {
+  const letters = await ReportLetterModel.find(filter).lean();
+  return TREND.map((m) => {
+    const of = letters.filter((l) => l.day.startsWith(m));
+    const days = of.filter((l) => l.replied).map((l) => l.daysToReply!);
+    const within = of.filter((l) => l.within).length;
+    return [String(of.length), String(days.length), days.length ? String(nearestRank(days, 50)) : "—", days.length ? String(nearestRank(days, 90)) : "—", `${of.length ? Math.round((within / of.length) * 100) : 0}%`];
+  });
+}
+
+/** The trend table's rows of a report page: month → [sent, replied, median, p90, within %, …SMS]. */
+const trendRows = (html: string) =>
+  new Map([...html.matchAll(/<tr data-month="([^"]+)"><th scope="row">[^<]*<\/th><td>[^<]*<\/td>(.*?)<\/tr>/g)].map((m) => [m[1]!, [...m[2]!.matchAll(/<bdi dir="ltr">([^<]*)<\/bdi>(%?)/g)].map((x) => x[1]! + x[2]!)]));
+
+test("report: the twelve-month trend equals the stored letter records month by month (office-wide, one agency, one department); unknown codes refused; the CSV re-reads to it", async () => {
+  // The facts job's runs: the days recomputed, then the months before folded into their documents.
+  await refreshDirtyDays();
+  await refreshDirtyDays();
+  for (const back of [2, 5]) assert.equal((await ReportDayModel.findById(`month|${TREND[11 - back]}`).lean())?.state, "clean", `${TREND[11 - back]} folded`);
+  const { cookie } = await signIn("viewer1");
+  const get = (q: string) => http(world.node.url, "GET", `/console/report?month=${MONTH}${q}`, undefined, { cookie });
+  const expectRows = async (q: string, filter: { agencyCode?: string; departmentCode?: string }) => {
+    const page = await get(q);
+    assert.equal(page.status, 200, q);
+    const rows = trendRows(page.text);
+    assert.deepEqual([...rows.keys()], TREND, q);
+    assert.deepEqual([...rows.values()].map((r) => r.slice(0, 5)), await trendFromRecords(filter), q);
+    return { page, rows };
+  };
+  const { page, rows } = await expectRows("", {});
+  assert.deepEqual(rows.get(TREND[9]!)!.slice(0, 4), ["3", "3", "8", "20"], "two months before: three letters replied after 2, 8 and 20 days");
+  assert.equal(rows.get(TREND[9]!)!.length, 9, "office-wide: the SMS columns too");
+  assert.match(page.text, /<th scope="row">[^<]+<\/th><td>[^<]*(محرم|صفر|ربيع|جمادى|رجب|شعبان|رمضان|شوال|ذو)[^<]*هـ<\/td>/, "the Hijri months beside the Gregorian one");
+  assert.match(page.text, /id="chart-trend"[^>]*data-chart="[^"]*&quot;type&quot;:&quot;line&quot;/);
+  const moi = await expectRows("&agency=MOI", { agencyCode: "MOI" });
+  assert.equal(moi.rows.get(TREND[6]!)!.length, 5, "narrowed to an agency: no SMS (they carry none)");
+  assert.match(moi.page.text, /id="f-agency"[^>]*value="MOI"/);
+  await expectRows("&department=HR", { departmentCode: "HR" });
+  // Unknown or malformed codes, and both filters at once: 400; a manager's filter on another department: 403.
+  for (const q of ["&agency=NOPE", "&department=NOPE", "&agency=bad%20code", "&agency=MOI&department=LEGAL"]) assert.equal((await get(q)).status, 400, q);
+  const mgr = await signIn("mgr");
+  assert.equal((await http(world.node.url, "GET", `/console/report?month=${MONTH}&department=HR`, undefined, { cookie: mgr.cookie })).status, 403);
+  const mgrPage = await http(world.node.url, "GET", `/console/report?month=${MONTH}`, undefined, { cookie: mgr.cookie });
+  assert.deepEqual([...trendRows(mgrPage.text).values()], (await trendFromRecords({ departmentCode: "LEGAL" })), "a manager's trend: their departments, no SMS");
+  // The CSV: the trend's section after the month's, re-read to the page's figures.
+  const csv = parseCsv((await http(world.node.url, "GET", `/console/report.csv?month=${MONTH}`, undefined, { cookie })).text.replace(/^\uFEFF/, ""));
+  assert.ok(csv.every((r) => r.length === 9), "every row has 9 fields");
+  const section = csv.filter((r) => r[0] === "الاتجاه خلال اثني عشر شهرًا");
+  assert.deepEqual(section[0]!.slice(1, 8), ["الشهر", "الشهر الميلادي / الشهر الهجري", "خطابات تتطلب ردًّا", "رُدّ عليها", "الوسيط (أيام)", "المئين 90 (أيام)", "نسبة الرد خلال المدة %"]);
+  assert.deepEqual(section.slice(1).map((r) => r[1]), TREND);
+  assert.deepEqual(section.slice(1).map((r) => [r[3], r[4], r[5] || "—", r[6] || "—", `${r[7]}%`]), [...rows.values()].map((r) => r.slice(0, 5)));
+  const sms = csv.filter((r) => r[0] === "الاتجاه خلال اثني عشر شهرًا — رسالة نصية");
+  assert.deepEqual(sms.slice(1).map((r) => r.slice(3, 7)), [...rows.values()].map((r) => r.slice(5, 9)), "the SMS per month");
+  const narrowed = await http(world.node.url, "GET", `/console/report.csv?month=${MONTH}&agency=MOI`, undefined, { cookie });
+  assert.match(narrowed.headers.get("content-disposition") ?? "", new RegExp(`taqib-report-${MONTH}-MOI\\.csv`));
 });

@@ -18,7 +18,8 @@ import type { LifecycleEvent } from "../core/events/lifecycle.ts";
 import { leadershipReport, monthOf, monthRange, type Report } from "../core/console/report.ts";
 import { markDays, refreshDirtyDays } from "../core/report/facts.ts";
 import { ReportDayModel, ReportLetterModel } from "../core/report/models.ts";
-import { hourOf } from "../core/report/rollup.ts";
+import { hourOf, monthsEnding } from "../core/report/rollup.ts";
+import { databaseCommands } from "../core/store/db.ts";
 import { buildFactsOnce } from "../core/report/job.ts";
 import { InquiryCounter } from "../core/report/inquiries.ts";
 import { directory } from "../core/directory/cache.ts";
@@ -256,4 +257,79 @@ test("inquiries per channel: counted in memory, written in one flush, summed per
   await connectDatabase(db.url);
   await failing.flush();
   assert.deepEqual((await leadershipReport(ADMIN, "2023-06", new Date(), "en")).inquiries?.find((x) => x.channel === "kiosk"), { channel: "kiosk", count: 1 });
+});
+
+/** The trend as the raw documents give it, month by month: the totals' letters and every SMS summed. */
+async function trendFromRaw(month: string, now: Date) {
+  return Promise.all(
+    monthsEnding(month, 12).map(async (m) => {
+      const raw = await reportFromRaw(m, now);
+      const { overdueNow: _, ...letters } = raw.totals;
+      const sms = (raw.sms ?? []).reduce((t, r) => ({ sent: t.sent + r.sent, delivered: t.delivered + r.delivered, failed: t.failed + r.failed, parts: t.parts + r.parts }), { sent: 0, delivered: 0, failed: 0, parts: 0 });
+      return { month: m, ...letters, sms };
+    }),
+  );
+}
+const trendOf = async (month: string, now: Date) =>
+  (await leadershipReport(ADMIN, month, now, "en", { trend: true })).trend!.map(({ names: _, ...r }) => r);
+const monthDoc = (m: string) => ReportDayModel.findById(`month|${m}`).lean();
+const commands = () => [...databaseCommands.values()].reduce((s, n) => s + n, 0);
+
+test("month documents: folded from the days once a month is over and final, they equal the raw documents; a late reply to an old letter unfolds its month, folded again", async () => {
+  const now = new Date();
+  // The property's months of 2025, the SMS folded in March 2023 and June 2023's inquiries: as the raw documents say, before and after the job folds the months.
+  for (const end of ["2023-12", "2025-12"]) assert.deepEqual(await trendOf(end, now), await trendFromRaw(end, now), `${end} as read`);
+  await refreshDirtyDays(5000, now);
+  await refreshDirtyDays(5000, now);
+  for (const m of ["2023-03", "2025-01", "2025-04"]) assert.equal((await monthDoc(m))?.state, "clean", `${m} folded`);
+  assert.ok(((await monthDoc("2023-03"))?.sms ?? []).length > 0, "March 2023's SMS in its month document");
+  for (const end of ["2023-12", "2025-12"]) assert.deepEqual(await trendOf(end, now), await trendFromRaw(end, now), `${end} from month documents`);
+  assert.ok((await trendOf("2025-12", now)).filter((r) => r.sent > 0 && r.medianDays !== undefined).length >= 4, "several months of 2025 with letters replied");
+  // Eleven months as their month documents: one read for all of them beside the month's own (a handful of round-trips, whatever the year holds).
+  const before = commands();
+  await leadershipReport(ADMIN, "2025-12", now, "en", { trend: true });
+  const roundTrips = commands() - before;
+  assert.ok(roundTrips <= 5, `${roundTrips} round-trips`);
+
+  // A letter of February 2025 waits; the month is folded; its reply comes now.
+  const number = "779990001";
+  const sent = new Date(Date.UTC(2025, 1, 10, 6));
+  await applyEvents(
+    [
+      { id: `${number}-reg`, type: "registered", transactionNumber: number, occurredAt: sent, receivedAt: sent, data: { citizen: { name: "محمد", mobile: "+966551234567", language: "ar" }, subject: "طلب", departmentCode: "LEGAL" } },
+      { id: `${number}-i`, type: "issued", transactionNumber: number, occurredAt: sent, receivedAt: sent, data: { outgoingNumber: `9${number}`, outgoingDate: sent.toISOString(), destination: { agencyCode: "MOJ" }, requiresReply: true } },
+    ],
+    { defaultReplyPeriodDays: PERIOD },
+  );
+  await refreshDirtyDays(5000, now);
+  await refreshDirtyDays(5000, now);
+  assert.equal((await monthDoc("2025-02"))?.state, "clean", "February 2025 folded with the letter waiting");
+  const waiting = (await trendOf("2025-12", now)).find((r) => r.month === "2025-02")!;
+  await applyEvents([{ id: `${number}-r`, type: "reply-received", transactionNumber: number, occurredAt: now, receivedAt: now, data: { outgoingNumber: `9${number}`, replyDate: now.toISOString() } }], { defaultReplyPeriodDays: PERIOD });
+  assert.equal((await monthDoc("2025-02"))?.state, "dirty", "the reply unfolded February 2025");
+  const replied = (await trendOf("2025-12", now)).find((r) => r.month === "2025-02")!;
+  assert.equal(replied.replied, waiting.replied + 1);
+  assert.deepEqual(await trendOf("2025-12", now), await trendFromRaw("2025-12", now), "read while unfolded");
+  assert.equal((await monthDoc("2025-02"))?.state, "clean", "folded again by the trend that read it");
+  await refreshDirtyDays(5000, now);
+  assert.deepEqual(await trendOf("2025-12", now), await trendFromRaw("2025-12", now), "after the job");
+});
+
+test("the trend narrowed to one agency or one department, and a manager's, count only their letters", async () => {
+  const now = new Date();
+  const full = await leadershipReport(ADMIN, "2025-12", now, "en", { trend: true });
+  const byAgency = await leadershipReport(ADMIN, "2025-12", now, "en", { trend: true, filter: { agency: "MOI" } });
+  const byDept = await leadershipReport(ADMIN, "2025-12", now, "en", { trend: true, filter: { department: "LEGAL" } });
+  const mgr = await leadershipReport({ username: "saad", role: "manager", departments: ["LEGAL"] }, "2025-12", now, "en", { trend: true });
+  for (const [i, r] of full.trend!.entries()) {
+    const m = r.month;
+    const months = await Promise.all([leadershipReport(ADMIN, m, now, "en"), leadershipReport(ADMIN, m, now, "en", { filter: { agency: "MOI" } })]);
+    assert.equal(byAgency.trend![i]!.sent, months[0].byAgency.find((x) => x.code === "MOI")?.sent ?? 0, `${m} MOI`);
+    assert.equal(byAgency.trend![i]!.medianDays, months[1].totals.medianDays, `${m} MOI median`);
+    assert.equal(byDept.trend![i]!.sent, months[0].byDepartment.find((x) => x.code === "LEGAL")?.sent ?? 0, `${m} LEGAL`);
+    assert.deepEqual(mgr.trend![i], byDept.trend![i], `${m}: a manager of LEGAL sees LEGAL's trend`);
+    assert.equal(byAgency.trend![i]!.sms, undefined, "no SMS narrowed to an agency");
+  }
+  assert.ok(full.trend!.some((r) => r.sms), "the office-wide trend has the SMS");
+  assert.equal(byAgency.sms, undefined);
 });

@@ -30,7 +30,8 @@ import { normalizeTransactionNumber } from "../text/normalize.ts";
 import { can, passwordLogin, type StaffUser } from "./accounts.ts";
 import { audit } from "./audit.ts";
 import { overdueBoard, transactionTimeline } from "./board.ts";
-import { leadershipReport, MONTH, monthOf, toCsv, type LetterRow, type Report } from "./report.ts";
+import { leadershipReport, MONTH, monthOf, toCsv, type LetterRow, type Report, type ReportFilter, type TrendRow } from "./report.ts";
+import { directory } from "../directory/cache.ts";
 import { AuditModel } from "./models.ts";
 import { agencySecretSummaries, createAgencySecret, revokeAgencySecret } from "../agencies/secrets.ts";
 import { WebhookDeliveryModel } from "../agencies/models.ts";
@@ -235,28 +236,56 @@ export function consoleRoute(config: Config) {
       await render(c, s);
     });
 
-  /** The month asked for (default: this month), or undefined when malformed (answered 400). */
-  const reportOf = async (c: Ctx, s: Session): Promise<Report | undefined> => {
-    const month = query(c.req).get("month") || monthOf(clock.now());
-    if (!MONTH.test(month)) {
-      refuse(c, 400, MESSAGES.badInput, s);
-      return undefined;
-    }
-    return leadershipReport(s.user, month, clock.now(), c.lang);
+  /** Whether an agency or department code (none: yes) is one of the directory's. */
+  const inDirectory = async (code: string | undefined, entries: { get(id: string): Promise<unknown> }) => !code || (CODE.test(code) && !!(await entries.get(code)));
+
+  /**
+   * The report of the month asked for (default: this month) with its trend, narrowed to one
+   * agency or one department; undefined when refused (answered): 400 for a malformed month, an
+   * unknown code or both filters at once, 403 for a manager's filter on another department.
+   */
+  const reportOf = async (c: Ctx, s: Session): Promise<{ report: Report; filter: ReportFilter } | undefined> => {
+    const q = query(c.req);
+    const month = q.get("month") || monthOf(clock.now());
+    const filter: ReportFilter = { ...(q.get("agency") ? { agency: q.get("agency")! } : {}), ...(q.get("department") ? { department: q.get("department")! } : {}) };
+    const valid = MONTH.test(month) && !(filter.agency && filter.department) && (await inDirectory(filter.agency, directory.agencies)) && (await inDirectory(filter.department, directory.departments));
+    if (!valid) return void refuse(c, 400, MESSAGES.badInput, s);
+    if (filter.department && !can.seeDepartment(s.user, filter.department)) return void notAllowed(c, s);
+    return { report: await leadershipReport(s.user, month, clock.now(), c.lang, { filter, trend: true }), filter };
   };
+  /** The report's own address with another path (the CSV's), keeping the month and the filter. */
+  const reportHref = (path: string, report: Report, filter: ReportFilter) => `${path}?${new URLSearchParams({ month: report.month, ...filter })}`;
   const percent = (share: number) => Math.round(share * 100);
   const channelName = (lang: "ar" | "en", channel: string) => CHANNEL_NAMES[lang][channel] ?? channel;
-  const shown = (r: Omit<LetterRow, "code" | "label">) => ({ ...r, medianDays: r.medianDays ?? "—", p90Days: r.p90Days ?? "—", withinPeriod: percent(r.withinPeriod) });
+  const shown = <T extends Pick<LetterRow, "medianDays" | "p90Days" | "withinPeriod">>(r: T) => ({ ...r, medianDays: r.medianDays ?? "—", p90Days: r.p90Days ?? "—", withinPeriod: percent(r.withinPeriod) });
+  /** The trend's line chart: median and 90th-percentile days per month (gaps where none was replied). */
+  const trendChart = (trend: TrendRow[], words: (typeof STRINGS)[Lang]) =>
+    JSON.stringify({
+      type: "line",
+      labels: trend.map((r) => r.names.gregorian),
+      series: [
+        { label: words.medianDays, values: trend.map((r) => r.medianDays ?? null) },
+        { label: words.p90Days, values: trend.map((r) => r.p90Days ?? null) },
+      ],
+    });
 
   const reportPage = async (c: Ctx, s: Session) => {
-    const report = await reportOf(c, s);
-    if (!report) return;
+    const asked = await reportOf(c, s);
+    if (!asked) return;
+    const { report, filter } = asked;
+    const trend = report.trend ?? [];
     const words = STRINGS[c.lang];
     const agencies = report.byAgency.slice(0, 20);
     const inquiries = report.inquiries?.map((r) => ({ ...r, label: channelName(c.lang, r.channel) }));
     send(c, 200, "report", {
       report,
-      csvHref: `/console/report.csv?month=${report.month}`,
+      csvHref: reportHref("/console/report.csv", report, filter),
+      filter: { agency: filter.agency ?? "", department: filter.department ?? "" },
+      filtered: !!(filter.agency || filter.department),
+      allHref: `/console/report?month=${report.month}`,
+      trend: trend.map(shown),
+      trendSms: trend.some((r) => r.sms),
+      trendChart: trend.some((r) => r.medianDays !== undefined) ? trendChart(trend, words) : "",
       tables: [
         { id: "by-agency", caption: words.byAgency, rows: report.byAgency.map((r) => ({ ...r, ...shown(r) })), totals: shown(report.totals) },
         { id: "by-department", caption: words.byDepartment, rows: report.byDepartment.map((r) => ({ ...r, ...shown(r) })), totals: shown(report.totals) },
@@ -274,9 +303,22 @@ export function consoleRoute(config: Config) {
     }, s);
   };
 
+  /** The trend as the CSV's last sections, each with its header row: the letters per month, then (office-wide) the SMS per month. */
+  const trendCsv = (trend: TrendRow[], words: (typeof STRINGS)[Lang], wide: (r: unknown[]) => unknown[]) => {
+    const months = `${words.gregorianMonth} / ${words.hijriMonth}`;
+    const smsKind = `${words.trend} — ${words.sms}`;
+    const sms = trend.flatMap((r) => (r.sms ? [wide([smsKind, r.month, `${r.names.gregorian} / ${r.names.hijri}`, r.sms.sent, r.sms.delivered, r.sms.failed, r.sms.parts])] : []));
+    return [
+      wide([words.trend, words.month, months, words.lettersSent, words.repliedCount, words.medianDays, words.p90Days, `${words.withinPeriod} %`]),
+      ...trend.map((r) => wide([words.trend, r.month, `${r.names.gregorian} / ${r.names.hijri}`, r.sent, r.replied, r.medianDays ?? "", r.p90Days ?? "", percent(r.withinPeriod)])),
+      ...(sms.length ? [wide([smsKind, words.month, months, words.smsSent, words.delivered, words.failed, words.parts]), ...sms] : []),
+    ];
+  };
+
   const reportCsv = async (c: Ctx, s: Session) => {
-    const report = await reportOf(c, s);
-    if (!report) return;
+    const asked = await reportOf(c, s);
+    if (!asked) return;
+    const { report, filter } = asked;
     const words = STRINGS[c.lang];
     const line = (kind: string, r: LetterRow) => [kind, r.code, r.label, r.sent, r.replied, r.medianDays ?? "", r.p90Days ?? "", percent(r.withinPeriod), r.overdueNow];
     // The SMS and the inquiries follow as sections with their own header row, as wide as the letters' rows.
@@ -288,11 +330,12 @@ export function consoleRoute(config: Config) {
         ...report.byDepartment.map((r) => line(words.department, r)),
         ...(report.sms ? [wide([words.smsByTemplate, words.template, "", words.smsSent, words.delivered, words.failed, words.parts]), ...report.sms.map((r) => wide([words.sms, r.template, "", r.sent, r.delivered, r.failed, r.parts]))] : []),
         ...(report.inquiries ? [wide([words.inquiriesByChannel, words.channel, words.name, words.inquiries]), ...report.inquiries.map((r) => wide([words.inquiries, r.channel, channelName(c.lang, r.channel), r.count]))] : []),
+        ...trendCsv(report.trend ?? [], words, wide),
       ],
     );
     c.res.writeHead(200, {
       "content-type": "text/csv; charset=utf-8",
-      "content-disposition": `attachment; filename="taqib-report-${report.month}.csv"`,
+      "content-disposition": `attachment; filename="taqib-report-${[report.month, filter.agency ?? filter.department].filter(Boolean).join("-")}.csv"`,
       "x-content-type-options": "nosniff",
       "cache-control": "no-store",
     });

@@ -10,6 +10,11 @@
  *   parts), recomputed from that hour's messages (an hour: what is recomputed while SMS are
  *   being sent stays small).
  * - `inquiries|<day>`: inquiries per channel, counted as they are asked (inquiries.ts).
+ * - `month|<month>`: a whole month's letters (per agency and department) and SMS (per
+ *   template), folded from its days once the month is over and every one of its days final,
+ *   so that a year's trend reads twelve documents (see monthTotals). Every mark of a day marks
+ *   its month too (in the same write), so a late reply to an old letter unfolds the month
+ *   until it is folded again, by the job or by the next trend that reads it.
  *
  * Recomputing a period is idempotent: it reads the period's raw documents and replaces its
  * facts. A change marks its period dirty (its version goes up); the facts job recomputes dirty
@@ -29,7 +34,7 @@ import { ReportDayModel, ReportLetterModel } from "./models.ts";
 import { MessageModel } from "../sms/models.ts";
 import { clock } from "../platform/clock.ts";
 import { nativeDb } from "../store/db.ts";
-import { hourOf, letterRows, periodRange, smsRows, sumSms, type LetterFacts, type SmsRow } from "./rollup.ts";
+import { hourOf, letterRows, monthEnd, periodRange, smsRows, sumLetters, sumSms, type LetterFacts, type SmsRow } from "./rollup.ts";
 
 /** What a day's document counts. */
 export type FactKind = "letters" | "sms" | "inquiries";
@@ -47,6 +52,7 @@ const SMS_OPEN_MS = 3 * 86_400_000;
 
 const dayId = (kind: FactKind, day: string) => `${kind}|${day}`;
 const monthOfDay = (day: string) => day.slice(0, 7);
+const monthId = (month: string) => `month|${month}`;
 
 /**
  * Marks periods of a kind changed (days of letters, hours of SMS): one bulk upsert for all of
@@ -59,14 +65,15 @@ const monthOfDay = (day: string) => day.slice(0, 7);
 export async function markDays(kind: "letters" | "sms", days: Iterable<string>): Promise<void> {
   const unique = [...new Set(days)];
   if (!unique.length) return;
+  const mark = (_id: string, insert: Record<string, unknown>) => ({
+    updateOne: { filter: { _id: _id as any }, update: { $inc: { version: 1 }, $set: { state: "dirty" }, $setOnInsert: { ...insert, computed: 0 } }, upsert: true },
+  });
   await ReportDayModel.collection.bulkWrite(
-    unique.map((day) => ({
-      updateOne: {
-        filter: { _id: dayId(kind, day) as any },
-        update: { $inc: { version: 1 }, $set: { state: "dirty" }, $setOnInsert: { kind, day, month: monthOfDay(day), computed: 0 } },
-        upsert: true,
-      },
-    })),
+    [
+      ...unique.map((day) => mark(dayId(kind, day), { kind, day, month: monthOfDay(day) })),
+      // Their months too: a folded month is folded again (see foldMonth).
+      ...[...new Set(unique.map(monthOfDay))].map((month) => mark(monthId(month), { kind: "month", day: month, month })),
+    ],
     { ordered: false },
   );
 }
@@ -90,7 +97,7 @@ export async function smsCreated(at: Date): Promise<void> {
 /** A period's document as the recompute needs it. */
 interface DayRef {
   _id: string;
-  kind: FactKind;
+  kind: FactKind | "month";
   day: string;
   version?: number | null;
   computedAt?: Date | null;
@@ -118,7 +125,7 @@ async function computeDay(kind: "letters" | "sms", day: string, now: Date): Prom
  * meanwhile and is final. Answers the facts computed.
  */
 export async function recomputeDay(d: DayRef, now = clock.now()): Promise<LetterFacts[] | SmsRow[]> {
-  if (d.kind === "inquiries") throw new Error(`inquiries are counted, not recomputed (${d._id})`);
+  if (d.kind !== "letters" && d.kind !== "sms") throw new Error(`only days of letters and hours of SMS are recomputed (${d._id})`);
   const version = d.version ?? 0;
   const { rows, settled } = await computeDay(d.kind, d.day, now);
   await ReportDayModel.collection.bulkWrite(
@@ -137,8 +144,12 @@ const smsDue = (d: DayRef, now: Date, freshMs: number) =>
 
 /**
  * Recomputes the dirty periods that are due (every letter day; the hours of SMS as smsDue
- * says), at most `limit`, then folds the days whose hours of SMS are all final: what the facts
- * job runs. Answers how many it recomputed.
+ * says), at most `limit`, then folds the days whose hours of SMS are all final, and the months
+ * that are over with no day dirty: what the facts job runs. Answers how many periods it
+ * recomputed.
+ *
+ * @example
+ *   await refreshDirtyDays() // 3
  */
 export async function refreshDirtyDays(limit = 400, now = clock.now()): Promise<number> {
   const dirty = (await ReportDayModel.find({ state: "dirty" }, { kind: 1, day: 1, version: 1, computedAt: 1 }).lean()) as DayRef[];
@@ -147,6 +158,9 @@ export async function refreshDirtyDays(limit = 400, now = clock.now()): Promise<
   for (const day of new Set(due.filter((d) => d.kind === "sms").map((d) => d.day.slice(0, 10)))) {
     if (await foldable(day, now)) await foldSmsDay(day, now);
   }
+  // A month with a day dirty when this run began is folded by a later run (its days clean by then).
+  const unsettled = new Set(dirty.filter((d) => d.kind !== "month").map((d) => monthOfDay(d.day)));
+  for (const m of dirty.filter((d) => d.kind === "month" && monthOver(d.day, now) && !unsettled.has(d.day))) await foldMonth(m.day, m.version ?? 0, now);
   return due.length;
 }
 
@@ -186,6 +200,8 @@ export interface MonthFacts {
   letters: LetterFacts[];
   sms: SmsRow[][];
   inquiries: Array<Record<string, number>>;
+  /** Every hour or day of SMS was final when read (the letter days dirty are recomputed on read). */
+  final: boolean;
 }
 
 /** Days recomputed at once when a report reads its month. */
@@ -201,7 +217,7 @@ const READ_CONCURRENCY = 4;
  *   f.letters.filter((r) => r.agencyCode === "MOI").reduce((s, r) => s + r.sent, 0) // letters to MOI in January
  */
 export async function monthFacts(month: string, now = clock.now(), smsFreshMs = SMS_FRESH_MS): Promise<MonthFacts> {
-  const all = await ReportDayModel.find({ month }).batchSize(10_000).lean();
+  const all = (await ReportDayModel.find({ month }).batchSize(10_000).lean()).filter((d) => d.kind !== "month");
   // An hour of SMS already folded into its day's document (both seen while it is being folded) counts once.
   const folded = new Set(all.filter((d) => d.kind === "sms" && d.day.length === 10).map((d) => d.day));
   const days = all.filter((d) => !(d.kind === "sms" && d.day.length > 10 && folded.has(d.day.slice(0, 10))));
@@ -215,7 +231,61 @@ export async function monthFacts(month: string, now = clock.now(), smsFreshMs = 
     letters: days.filter((d) => d.kind === "letters").flatMap((d) => (d.letters ?? []) as LetterFacts[]),
     sms: days.filter((d) => d.kind === "sms").map((d) => (d.sms ?? []) as SmsRow[]),
     inquiries: days.filter((d) => d.kind === "inquiries").map((d) => (d.channels ?? {}) as Record<string, number>),
+    final: days.every((d) => d.kind !== "sms" || d.state === "clean"),
   };
+}
+
+/** A month's letters (per agency and department) and SMS (per template), summed. */
+export interface MonthTotals {
+  letters: LetterFacts[];
+  sms: SmsRow[];
+}
+
+/** Whether a month is over (and its last messages written). */
+const monthOver = (month: string, now: Date) => now.getTime() >= monthEnd(month).getTime() + GRACE_MS;
+
+/**
+ * A month's totals from its days; stored as the month's document, clean, when the month is
+ * over, every day of it final, and the month not marked since `version` was read (read before
+ * the days: a mark in between makes the write miss, and the month stays dirty).
+ */
+async function foldMonth(month: string, version: number | undefined, now: Date): Promise<MonthTotals> {
+  const facts = await monthFacts(month, now);
+  const totals = { letters: sumLetters(facts.letters), sms: sumSms(facts.sms) };
+  if (version !== undefined && facts.final && monthOver(month, now)) {
+    await ReportDayModel.collection.updateOne({ _id: monthId(month) as any, version }, { $set: { ...totals, state: "clean", computed: version, computedAt: now } });
+  }
+  return totals;
+}
+
+/**
+ * The totals of several months: one read of their month documents, then the months not
+ * folded (a few at a time): each read from its days and folded if it can be. A month whose
+ * facts the caller has already read (`known`, the report's own month) is summed from them.
+ *
+ * @example
+ *   const t = await monthTotals(["2025-12", "2026-01"]);
+ *   t.get("2026-01")!.letters.reduce((s, r) => s + r.sent, 0) // letters sent in January
+ */
+export async function monthTotals(months: string[], now = clock.now(), known = new Map<string, MonthFacts>()): Promise<Map<string, MonthTotals>> {
+  const wanted = months.filter((m) => !known.has(m));
+  const docs = wanted.length ? await ReportDayModel.find({ _id: { $in: wanted.map(monthId) } }, { day: 1, state: 1, version: 1, letters: 1, sms: 1 }).lean() : [];
+  const stored = new Map(docs.map((d) => [d.day, d]));
+  const out = new Map([...known].map(([m, f]) => [m, { letters: f.letters, sms: sumSms(f.sms) }]));
+  for (const [m, d] of stored) if (d.state === "clean") out.set(m, { letters: (d.letters ?? []) as LetterFacts[], sms: (d.sms ?? []) as SmsRow[] });
+  const open = wanted.filter((m) => !out.has(m));
+  // Months over with no document (from before month documents, or with nothing marked): one to fold into, version 0.
+  const fresh = open.filter((m) => !stored.has(m) && monthOver(m, now));
+  if (fresh.length) {
+    await ReportDayModel.collection.bulkWrite(
+      fresh.map((m) => ({ updateOne: { filter: { _id: monthId(m) as any }, update: { $setOnInsert: { kind: "month", day: m, month: m, state: "dirty", version: 0, computed: 0 } }, upsert: true } })),
+      { ordered: false },
+    );
+  }
+  for (let i = 0; i < open.length; i += READ_CONCURRENCY) {
+    await Promise.all(open.slice(i, i + READ_CONCURRENCY).map(async (m) => out.set(m, await foldMonth(m, stored.has(m) ? (stored.get(m)!.version ?? 0) : fresh.includes(m) ? 0 : undefined, now))));
+  }
+  return out;
 }
 
 /**

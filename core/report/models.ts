@@ -3,10 +3,10 @@ import mongoose, { Schema } from "mongoose";
 
 const reportDaySchema = new Schema(
   {
-    /** `<kind>|<day>`. */
+    /** `<kind>|<day>` (a month's document: `month|<month>`). */
     _id: { type: String, required: true },
-    kind: { type: String, enum: ["letters", "sms", "inquiries"], required: true },
-    /** The Riyadh day, `YYYY-MM-DD` (an hour of SMS: `YYYY-MM-DDTHH`), and its month `YYYY-MM`. */
+    kind: { type: String, enum: ["letters", "sms", "inquiries", "month"], required: true },
+    /** The Riyadh day, `YYYY-MM-DD` (an hour of SMS: `YYYY-MM-DDTHH`; a month's document: `YYYY-MM`), and its month `YYYY-MM`. */
     day: { type: String, required: true },
     month: { type: String, required: true },
     /** Goes up with every change of the day's raw documents. */

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { addInto, emptyTally, histogramPercentile, hourOf, letterRows, periodRange, smsRows, sumCounts, sumSms } from "./rollup.ts";
+import { addInto, emptyTally, histogramPercentile, hourOf, letterRows, monthEnd, monthsEnding, periodRange, smsRows, sumCounts, sumLetters, sumSms } from "./rollup.ts";
 import { riyadhDateKey } from "../text/calendar.ts";
 
 /** Nearest rank over the sorted values: the definition the histogram must agree with. */
@@ -76,4 +76,28 @@ test("periodRange: a Riyadh day [21:00 UTC the day before, 21:00 UTC), or an hou
   assert.equal(hourOf(new Date("2026-01-31T21:30:00Z")), "2026-02-01T00");
   assert.throws(() => periodRange("2026-2-1"), RangeError);
   assert.throws(() => periodRange("2026-02-01T24"), RangeError);
+});
+
+test("sumLetters: days summed per agency and department; a month's percentiles from it equal those of every letter", () => {
+  const letter = fc.record({ agencyCode: fc.constantFrom("MOI", "MOH"), departmentCode: fc.constantFrom("LEGAL", "HR", ""), replied: fc.boolean(), daysToReply: fc.integer({ min: 0, max: 60 }), within: fc.boolean() });
+  fc.assert(
+    fc.property(fc.array(fc.array(letter, { maxLength: 20 }), { maxLength: 10 }), (days) => {
+      const month = sumLetters(days.flatMap((d) => letterRows(d)));
+      assert.deepEqual(month, letterRows(days.flat()));
+      const all = emptyTally();
+      for (const r of month) addInto(all, r);
+      const values = days.flat().filter((l) => l.replied).map((l) => l.daysToReply);
+      assert.equal(histogramPercentile(all.days, 90), nearestRank(values, 90));
+    }),
+  );
+});
+
+test("monthsEnding and monthEnd: months back across a year; a Riyadh month ends at 21:00 UTC before the next one's first day", () => {
+  assert.deepEqual(monthsEnding("2026-02", 3), ["2025-12", "2026-01", "2026-02"]);
+  assert.equal(monthsEnding("2026-11", 12)[0], "2025-12");
+  assert.deepEqual(monthsEnding("2026-01", 1), ["2026-01"]);
+  assert.equal(monthEnd("2026-01").toISOString(), "2026-01-31T21:00:00.000Z");
+  assert.equal(monthEnd("2026-12").toISOString(), "2026-12-31T21:00:00.000Z");
+  assert.equal(riyadhDateKey(monthEnd("2026-02")), "2026-03-01");
+  assert.throws(() => monthsEnding("2026-13", 2), RangeError);
 });

@@ -102,6 +102,53 @@ export function addInto(t: LetterTally, r: LetterTally): LetterTally {
 }
 
 /**
+ * Day rows of letters summed per agency and department (a month's document holds these: the
+ * histograms summed stay exact).
+ *
+ * @example
+ *   sumLetters([{ agencyCode: "MOI", departmentCode: "LEGAL", sent: 2, replied: 1, within: 1, days: { "3": 1 } },
+ *               { agencyCode: "MOI", departmentCode: "LEGAL", sent: 1, replied: 1, within: 0, days: { "3": 1 } }])
+ *   // [{ agencyCode: "MOI", departmentCode: "LEGAL", sent: 3, replied: 2, within: 1, days: { "3": 2 } }]
+ */
+export function sumLetters(rows: Iterable<LetterFacts>): LetterFacts[] {
+  const out = new Map<string, LetterFacts>();
+  for (const r of rows) {
+    const key = `${r.agencyCode}\u0000${r.departmentCode}`;
+    addInto(out.get(key) ?? out.set(key, { agencyCode: r.agencyCode, departmentCode: r.departmentCode, ...emptyTally() }).get(key)!, r);
+  }
+  return [...out.values()].sort((a, b) => a.agencyCode.localeCompare(b.agencyCode) || a.departmentCode.localeCompare(b.departmentCode));
+}
+
+/** A month as `YYYY-MM`. */
+export const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+/**
+ * The `n` months ending with `month` (`YYYY-MM`), oldest first.
+ *
+ * @example
+ *   monthsEnding("2026-02", 3) // ["2025-12", "2026-01", "2026-02"]
+ */
+export function monthsEnding(month: string, n: number): string[] {
+  const m = MONTH.exec(month);
+  if (!m) throw new RangeError(`not a month (YYYY-MM): ${month}`);
+  const index = Number(m[1]) * 12 + Number(m[2]) - 1;
+  return Array.from({ length: n }, (_, i) => index - n + 1 + i).map((k) => `${String(Math.floor(k / 12)).padStart(4, "0")}-${String((k % 12) + 1).padStart(2, "0")}`);
+}
+
+/**
+ * The instant a Riyadh month (`YYYY-MM`) ends: the next month's first day starts.
+ *
+ * @example
+ *   monthEnd("2026-01") // 2026-01-31T21:00:00Z
+ */
+export function monthEnd(month: string): Date {
+  const m = MONTH.exec(month);
+  if (!m) throw new RangeError(`not a month (YYYY-MM): ${month}`);
+  // Date.UTC takes the month 0-based: the 1-based number is the next month's index (December rolls over).
+  return new Date(Date.UTC(Number(m[1]), Number(m[2]), 1) - RIYADH_OFFSET_MS);
+}
+
+/**
  * The `p`-th percentile (0–100) by nearest rank of the values a histogram counts, or
  * undefined when it counts none: the same as sorting every value and taking the
  * `ceil(p/100 × n)`-th.

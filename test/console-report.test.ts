@@ -156,6 +156,11 @@ test("report: this month's SMS per template (sent, delivered, failed, parts) mat
     assert.equal(failed, stored.filter((m) => ["undeliverable", "expired", "rejected", "failed"].includes(m.status)).length, template);
     assert.equal(parts, stored.reduce((s, m) => s + (m.parts ?? 0), 0), template);
   }
+  // A month with no SMS says so (not the managers' note).
+  const quiet = await http(world.node.url, "GET", `/console/report?month=2020-01`, undefined, { cookie });
+  assert.doesNotMatch(quiet.text, /id="sms"/);
+  assert.match(quiet.text, /لم تُرسل رسائل نصية في هذا الشهر/);
+  assert.doesNotMatch(quiet.text, /لا تُنسب إلى إدارة/);
 });
 
 test("report: inquiries per channel, counted as asked (written a few seconds later), in the table, its chart and the CSV", async () => {
@@ -196,6 +201,7 @@ test("report: a manager sees only their departments (no office-wide SMS); a view
   assert.match(r.text, /data-code="LEGAL"/);
   assert.doesNotMatch(r.text, /data-code="HR"/);
   assert.doesNotMatch(r.text, /id="sms"/);
+  assert.match(r.text, /لا تُنسب إلى إدارة/, "why there are no SMS");
   const csv = await http(world.node.url, "GET", `/console/report.csv?month=${MONTH}`, undefined, { cookie: mgr.cookie });
   assert.doesNotMatch(csv.text, /,HR,/);
   const viewer = await signIn("viewer1");

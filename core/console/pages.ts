@@ -291,6 +291,8 @@ export function consoleRoute(config: Config) {
         { id: "by-department", caption: words.byDepartment, rows: report.byDepartment.map((r) => ({ ...r, ...shown(r) })), totals: shown(report.totals) },
       ],
       sms: report.sms ?? false,
+      // Shown to this user, if there were any (a manager's report has none: see smsManagerNote).
+      smsShown: !!report.sms,
       chart: agencies.length
         ? JSON.stringify({ labels: agencies.map((r) => r.label), max: 100, series: [{ label: `${words.withinPeriod} %`, values: agencies.map((r) => percent(r.withinPeriod)) }] })
         : "",

@@ -221,13 +221,15 @@ export interface ChannelContext<C = unknown> {
   once(key: string, ttlMs: number): Promise<boolean>;
   /**
    * Records a citizen's opt-out of non-essential SMS (`optedOut` true: "STOP") or its end
-   * ("START") for a mobile (`+9665...`), with the time. Answers whether it changed anything.
+   * ("START") for a mobile (`+9665...`), with the time. Answers whether it changed anything;
+   * with `key` (the request's, e.g. `moKey(mo)`), a repeat of the request that made the change
+   * answers `changed: true` again, so a duplicate delivery renders the same confirmation.
    * Throws when the database cannot be asked (retry later).
    *
    * @example
-   *   const { changed } = await ctx.setSmsOptOut("+966551234567", true);
+   *   const { changed } = await ctx.setSmsOptOut("+966551234567", true, { key: moKey(mo) });
    */
-  setSmsOptOut(mobile: string, optedOut: boolean): Promise<{ changed: boolean }>;
+  setSmsOptOut(mobile: string, optedOut: boolean, o?: { key?: string }): Promise<{ changed: boolean }>;
 }
 
 // ------------------------------------------------------------------ settings

@@ -245,7 +245,7 @@ export function createContext<C>(
       return _id;
     },
     once: (key, ttlMs) => firstTime(`${plugin.name}:${key}`, ttlMs),
-    setSmsOptOut: (mobile, optedOut) => setSmsOptOut(mobile, optedOut, clock.now(), plugin.name),
+    setSmsOptOut: (mobile, optedOut, o = {}) => setSmsOptOut(mobile, optedOut, clock.now(), plugin.name, o.key && `${plugin.name}:${o.key}`),
   };
 }
 

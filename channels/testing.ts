@@ -45,6 +45,7 @@ export function testContext<C>(plugin: PluginRef, config: C, opts: { answer?: (q
   const logs: string[] = [];
   const seen = new Set<string>();
   const optOuts = new Map<string, boolean>();
+  const lastOptOutKey = new Map<string, string | undefined>();
   const log = (level: string) => (...a: unknown[]) => logs.push(`${level}: ${a.map(String).join(" ")}`);
   return {
     name: typeof plugin === "string" ? plugin : plugin.name,
@@ -75,10 +76,11 @@ export function testContext<C>(plugin: PluginRef, config: C, opts: { answer?: (q
       outgoing.push(m);
       return `out-${outgoing.length}`;
     },
-    async setSmsOptOut(mobile, optedOut) {
+    async setSmsOptOut(mobile, optedOut, o = {}) {
       const changed = optOuts.get(mobile) !== optedOut && (optedOut || optOuts.has(mobile));
       optOuts.set(mobile, optedOut);
-      return { changed };
+      if (changed) lastOptOutKey.set(mobile, o.key);
+      return { changed: changed || (o.key !== undefined && lastOptOutKey.get(mobile) === o.key) };
     },
     async once(key) {
       if (seen.has(key)) return false;

@@ -273,7 +273,7 @@ async function trendFromRecords(filter: { agencyCode?: string; departmentCode?: 
     const of = letters.filter((l) => l.day.startsWith(m));
     const days = of.filter((l) => l.replied).map((l) => l.daysToReply!);
     const within = of.filter((l) => l.within).length;
-    return [String(of.length), String(days.length), days.length ? String(nearestRank(days, 50)) : "—", days.length ? String(nearestRank(days, 90)) : "—", `${of.length ? Math.round((within / of.length) * 100) : 0}%`];
+    return [String(of.length), String(days.length), days.length ? String(nearestRank(days, 50)) : "—", days.length ? String(nearestRank(days, 90)) : "—", of.length ? `${Math.round((within / of.length) * 100)}%` : "—"];
   });
 }
 
@@ -317,7 +317,7 @@ test("report: the twelve-month trend equals the stored letter records month by m
   const section = csv.filter((r) => r[0] === "الاتجاه خلال اثني عشر شهرًا");
   assert.deepEqual(section[0]!.slice(1, 8), ["الشهر", "الشهر الميلادي / الشهر الهجري", "خطابات تتطلب ردًّا", "رُدّ عليها", "الوسيط (أيام)", "المئين 90 (أيام)", "نسبة الرد خلال المدة %"]);
   assert.deepEqual(section.slice(1).map((r) => r[1]), TREND);
-  assert.deepEqual(section.slice(1).map((r) => [r[3], r[4], r[5] || "—", r[6] || "—", `${r[7]}%`]), [...rows.values()].map((r) => r.slice(0, 5)));
+  assert.deepEqual(section.slice(1).map((r) => [r[3], r[4], r[5] || "—", r[6] || "—", r[7] ? `${r[7]}%` : "—"]), [...rows.values()].map((r) => r.slice(0, 5)));
   const sms = csv.filter((r) => r[0] === "الاتجاه خلال اثني عشر شهرًا — رسالة نصية");
   assert.deepEqual(sms.slice(1).map((r) => r.slice(3, 7)), [...rows.values()].map((r) => r.slice(5, 9)), "the SMS per month");
   const narrowed = await http(world.node.url, "GET", `/console/report.csv?month=${MONTH}&agency=MOI`, undefined, { cookie });

@@ -5,6 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MongoClient } from "mongodb";
 import { smsNode, api, http, eventually } from "./support/harness.ts";
+import { setSmsOptOut } from "../core/sms/opt-out.ts";
+import { SmsOptOutModel } from "../core/sms/models.ts";
 
 const world = smsNode({ env: { SERVICES: "api,events,directory,notifier,smpp,channels", CHANNELS: "sms" } });
 const CITIZEN = "966551230001";
@@ -80,4 +82,16 @@ test("GET /api/v1/opt-outs/:mobile: a citizen's state and its changes; a bad mob
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.code, "INVALID_MOBILE");
   assert.equal((await http(node.url, "GET", "/api/v1/opt-outs/0551230001")).status, 401);
+});
+
+test("an opt-out delivered twice at once, on the database: both deliveries answer changed (the same confirmation), one change recorded; another request answers unchanged", async () => {
+  for (const [mobile, optedOut, first] of [["+966551230077", true, undefined], ["+966551230078", false, true]] as const) {
+    if (first !== undefined) await setSmsOptOut(mobile, first, new Date(), "sms", "setup");
+    const both = await Promise.all([setSmsOptOut(mobile, optedOut, new Date(), "sms", "k1"), setSmsOptOut(mobile, optedOut, new Date(), "sms", "k1")]);
+    assert.deepEqual(both, [{ changed: true }, { changed: true }], mobile);
+    assert.deepEqual(await setSmsOptOut(mobile, optedOut, new Date(), "sms", "k2"), { changed: false }, mobile);
+    assert.deepEqual(await setSmsOptOut(mobile, optedOut, new Date(), "sms"), { changed: false }, mobile);
+    const doc = await SmsOptOutModel.findById(mobile).lean();
+    assert.deepEqual(doc!.history.map((h) => [h.optedOut, h.key]), [...(first !== undefined ? [[first, "setup"]] : []), [optedOut, "k1"]], mobile);
+  }
 });

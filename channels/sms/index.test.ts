@@ -96,3 +96,13 @@ test("STOP and START keywords, alone, in Arabic or English", () => {
   for (const t of ["تشغيل", "Start"]) assert.equal(read(t), "start", t);
   assert.notEqual(read("please stop calling"), "stop", "inside a sentence it is no instruction");
 });
+
+test("the same STOP delivered twice is confirmed in the same words (one reply, by its key); another STOP says it was stopped already", async () => {
+  const ctx = testContext("sms", config, {});
+  const first = await answerMo(mo("إيقاف"), ctx);
+  const again = await answerMo(mo("إيقاف"), ctx);
+  assert.match(first!.text, /^تم إيقاف/);
+  assert.equal(again!.text, first!.text);
+  const later = await answerMo(mo("إيقاف", "966551234567", { receivedAt: new Date("2026-12-05T10:05:00Z") }), ctx);
+  assert.match(later!.text, /موقوفة من قبل/);
+});

@@ -119,7 +119,8 @@ export async function answerMo(mo: MobileOriginated, ctx: ChannelContext<SmsConf
     if (intent.kind === "stop" || intent.kind === "start") {
       // Only a Saudi mobile can be a citizen's: another sender has nothing to stop.
       if (!mobile) return undefined;
-      const { changed } = await ctx.setSmsOptOut(mobile, intent.kind === "stop");
+      // Keyed by the MO: a duplicate delivery is confirmed in the same words (its reply is then one SMS, see moKey).
+      const { changed } = await ctx.setSmsOptOut(mobile, intent.kind === "stop", { key: moKey(mo) });
       return { to: replyTo, lang, text: ctx.templates.render(`${intent.kind}.txt`, lang, { shortCode: ctx.config.shortCode, changed }) };
     }
     const text = intent.kind === "help" ? ctx.templates.render("help.txt", lang, { shortCode: ctx.config.shortCode, digits: ctx.config.digits ?? "latin" }) : ctx.templates.render("reply.txt", lang, replyData({ outcome: "no-number" }, ctx, lang));

@@ -312,7 +312,7 @@ export function consoleRoute(config: Config) {
     const sms = trend.flatMap((r) => (r.sms ? [wide([smsKind, r.month, `${r.names.gregorian} / ${r.names.hijri}`, r.sms.sent, r.sms.delivered, r.sms.failed, r.sms.parts])] : []));
     return [
       wide([words.trend, words.month, months, words.lettersSent, words.repliedCount, words.medianDays, words.p90Days, `${words.withinPeriod} %`]),
-      ...trend.map((r) => wide([words.trend, r.month, `${r.names.gregorian} / ${r.names.hijri}`, r.sent, r.replied, r.medianDays ?? "", r.p90Days ?? "", percent(r.withinPeriod)])),
+      ...trend.map((r) => wide([words.trend, r.month, `${r.names.gregorian} / ${r.names.hijri}`, r.sent, r.replied, r.medianDays ?? "", r.p90Days ?? "", r.sent ? percent(r.withinPeriod) : ""])),
       ...(sms.length ? [wide([smsKind, words.month, months, words.smsSent, words.delivered, words.failed, words.parts]), ...sms] : []),
     ];
   };
@@ -322,7 +322,7 @@ export function consoleRoute(config: Config) {
     if (!asked) return;
     const { report, filter } = asked;
     const words = STRINGS[c.lang];
-    const line = (kind: string, r: LetterRow) => [kind, r.code, r.label, r.sent, r.replied, r.medianDays ?? "", r.p90Days ?? "", percent(r.withinPeriod), r.overdueNow];
+    const line = (kind: string, r: LetterRow) => [kind, r.code, r.label, r.sent, r.replied, r.medianDays ?? "", r.p90Days ?? "", r.sent ? percent(r.withinPeriod) : "", r.overdueNow];
     // The SMS and the inquiries follow as sections with their own header row, as wide as the letters' rows.
     const wide = (r: unknown[]) => [...r, ...Array(Math.max(0, 9 - r.length)).fill("")];
     const csv = toCsv(

@@ -120,7 +120,9 @@ const optOutSchema = new Schema(
     _id: { type: String, required: true }, // the mobile, +9665XXXXXXXX
     optedOut: { type: Boolean, required: true },
     changedAt: { type: Date, required: true },
-    history: { type: [new Schema({ optedOut: Boolean, at: Date, via: String }, { _id: false })], default: [] },
+    /** The key of the request that made the latest change (an MO's), so that its duplicate answers alike. */
+    changedBy: String,
+    history: { type: [new Schema({ optedOut: Boolean, at: Date, via: String, key: String }, { _id: false })], default: [] },
   },
   { versionKey: false },
 );

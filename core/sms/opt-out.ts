@@ -28,23 +28,33 @@ export function isEssential(msg: { role: Role | string; template: string }): boo
 /**
  * Records an opt-out (`optedOut` true) or its end for a mobile, at `at`. Answers whether it
  * changed anything: a second "STOP" changes nothing, and neither does a "START" from a mobile
- * that never stopped. Safe to repeat and to run on two nodes at once.
+ * that never stopped. Safe to repeat and to run on two nodes at once. `key` names the request
+ * (an MO delivered twice has one key): a repeat of the request that made the change answers
+ * `changed: true` as the first did, whichever of the two the database took first, so both
+ * render the same confirmation.
  *
  * @example
- *   await setSmsOptOut("+966551234567", true, new Date(), "sms") // { changed: true }
+ *   await setSmsOptOut("+966551234567", true, new Date(), "sms", "mo:3f2a…") // { changed: true }
+ *   await setSmsOptOut("+966551234567", true, new Date(), "sms", "mo:3f2a…") // { changed: true } (the same MO again)
+ *   await setSmsOptOut("+966551234567", true, new Date(), "sms", "mo:9c1d…") // { changed: false }
  */
-export async function setSmsOptOut(mobile: string, optedOut: boolean, at: Date, via: string): Promise<{ changed: boolean }> {
-  const entry = { optedOut, at, via };
-  const r = await SmsOptOutModel.updateOne({ _id: mobile, optedOut: !optedOut }, { $set: { optedOut, changedAt: at }, $push: { history: entry } });
+export async function setSmsOptOut(mobile: string, optedOut: boolean, at: Date, via: string, key?: string): Promise<{ changed: boolean }> {
+  const entry = { optedOut, at, via, ...(key ? { key } : {}) };
+  const update = key
+    ? { $set: { optedOut, changedAt: at, changedBy: key }, $push: { history: entry } }
+    : { $set: { optedOut, changedAt: at }, $unset: { changedBy: 1 }, $push: { history: entry } };
+  const r = await SmsOptOutModel.updateOne({ _id: mobile, optedOut: !optedOut }, update);
   if (r.modifiedCount) return { changed: true };
-  if (!optedOut) return { changed: false };
-  try {
-    await SmsOptOutModel.collection.insertOne({ _id: mobile as any, optedOut, changedAt: at, history: [entry] });
-    return { changed: true };
-  } catch (err) {
-    if (isDuplicateKey(err)) return { changed: false }; // opted out already
-    throw err;
+  if (optedOut) {
+    try {
+      await SmsOptOutModel.collection.insertOne({ _id: mobile as any, optedOut, changedAt: at, ...(key ? { changedBy: key } : {}), history: [entry] });
+      return { changed: true };
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err; // else: opted out already
+    }
   }
+  // Nothing changed now: this request's duplicate may have made the latest change (read only then).
+  return { changed: key !== undefined && (await SmsOptOutModel.exists({ _id: mobile, optedOut, changedBy: key })) !== null };
 }
 
 /** The mobiles among `mobiles` that are opted out now (one indexed read). */

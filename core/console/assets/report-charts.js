@@ -27,6 +27,8 @@ for (const canvas of document.querySelectorAll("canvas[data-chart]")) {
       locale: rtl ? "ar" : "en",
       animation: false,
       maintainAspectRatio: false,
+      // Room for the first and last month's slanted names at the chart's sides.
+      layout: { padding: line ? { left: 28, right: 28 } : 0 },
       scales: line
         ? { x: { reverse: rtl }, y: { position: rtl ? "right" : "left", beginAtZero: true } }
         : { x: { reverse: rtl, beginAtZero: true, max: data.max }, y: { position: rtl ? "right" : "left" } },

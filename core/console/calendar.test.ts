@@ -12,7 +12,7 @@ test("monthGrid: November 2026 starts on a Sunday, Umm al-Qura dates beside, Fri
   const days = g.weeks.flat().filter((d) => d !== false);
   assert.equal(days.length, 30);
   const d28 = days[27]!;
-  // 28 November 2026 is 18 Jumada al-Akhirah 1448 (core/dates.ts), a Saturday.
+  // 28 November 2026 is 18 Jumada al-Akhirah 1448 (core/text/calendar.ts), a Saturday.
   assert.deepEqual([d28.date, d28.hijriDay, d28.weekend, d28.today], ["2026-11-28", 18, true, true]);
   assert.equal(days[10]!.hijriMonth, "جمادى الآخرة", "the Hijri month is named on its first day");
   assert.equal(days[0]!.hijriMonth, "جمادى الأولى", "and on the grid's first day");

@@ -24,10 +24,9 @@ import { dueDate, followupPolicy, type FollowupPolicy } from "../followup/policy
 import { MessageModel } from "../sms/models.ts";
 import { TransactionModel } from "../events/models.ts";
 import { directory } from "../directory/cache.ts";
-import { daysBetween } from "../text/calendar.ts";
 import { monthFacts, monthTotals, type MonthTotals } from "../report/facts.ts";
-import { addInto, emptyTally, histogramPercentile, MONTH, monthsEnding, sumCounts, sumSms, type LetterFacts, type LetterTally, type SmsRow } from "../report/rollup.ts";
-import { gregorianMonthName, hijriMonthName, hijriParts } from "../text/calendar.ts";
+import { addInto, emptyTally, histogramPercentile, MONTH, monthOf, monthRange, monthsEnding, sumCounts, sumSms, type LetterFacts, type LetterTally, type SmsRow } from "../report/rollup.ts";
+import { daysBetween, gregorianMonthName, hijriMonthName, hijriParts } from "../text/calendar.ts";
 import type { StaffUser } from "./accounts.ts";
 import type { Lang } from "../text/lang.ts";
 
@@ -35,24 +34,10 @@ export type { SmsRow } from "../report/rollup.ts";
 
 PendingReplyModel.schema.index({ outgoingDate: 1 });
 
-export { MONTH };
+export { MONTH, monthOf, monthRange };
 
 /** Months in the report's trend, ending with the report's month. */
 export const TREND_MONTHS = 12;
-
-/** Riyadh is UTC+3 all year: a month starts at 21:00 UTC on the day before. */
-export function monthRange(month: string): { from: Date; to: Date } {
-  const m = MONTH.exec(month);
-  if (!m) throw new RangeError(`not a month (YYYY-MM): ${month}`);
-  const y = Number(m[1]);
-  const i = Number(m[2]) - 1;
-  return { from: new Date(Date.UTC(y, i, 1) - 3 * 3600_000), to: new Date(Date.UTC(y, i + 1, 1) - 3 * 3600_000) };
-}
-
-/** The month (`YYYY-MM`, Riyadh time) a date falls in. */
-export function monthOf(d: Date): string {
-  return new Date(d.getTime() + 3 * 3600_000).toISOString().slice(0, 7);
-}
 
 /** One agency's or department's letters in the month. */
 export interface LetterRow {

@@ -34,7 +34,7 @@ import { ReportDayModel, ReportLetterModel } from "./models.ts";
 import { MessageModel } from "../sms/models.ts";
 import { clock } from "../platform/clock.ts";
 import { nativeDb } from "../store/db.ts";
-import { hourOf, letterRows, monthEnd, periodRange, smsRows, sumLetters, sumSms, type LetterFacts, type SmsRow } from "./rollup.ts";
+import { hourOf, letterRows, monthRange, periodRange, smsRows, sumLetters, sumSms, type LetterFacts, type SmsRow } from "./rollup.ts";
 
 /** What a day's document counts. */
 export type FactKind = "letters" | "sms" | "inquiries";
@@ -242,7 +242,7 @@ export interface MonthTotals {
 }
 
 /** Whether a month is over (and its last messages written). */
-const monthOver = (month: string, now: Date) => now.getTime() >= monthEnd(month).getTime() + GRACE_MS;
+const monthOver = (month: string, now: Date) => now.getTime() >= monthRange(month).to.getTime() + GRACE_MS;
 
 /**
  * A month's totals from its days; stored as the month's document, clean, when the month is

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { addInto, emptyTally, histogramPercentile, hourOf, letterRows, monthEnd, monthsEnding, periodRange, smsRows, sumCounts, sumLetters, sumSms } from "./rollup.ts";
+import { addInto, emptyTally, histogramPercentile, hourOf, letterRows, monthOf, monthRange, monthsEnding, periodRange, smsRows, sumCounts, sumLetters, sumSms } from "./rollup.ts";
 import { riyadhDateKey } from "../text/calendar.ts";
 
 /** Nearest rank over the sorted values: the definition the histogram must agree with. */
@@ -92,12 +92,15 @@ test("sumLetters: days summed per agency and department; a month's percentiles f
   );
 });
 
-test("monthsEnding and monthEnd: months back across a year; a Riyadh month ends at 21:00 UTC before the next one's first day", () => {
+test("monthsEnding and monthRange: months back across a year; a Riyadh month ends at 21:00 UTC before the next one's first day", () => {
   assert.deepEqual(monthsEnding("2026-02", 3), ["2025-12", "2026-01", "2026-02"]);
   assert.equal(monthsEnding("2026-11", 12)[0], "2025-12");
   assert.deepEqual(monthsEnding("2026-01", 1), ["2026-01"]);
-  assert.equal(monthEnd("2026-01").toISOString(), "2026-01-31T21:00:00.000Z");
-  assert.equal(monthEnd("2026-12").toISOString(), "2026-12-31T21:00:00.000Z");
-  assert.equal(riyadhDateKey(monthEnd("2026-02")), "2026-03-01");
+  assert.equal(monthRange("2026-01").to.toISOString(), "2026-01-31T21:00:00.000Z");
+  assert.equal(monthRange("2026-12").to.toISOString(), "2026-12-31T21:00:00.000Z");
+  assert.equal(riyadhDateKey(monthRange("2026-02").to), "2026-03-01");
+  assert.equal(monthRange("2026-01").from.toISOString(), "2025-12-31T21:00:00.000Z");
+  assert.equal(monthOf(monthRange("2026-03").from), "2026-03");
+  assert.equal(monthOf(new Date(monthRange("2026-03").to.getTime() - 1)), "2026-03");
   assert.throws(() => monthsEnding("2026-13", 2), RangeError);
 });

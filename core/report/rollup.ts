@@ -5,12 +5,11 @@
  *
  * @module
  */
+import { RIYADH_OFFSET_MS } from "../text/calendar.ts";
 
-/** Riyadh is UTC+3 all year (no daylight saving since 1950). */
-const RIYADH_OFFSET_MS = 3 * 3600_000;
 const DAY_MS = 86_400_000;
 
-/** A Riyadh day `YYYY-MM-DD` (see riyadhDateKey in core/dates.ts), or an hour of it `YYYY-MM-DDTHH`. */
+/** A Riyadh day `YYYY-MM-DD` (see riyadhDateKey in core/text/calendar.ts), or an hour of it `YYYY-MM-DDTHH`. */
 export const PERIOD = /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]))?$/;
 
 /**
@@ -136,16 +135,27 @@ export function monthsEnding(month: string, n: number): string[] {
 }
 
 /**
- * The instant a Riyadh month (`YYYY-MM`) ends: the next month's first day starts.
+ * The instants a Riyadh month (`YYYY-MM`) spans, `[from, to)`: from 21:00 UTC on the day
+ * before its first day to the same hour before the next month's.
  *
  * @example
- *   monthEnd("2026-01") // 2026-01-31T21:00:00Z
+ *   monthRange("2026-01") // { from: 2025-12-31T21:00:00Z, to: 2026-01-31T21:00:00Z }
  */
-export function monthEnd(month: string): Date {
+export function monthRange(month: string): { from: Date; to: Date } {
   const m = MONTH.exec(month);
   if (!m) throw new RangeError(`not a month (YYYY-MM): ${month}`);
-  // Date.UTC takes the month 0-based: the 1-based number is the next month's index (December rolls over).
-  return new Date(Date.UTC(Number(m[1]), Number(m[2]), 1) - RIYADH_OFFSET_MS);
+  const [y, i] = [Number(m[1]), Number(m[2]) - 1];
+  return { from: new Date(Date.UTC(y, i, 1) - RIYADH_OFFSET_MS), to: new Date(Date.UTC(y, i + 1, 1) - RIYADH_OFFSET_MS) };
+}
+
+/**
+ * The Riyadh month (`YYYY-MM`) an instant falls in.
+ *
+ * @example
+ *   monthOf(new Date("2026-01-31T21:30:00Z")) // "2026-02"
+ */
+export function monthOf(d: Date): string {
+  return new Date(d.getTime() + RIYADH_OFFSET_MS).toISOString().slice(0, 7);
 }
 
 /**

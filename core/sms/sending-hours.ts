@@ -3,6 +3,7 @@
 // its due time: the dispatcher sleeps until then, so deferred messages keep their order (queue
 // order breaks ties) and are sent once like any other.
 import { isWorkingDay } from "../text/working-days.ts";
+import { RIYADH_OFFSET_MS } from "../text/calendar.ts";
 import type { Role } from "./notifications.ts";
 
 /** A span of the Riyadh day in minutes from midnight; `end < start` wraps past midnight (22:00-07:00). */
@@ -12,8 +13,6 @@ export interface DayWindow {
 }
 
 const DAY_MS = 86_400_000;
-// Riyadh has kept UTC+3 without daylight saving since 1950.
-const RIYADH_OFFSET_MS = 3 * 3_600_000;
 const HOURS = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/;
 
 /**

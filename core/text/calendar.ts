@@ -37,6 +37,8 @@ import type { Lang } from "./lang.ts";
 
 /** The time zone of every calendar computation in this module. */
 export const RIYADH_TZ = "Asia/Riyadh";
+/** Riyadh has kept UTC+3 without daylight saving since 1950: where a fixed offset is simpler than the time zone (day and month keys, ranges). */
+export const RIYADH_OFFSET_MS = 3 * 3_600_000;
 
 const DAY_MS = 86_400_000;
 

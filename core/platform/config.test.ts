@@ -32,7 +32,7 @@ describe("loadConfig: defaults", () => {
       services: [...KNOWN_SERVICES], channels: ["web", "sms", "ivr", "kiosk"], defaultReplyPeriodDays: 10,
       staffSmsHours: { start: 450, end: 930 }, trustProxy: [], logLevel: "info", logFormat: "json",
       sweepIntervalMs: 5000, staleSendingMs: 120000, jobLockLifetimeMs: 60000, schedulerLeaseMs: 10000,
-      metricsEnabled: true, metricsHost: "127.0.0.1", inquiryRateLimit: 30, inquiryRateWindowMs: 60000,
+      metricsEnabled: true, metricsHost: "127.0.0.1", agendashHost: "127.0.0.1", inquiryRateLimit: 30, inquiryRateWindowMs: 60000,
       verifyFailureBudget: 200, verifyFailureWindowMs: 600000, webhookLogTtlDays: 90, webhookRefusalLimit: 20, devInsecure: false,
       office: { nameAr: "الإمارة", nameEn: "The Emirate", phone: "920000000", hoursAr: "من الأحد إلى الخميس، من 7:30 صباحًا إلى 2:30 ظهرًا", hoursEn: "Sunday to Thursday, 7:30 am to 2:30 pm" },
     });
@@ -57,14 +57,14 @@ describe("loadConfig: what it reads", () => {
       NODE_ID: " n1 ", PORT: "8080", MONGO_URL: "mongodb://db:27017/taqib", SECRETS_KEY: KEY, TRANSPORTER: "nats://nats:4222",
       SMPP_URL: "smpp://u:p@smsc:2775", SMS_SENDER: "Emirate", SMPP_RATE: "2.5", SMSC_FAILURE_SHARE: "0.25", SMSC_SHOW_TEXT: "1", DIGITS: "arabic",
       SERVICES: "api, events,api", STAFF_SMS_HOURS: "08:00-14:00", CITIZEN_QUIET_HOURS: "22:00-07:00", STAFF_DIGEST_AT: "18:30",
-      TRUST_PROXY: "10.0.0.0/8, 192.168.1.1, fd00::/8", PUBLIC_URL: "https://taqib.example", AGENDASH_PORT: "3100", METRICS: "off",
+      TRUST_PROXY: "10.0.0.0/8, 192.168.1.1, fd00::/8", PUBLIC_URL: "https://taqib.example", AGENDASH_PORT: "3100", AGENDASH_HOST: "10.1.2.3", METRICS: "off",
       METRICS_PORT: "9100", DEV_INSECURE: "1", DATA_DIR: "/var/taqib", TEMPLATES_DIR: "/etc/taqib/sms", OFFICE_PHONE: "0112345678",
     });
     assert.partialDeepStrictEqual(c, {
       nodeId: "n1", port: 8080, mongoUrl: "mongodb://db:27017/taqib", transporter: "nats://nats:4222", smppUrl: "smpp://u:p@smsc:2775",
       smsSender: "Emirate", smppRatePerSecond: 2.5, smscFailureShare: 0.25, smscShowText: true, digits: "arabic", services: ["api", "events"],
       staffSmsHours: { start: 480, end: 840 }, citizenQuietHours: { start: 1320, end: 420 }, staffDigestAt: 1110,
-      trustProxy: ["10.0.0.0/8", "192.168.1.1", "fd00::/8"], publicUrl: "https://taqib.example", agendashPort: 3100, metricsEnabled: false,
+      trustProxy: ["10.0.0.0/8", "192.168.1.1", "fd00::/8"], publicUrl: "https://taqib.example", agendashPort: 3100, agendashHost: "10.1.2.3", metricsEnabled: false,
       metricsPort: 9100, devInsecure: true, dataDir: "/var/taqib", templatesDir: "/etc/taqib/sms", office: { phone: "0112345678" },
     });
     assert.deepEqual(c.secretsKey?.keyIds, ["k1"]);

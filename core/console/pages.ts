@@ -30,7 +30,7 @@ import { normalizeTransactionNumber } from "../text/normalize.ts";
 import { can, passwordLogin, type StaffUser } from "./accounts.ts";
 import { audit } from "./audit.ts";
 import { overdueBoard, transactionTimeline } from "./board.ts";
-import { leadershipReport, MONTH, monthOf, toCsv, type LetterRow, type Report, type ReportFilter, type TrendRow } from "./report.ts";
+import { leadershipReport, MONTH, monthOf, REPORT_FIRST_MONTH, toCsv, type LetterRow, type Report, type ReportFilter, type TrendRow } from "./report.ts";
 import { directory } from "../directory/cache.ts";
 import { AuditModel } from "./models.ts";
 import { agencySecretSummaries, createAgencySecret, revokeAgencySecret } from "../agencies/secrets.ts";
@@ -241,15 +241,20 @@ export function consoleRoute(config: Config) {
 
   /**
    * The report of the month asked for (default: this month) with its trend, narrowed to one
-   * agency or one department; undefined when refused (answered): 400 for a malformed month, an
-   * unknown code or both filters at once, 403 for a manager's filter on another department.
+   * agency or one department; undefined when refused (answered): 400 for a malformed month or
+   * one outside REPORT_FIRST_MONTH to this month, an unknown code or both filters at once, 403 for a manager's filter on another department.
    */
   const reportOf = async (c: Ctx, s: Session): Promise<{ report: Report; filter: ReportFilter } | undefined> => {
     const q = query(c.req);
-    const month = q.get("month") || monthOf(clock.now());
+    const thisMonth = monthOf(clock.now());
+    const month = q.get("month") || thisMonth;
     const filter: ReportFilter = { ...(q.get("agency") ? { agency: q.get("agency")! } : {}), ...(q.get("department") ? { department: q.get("department")! } : {}) };
-    const valid = MONTH.test(month) && !(filter.agency && filter.department) && (await inDirectory(filter.agency, directory.agencies)) && (await inDirectory(filter.department, directory.departments));
-    if (!valid) return void refuse(c, 400, MESSAGES.badInput, s);
+    // Months from the first the report knows to this one: year 0000 or 9999 has no calendar behind it.
+    if (!MONTH.test(month) || month < REPORT_FIRST_MONTH || month > thisMonth) {
+      return void refuse(c, 400, { ar: MESSAGES.badMonth.ar(REPORT_FIRST_MONTH, thisMonth), en: MESSAGES.badMonth.en(REPORT_FIRST_MONTH, thisMonth) }, s);
+    }
+    const valid = !(filter.agency && filter.department) && (await inDirectory(filter.agency, directory.agencies)) && (await inDirectory(filter.department, directory.departments));
+    if (!valid) return void refuse(c, 400, MESSAGES.badFilter, s);
     if (filter.department && !can.seeDepartment(s.user, filter.department)) return void notAllowed(c, s);
     return { report: await leadershipReport(s.user, month, clock.now(), c.lang, { filter, trend: true }), filter };
   };

@@ -36,6 +36,9 @@ PendingReplyModel.schema.index({ outgoingDate: 1 });
 
 export { MONTH, monthOf, monthRange };
 
+/** The first month the report can be asked for: no office has letters before it. */
+export const REPORT_FIRST_MONTH = "2000-01";
+
 /** Months in the report's trend, ending with the report's month. */
 export const TREND_MONTHS = 12;
 
@@ -189,9 +192,18 @@ export async function leadershipReport(user: StaffUser, month: string, now: Date
   };
 }
 
-/** One CSV field: quoted when it holds a comma, quote or line break (quotes doubled). */
+// A text a spreadsheet would read as a formula: =, +, -, @ (and their full-width forms), or a
+// tab or carriage return before one (OWASP's CSV injection list).
+const FORMULA_START = /^[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+
+/**
+ * One CSV field: a text that would start a formula gets a leading apostrophe (Excel and
+ * LibreOffice then show it as text); quoted when it holds a comma, quote or line break
+ * (quotes doubled). Numbers are written as they are, so a negative figure stays a number.
+ */
 const field = (v: unknown) => {
-  const s = v === undefined || v === null ? "" : String(v);
+  let s = v === undefined || v === null ? "" : String(v);
+  if (typeof v !== "number" && FORMULA_START.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
@@ -200,6 +212,7 @@ const field = (v: unknown) => {
  *
  * @example
  *   toCsv(["الجهة", "العدد"], [["وزارة, الصحة", 3]]) // "\uFEFFالجهة,العدد\r\n\"وزارة, الصحة\",3\r\n"
+ *   toCsv(["الجهة"], [["=HYPERLINK(\"x\")"]])           // "\uFEFFالجهة\r\n\"'=HYPERLINK(\"\"x\"\")\"\r\n"
  */
 export function toCsv(header: string[], rows: unknown[][]): string {
   return "\uFEFF" + [header, ...rows].map((r) => r.map(field).join(",")).join("\r\n") + "\r\n";

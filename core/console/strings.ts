@@ -263,4 +263,9 @@ export const MESSAGES = {
   },
   csrf: { ar: "انتهت صلاحية النموذج. أعد تحميل الصفحة وحاول مرة أخرى.", en: "The form has expired. Reload the page and try again." },
   badInput: { ar: "بعض الحقول غير صحيحة.", en: "Some fields are not valid." },
+  badMonth: {
+    ar: (first: string, last: string) => `الشهر غير صحيح: يُكتب بالصيغة سنة-شهر (مثل ${last})، من ${first} إلى ${last}.`,
+    en: (first: string, last: string) => `The month is not valid: write it as year-month (e.g. ${last}), from ${first} to ${last}.`,
+  },
+  badFilter: { ar: "التصفية غير صحيحة: اختر جهة أو إدارة واحدة موجودة.", en: "The filter is not valid: choose one existing agency or department." },
 } as const;

@@ -4,7 +4,7 @@ import type { Context, Service } from "moleculer";
 import type { Config } from "../core/platform/config.ts";
 import { clientError } from "../core/platform/errors.ts";
 import { describeApiKeys, findApiKey, SCOPES, type Scope } from "../core/platform/api-keys.ts";
-import { httpError, safeBodyParsers, type BodyParsers, type Middleware } from "../core/platform/http-errors.ts";
+import { httpError, safeBodyParsers, strictQuery, type BodyParsers, type Middleware } from "../core/platform/http-errors.ts";
 import { databaseMixin, type TypedService } from "../core/platform/mixins.ts";
 import { databaseReachable } from "../core/store/db.ts";
 import { channelRoutes } from "../channels/registry.ts";
@@ -86,15 +86,17 @@ function untrustedForwardingWarning(trusted: readonly string[]): Middleware {
 
 /**
  * A route as every route of the gateway must be: paths matched case-sensitively (so
- * `/METRICS` is not `/metrics` to a proxy's rule but the same route here), and every body
- * parser error a 4xx.
+ * `/METRICS` is not `/metrics` to a proxy's rule but the same route here), every body
+ * parser error a 4xx, and bodies and query strings decoded strictly (400 INVALID_TEXT for
+ * invalid UTF-8 or a lone surrogate: core/platform/strict-text.ts).
  */
 function hardened(route: Record<string, any>, warning: Middleware): Record<string, unknown> {
   return {
     ...route,
     pathToRegexpOptions: { ...route.pathToRegexpOptions, sensitive: true },
     bodyParsers: false,
-    use: [warning, ...safeBodyParsers(route.bodyParsers as BodyParsers), ...(route.use ?? [])],
+    // Health reads no query, and a probe's may hold anything: it answers whatever it is.
+    use: [warning, ...(route.path === "/health" ? [] : [strictQuery]), ...safeBodyParsers(route.bodyParsers as BodyParsers), ...(route.use ?? [])],
   };
 }
 

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import ApiGateway from "moleculer-web";
 import { clientError, type ErrorBody } from "./errors.ts";
 import { isTransientDbError } from "../store/retry.ts";
+import { checkBodyText, checkQueryText } from "./strict-text.ts";
 
 const AR: Record<string, string> = {
   INVALID_JSON: "تعذر قراءة الطلب: صيغة JSON غير صحيحة",
@@ -16,6 +17,7 @@ const AR: Record<string, string> = {
   UNSUPPORTED_ENCODING: "ترميز محتوى الطلب غير مدعوم",
   UNSUPPORTED_CHARSET: "ترميز الأحرف في الطلب غير مدعوم",
   INVALID_BODY: "تعذر قراءة محتوى الطلب",
+  INVALID_TEXT: "نص الطلب ليس نصًّا صحيحًا بترميز UTF-8",
   BAD_REQUEST: "الطلب غير صحيح",
 };
 
@@ -90,6 +92,8 @@ export type BodyParsers = false | true | undefined | Partial<Record<"json" | "ur
  */
 export function bodyError(err: any, parser: string): Error {
   switch (err?.type) {
+    case "text.invalid":
+      return clientError(400, "INVALID_TEXT", `${err.message}: send UTF-8 text`, { messageAr: AR.INVALID_TEXT });
     case "encoding.unsupported":
       return clientError(415, "UNSUPPORTED_ENCODING", `Content-Encoding "${String(err.encoding ?? "")}" is not supported: send identity, gzip, deflate or br`, { messageAr: AR.UNSUPPORTED_ENCODING });
     case "charset.unsupported":
@@ -124,7 +128,9 @@ export function safeBodyParsers(spec: BodyParsers): Middleware[] {
   return Object.entries(parsers)
     .filter(([name, opts]) => opts !== false && name in factories)
     .map(([name, opts]) => {
-      const parse = factories[name]!(typeof opts === "object" ? opts : undefined);
+      // Every parser decodes strictly (core/platform/strict-text.ts); a `raw` body is bytes, not text.
+      const verify = name === "raw" ? undefined : (req: IncomingMessage, _res: ServerResponse, body: Buffer, charset: string | null) => checkBodyText(body, charset, req.headers["content-type"]);
+      const parse = factories[name]!({ ...(typeof opts === "object" ? opts : {}), ...(verify ? { verify } : {}) });
       return (req: IncomingMessage, res: ServerResponse, next: Next) => {
         try {
           parse(req, res, (err) => next(err ? bodyError(err, name) : undefined));
@@ -134,3 +140,19 @@ export function safeBodyParsers(spec: BodyParsers): Middleware[] {
       };
     });
 }
+
+/**
+ * Refuses (400 INVALID_TEXT) a request whose query string decodes to invalid UTF-8, before
+ * any route reads it.
+ *
+ * @example
+ *   route.use = [strictQuery, ...safeBodyParsers({ json: true })];
+ */
+export const strictQuery: Middleware = (req, _res, next) => {
+  try {
+    checkQueryText(req.url);
+    next();
+  } catch (err) {
+    next(bodyError(err, "query"));
+  }
+};

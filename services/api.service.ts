@@ -191,7 +191,8 @@ export default function apiService(config: Config): TypedService {
           }
           const ok = Object.values(checks).every((v) => v === "ok");
           if (!ok) ctx.meta.$statusCode = 503;
-          return { status: ok ? "ok" : "unavailable", node: this.broker.nodeID, checks };
+          // Public: no node id (it is derived from the host name); logs and metrics name the node.
+          return { status: ok ? "ok" : "unavailable", checks };
         },
       },
     },

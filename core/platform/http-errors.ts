@@ -19,6 +19,7 @@ const AR: Record<string, string> = {
   INVALID_BODY: "تعذر قراءة محتوى الطلب",
   INVALID_TEXT: "نص الطلب ليس نصًّا صحيحًا بترميز UTF-8",
   BAD_REQUEST: "الطلب غير صحيح",
+  INVALID_PARAMS: "بعض مدخلات الطلب غير صحيحة",
 };
 
 /**
@@ -54,7 +55,12 @@ export function httpError(err: any): { status: number; body: ErrorBody; retryabl
   if (name === "ServiceNotFoundError" || name === "ServiceNotAvailableError" || name === "RequestTimeoutError") {
     return make(503, "SERVICE_UNAVAILABLE", "The service is not available now; try again");
   }
-  if (name === "ValidationError") return make(400, "INVALID_PARAMS", err.message, err.data);
+  // Moleculer's validator adds the node and action to each field's error: only the field and
+  // what is wrong with it go out (a node id names the host).
+  if (name === "ValidationError") {
+    const details = Array.isArray(err.data) ? err.data.map((d: { field?: unknown; message?: unknown }) => ({ field: String(d?.field ?? ""), message: String(d?.message ?? "") })) : undefined;
+    return make(400, "INVALID_PARAMS", "Some parameters are not valid", details);
+  }
   if (typeof err?.code === "number" && err.code >= 400 && err.code < 500) {
     const code = typeof err.type === "string" && err.type ? err.type : "BAD_REQUEST";
     return make(err.code, code, err.message, err.data?.details, err.data?.messageAr);

@@ -12,6 +12,11 @@ try {
     env.DEV_INSECURE = "1";
     console.log("note: the embedded quickstart sets DEV_INSECURE=1: channels without their secrets start unchecked (development only).");
   }
+  // …so it listens on this machine only: /dev/mo and the unchecked channels are not for the network.
+  if (!env.MONGO_URL && !env.HOST?.trim()) {
+    env.HOST = "127.0.0.1";
+    console.log("note: the embedded quickstart listens on 127.0.0.1 only; set HOST=0.0.0.0 to open it to the network.");
+  }
   const config = loadConfig(env);
   // Every node checks CHANNELS, whatever services it runs: a typo is refused where it is made.
   enabledChannels(config);

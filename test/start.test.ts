@@ -79,3 +79,17 @@ test("a restart and a Ctrl-C print no 'already exists' or endSessions warning, a
     assert.match(o, /received SIGINT, stopping/);
   }
 });
+
+test("the embedded quickstart listens on 127.0.0.1 unless HOST is set, and says so", async () => {
+  const dir = path.join(data.dir, "loopback");
+  const taqib = await spawnTaqib("loopback", { DATA_DIR: dir, SECRETS_KEY: "", HOST: "" });
+  try {
+    assert.match(taqib.output.join("\n"), /listens on 127\.0\.0\.1 only; set HOST=0\.0\.0\.0/);
+    const port = Number(new URL(taqib.url).port);
+    // The kernel's table of listening sockets: 0100007F is 127.0.0.1, 00000000 every address.
+    const listening = fs.readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f[3] === "0A" && parseInt(f[1]!.split(":")[1]!, 16) === port).map((f) => f[1]!.split(":")[0]);
+    assert.deepEqual(listening, ["0100007F"]);
+  } finally {
+    await taqib.kill();
+  }
+});

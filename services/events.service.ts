@@ -3,6 +3,7 @@ import type { Config } from "../core/platform/config.ts";
 import { databaseMixin, periodic, type TypedService } from "../core/platform/mixins.ts";
 import { storeEventRequests, type StoreRequest, type StoreResult } from "../core/events/ingest.ts";
 import { eventIntake, type IngestResult } from "../core/events/receive.ts";
+import { claimExistingOutgoing } from "../core/events/outgoing.ts";
 import { Applier } from "../core/events/apply.ts";
 import { Batcher } from "../core/store/batcher.ts";
 import { IN_LIMIT } from "../core/store/db.ts";
@@ -71,8 +72,14 @@ export default function eventsService(config: Config): TypedService<Vars> {
         onStored: (e, outcome) => this.broker.metrics.increment("taqib.events.ingested", { type: e.type, outcome }),
       });
     },
-    started() {
+    async started() {
       forwardQueuedToBroker(this.broker);
+      // Once per database: the outgoing numbers of transactions stored before numbers were claimed.
+      const r = await claimExistingOutgoing();
+      if (r.ran && r.claimed) this.logger.info(`outgoing numbers: ${r.claimed} of earlier transactions claimed`);
+      if (r.shared.length) {
+        this.logger.warn(`outgoing numbers held by two transactions before they were claimed (each kept by the first, agencies' replies go to it): ${r.shared.slice(0, 20).join(", ")}${r.shared.length > 20 ? ` and ${r.shared.length - 20} more` : ""}`);
+      }
     },
   };
 }

@@ -1,15 +1,29 @@
 // The events API end to end over HTTP, against a real FerretDB.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { MongoClient } from "mongodb";
 import { testDatabase, testNode, api, http, sampleLifecycle, seedDirectory, eventually } from "./support/harness.ts";
+import { storeEventRequests } from "../core/events/ingest.ts";
+import { validateEvent, type IncomingEvent } from "../core/events/contract.ts";
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
 let node: Awaited<ReturnType<typeof testNode>>;
 // The SMS side is not under test here: no smpp or notifier service.
 const SERVICES = "api,events,directory";
 
+/** A transaction stored before outgoing numbers were claimed: its number is claimed at the events service's start. */
+const LEGACY = { number: "1445007001", outgoing: "71445007001" };
+
 before(async () => {
   db = await testDatabase();
+  const mongo = await MongoClient.connect(db.url);
+  const at = new Date(Date.now() - 86_400_000);
+  await mongo.db().collection("transactions").insertOne({
+    _id: LEGACY.number as any, number: LEGACY.number, status: "issued", registered: false, eventCount: 1,
+    outgoing: [{ number: LEGACY.outgoing, date: at, destination: { agencyCode: "MOI" }, requiresReply: false, eventId: "legacy-i" }],
+    history: [{ eventId: "legacy-i", type: "issued", occurredAt: at, receivedAt: at, data: { outgoingNumber: LEGACY.outgoing, destination: { agencyCode: "MOI" }, requiresReply: false } }],
+  });
+  await mongo.close();
   node = await testNode(db.url, { SERVICES });
   await seedDirectory(node.url);
 });
@@ -76,6 +90,77 @@ test("an id reused with other content is a 409 and stores nothing", async () => 
   const b = await api(node.url, "POST", "/api/v1/events", [fresh, changed]);
   assert.equal(b.status, 409);
   assert.equal((await api(node.url, "GET", "/api/v1/transactions/1445000099")).status, 404);
+});
+
+const issuedEvent = (id: string, transactionNumber: string, outgoingNumber: string) => ({
+  id, type: "issued", transactionNumber, occurredAt: new Date().toISOString(),
+  data: { outgoingNumber, destination: { agencyCode: "MOI" }, requiresReply: true },
+});
+const registeredEvent = (id: string, transactionNumber: string) => ({
+  id, type: "registered", transactionNumber, occurredAt: new Date(Date.now() - 60_000).toISOString(),
+  data: { citizen: { name: "مواطن", mobile: "0551234567" }, departmentCode: "LEGAL" },
+});
+
+test("an outgoing number another transaction holds is a 409 OUTGOING_NUMBER_CONFLICT naming it, storing nothing of the request; re-sends and the same transaction's other numbers still work", async () => {
+  const first = issuedEvent("oc-a-i", "1445006001", "61445006001");
+  assert.equal((await api(node.url, "POST", "/api/v1/events", [registeredEvent("oc-a-r", "1445006001"), first])).status, 202);
+  await eventually(async () => (await getTx("1445006001")).outgoing?.length === 1, 10_000, "the first transaction's letter");
+
+  const r = await api(node.url, "POST", "/api/v1/events", [registeredEvent("oc-b-r", "1445006002"), issuedEvent("oc-b-i", "1445006002", "61445006001")]);
+  assert.equal(r.status, 409, r.text);
+  assert.equal(r.body.error.code, "OUTGOING_NUMBER_CONFLICT");
+  assert.match(r.body.error.message, /61445006001 is already used by transaction 1445006001/);
+  assert.match(r.body.error.messageAr, /رقم الصادر 61445006001 مستخدم للمعاملة 1445006001/);
+  assert.deepEqual(r.body.error.details, [{ id: "oc-b-i", outgoingNumber: "61445006001", transactionNumber: "1445006001" }]);
+  await new Promise((res) => setTimeout(res, 700));
+  assert.equal((await api(node.url, "GET", "/api/v1/transactions/1445006002")).status, 404, "nothing of the refused request was stored");
+  // Written with a slash and Arabic-Indic digits, it is the same number.
+  const arabic = await api(node.url, "POST", "/api/v1/events", issuedEvent("oc-b-i2", "1445006002", "٦١٤٤٥/٠٠٦٠٠١"));
+  assert.equal(arabic.status, 409, arabic.text);
+
+  // The first transaction: its issued event again is a duplicate; issuing the number again (a correction) and a second number are accepted.
+  const again = await api(node.url, "POST", "/api/v1/events", first);
+  assert.equal(again.status, 200, again.text);
+  assert.equal(again.body.outcome, "duplicate");
+  assert.equal((await api(node.url, "POST", "/api/v1/events", issuedEvent("oc-a-i2", "1445006001", "61445006001"))).status, 202);
+  assert.equal((await api(node.url, "POST", "/api/v1/events", issuedEvent("oc-a-i3", "1445006001", "61445006009"))).status, 202);
+  // The second transaction with a number of its own.
+  assert.equal((await api(node.url, "POST", "/api/v1/events", [registeredEvent("oc-b-r", "1445006002"), issuedEvent("oc-b-i", "1445006002", "61445006002")])).status, 202);
+  const both = await eventually(async () => {
+    const [a, b] = [await getTx("1445006001"), await getTx("1445006002")];
+    return a.outgoing?.length === 2 && b.outgoing?.length === 1 && [a, b];
+  }, 10_000, "both transactions' letters");
+  assert.deepEqual(both[0].outgoing.map((o: any) => o.number).sort(), ["61445006001", "61445006009"]);
+  assert.deepEqual(both[1].outgoing.map((o: any) => o.number), ["61445006002"]);
+
+  // A number held by a transaction stored before numbers were claimed is refused too.
+  const legacy = await api(node.url, "POST", "/api/v1/events", issuedEvent("oc-c-i", "1445006003", LEGACY.outgoing));
+  assert.equal(legacy.status, 409, legacy.text);
+  assert.equal(legacy.body.error.details[0].transactionNumber, LEGACY.number);
+});
+
+test("two transactions posting the same outgoing number at once: exactly one wins, over HTTP and between separate stores on the database (10 rounds each)", async () => {
+  for (let round = 0; round < 10; round++) {
+    const outgoing = `6200${round}`;
+    const posts = await Promise.all(["1445006100", "1445006200"].map((n) => api(node.url, "POST", "/api/v1/events", issuedEvent(`race-${round}-${n}`, `${n}${round}`, outgoing))));
+    assert.deepEqual(posts.map((p) => p.status).sort(), [202, 409], `round ${round}: ${posts.map((p) => p.text).join(" | ")}`);
+    const winner = posts.find((p) => p.status === 202)!;
+    const loser = posts.find((p) => p.status === 409)!;
+    assert.equal(loser.body.error.code, "OUTGOING_NUMBER_CONFLICT");
+    assert.equal(loser.body.error.details[0].transactionNumber, `${winner.body.id.split("-")[2]}${round}`, "the loser is told the winner");
+  }
+  // Outside the events service's batcher: separate calls that each read the number free, as two processes would.
+  const event = (id: string, number: string, outgoing: string): IncomingEvent => validateEvent(issuedEvent(id, number, outgoing)).event!;
+  for (let round = 0; round < 10; round++) {
+    const outgoing = `6300${round}`;
+    const results = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => storeEventRequests([{ events: [event(`store-race-${round}-${i}`, `14450063${i}${round}`, outgoing)], source: "test" }])),
+    );
+    const winners = results.filter(([r]) => r!.outgoingConflicts.length === 0);
+    assert.equal(winners.length, 1, `round ${round}: ${winners.length} winners`);
+    assert.deepEqual(winners[0]![0]!.outcomes, ["accepted"]);
+    for (const [r] of results) if (r!.outgoingConflicts.length) assert.deepEqual(r!.toApply, [], "a loser stores nothing");
+  }
 });
 
 test("shuffled and batched order gives the same end state", async () => {

@@ -111,7 +111,7 @@ test("agency reply webhooks: signed reply stops reminders; forged, stale, replay
     ["future timestamp", () => send("MOI", reply, secret, { ts: new Date(Date.now() + 6 * 60_000) }), 401, "TIMESTAMP_OUT_OF_TOLERANCE"],
     ["no signature", () => http(node.url, "POST", "/webhooks/agencies/MOI/replies", reply), 401, "SIGNATURE_MISSING"],
     ["unknown agency (answered as a bad signature)", () => send("NOPE", reply, secret), 401, "SIGNATURE_INVALID"],
-    ["cross-agency", () => send("MOH", reply, other), 403, "OUTGOING_OF_ANOTHER_AGENCY"],
+    ["cross-agency (answered as an unknown number)", () => send("MOH", reply, other), 404, "OUTGOING_NOT_FOUND"],
     ["unknown outgoing", () => send("MOI", { ...reply, outgoingNumber: "999999" }, secret), 404, "OUTGOING_NOT_FOUND"],
     ["invalid body", () => send("MOI", { outgoingNumber: "84001" }, secret), 400, "INVALID_BODY"],
   ];
@@ -146,6 +146,40 @@ test("agency reply webhooks: signed reply stops reminders; forged, stale, replay
   // Only verified requests are logged: the cross-agency, unknown outgoing and invalid body ones, the replies; no 401.
   assert.ok(deliveries.length >= 5);
   assert.ok(deliveries.every((d: any) => d.status !== 401) && deliveries.some((d: any) => d.outcome === "accepted"));
+});
+
+test("a second transaction issuing the same outgoing number is refused: the first keeps its pending reply, its agency's reply reaches it", async () => {
+  const { MongoClient } = await import("mongodb");
+  const mongo = new MongoClient(db.url);
+  await mongo.connect();
+  try {
+    assert.equal((await api(node.url, "POST", "/api/v1/events", issued("7001", "87001", 3))).status, 202);
+    await eventually(async () => (await mongo.db().collection("pending_replies").findOne({ _id: "87001" as any }))?.transactionNumber === "7001", 10_000, "the first pending reply");
+    // Another transaction, to another agency, with the same outgoing number.
+    const second = await api(node.url, "POST", "/api/v1/events", issued("7002", "87001", 1, "MOH"));
+    assert.equal(second.status, 409, second.text);
+    assert.equal(second.body.error.code, "OUTGOING_NUMBER_CONFLICT");
+    assert.equal(second.body.error.details[0].transactionNumber, "7001");
+    await new Promise((r) => setTimeout(r, 700));
+    const pending = await mongo.db().collection("pending_replies").findOne({ _id: "87001" as any });
+    assert.equal(pending?.transactionNumber, "7001", "the first transaction keeps its follow-up");
+    assert.equal(pending?.agencyCode, "MOI");
+    assert.equal((await api(node.url, "GET", "/api/v1/transactions/7002")).status, 404);
+
+    const secret = (await api(node.url, "POST", "/api/v1/agencies/MOI/secrets")).body.secret as string;
+    const body = JSON.stringify({ outgoingNumber: "87001", replyNumber: "R-7", replyDate: new Date().toISOString() });
+    const id = "msg_7001";
+    const ts = new Date();
+    const r = await http(node.url, "POST", "/webhooks/agencies/MOI/replies", body, {
+      "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(Math.floor(ts.getTime() / 1000)), "webhook-signature": new Webhook(secret).sign(id, ts, body),
+    });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.transactionNumber, "7001");
+    await eventually(async () => (await api(node.url, "GET", "/api/v1/transactions/7001")).body.outgoing[0].reply?.number === "R-7", 10_000, "the reply on the first transaction");
+    await eventually(async () => !(await mongo.db().collection("pending_replies").findOne({ _id: "87001" as any })), 10_000, "its pending reply done");
+  } finally {
+    await mongo.close();
+  }
 });
 
 test("a reply stops all further reminders", async () => {

@@ -93,14 +93,38 @@ test("after verification every refusal is the agency's and is logged: bad body, 
     ["not json", 400, "INVALID_JSON"],
     [{ ...REPLY, replyDate: "soon" }, 400, "INVALID_BODY"],
     [{ ...REPLY, outgoingNumber: "999" }, 404, "OUTGOING_NOT_FOUND"],
-    [{ ...REPLY, outgoingNumber: "4812078" }, 403, "OUTGOING_OF_ANOTHER_AGENCY"],
+    [{ ...REPLY, outgoingNumber: "4812078" }, 404, "OUTGOING_NOT_FOUND"],
   ];
   for (const [body, status, type] of cases) {
     await assert.rejects(s.replies.receive({ agencyCode: "MOI", ...signed(body), address: "10.0.0.7" }), rejectsWith(status, type));
   }
-  assert.deepEqual(s.deliveries.map((d) => [d.status, d.outcome]), cases.map(([, status, type]) => [status, type]));
+  // The office's staff see why the last one was refused.
+  assert.deepEqual(s.deliveries.map((d) => [d.status, d.outcome]), [[400, "INVALID_JSON"], [400, "INVALID_BODY"], [404, "OUTGOING_NOT_FOUND"], [404, "OUTGOING_OF_ANOTHER_AGENCY"]]);
   assert.equal(s.events.size, 0);
   assert.deepEqual(s.refused, []);
+});
+
+test("another agency's letter is answered exactly as a number that does not exist: same status, code, message and shape, after the same lookup", async () => {
+  const s = setup();
+  const looked: string[] = [];
+  const outgoing = s.store.outgoing;
+  s.store.outgoing = async (n) => (looked.push(n), outgoing(n));
+  const refusal = async (outgoingNumber: string, id: string) => {
+    try {
+      await s.replies.receive({ agencyCode: "MOI", ...signed({ ...REPLY, outgoingNumber }, { id }), address: "10.0.0.7" });
+    } catch (err) {
+      const e = err as { code: number; type: string; message: string; data?: unknown };
+      return { status: e.code, code: e.type, message: e.message.replace(outgoingNumber, "N"), data: e.data ?? null, keys: Object.keys(e).sort() };
+    }
+    assert.fail(`${outgoingNumber} was accepted`);
+  };
+  const unknown = await refusal("4812099", "msg_a");
+  const others = await refusal("4812078", "msg_b");
+  assert.deepEqual(others, unknown);
+  assert.equal(unknown.status, 404);
+  assert.equal(unknown.code, "OUTGOING_NOT_FOUND");
+  assert.equal(unknown.message, "No outgoing transaction N was sent to agency MOI");
+  assert.deepEqual(looked, ["4812099", "4812078"], "one lookup each");
 });
 
 test("unverified requests leave no trace, count against their address, and the address is braked with 429", async () => {

@@ -7,6 +7,7 @@ import { parseCode } from "../directory/contract.ts";
 import { validateEvent, type IncomingEvent } from "../events/contract.ts";
 import { storeEvents, type StoreOutcome } from "../events/ingest.ts";
 import { TransactionModel } from "../events/models.ts";
+import { outgoingHolder } from "../events/outgoing.ts";
 import { PendingReplyModel } from "../followup/models.ts";
 import type { SecretsKeyring } from "../platform/secrets-key.ts";
 import { activeAgencySecrets } from "./secrets.ts";
@@ -30,7 +31,10 @@ export interface DeliveryRecord {
 export interface ReplyStore {
   /** The agency's active signing secrets (none for an unknown agency). */
   secrets(agencyCode: string): Promise<string[]>;
-  /** The outgoing letter with this number: its transaction and the agency it was sent to. */
+  /**
+   * The outgoing letter with this number: its transaction (the one holding the number) and the
+   * agency it was sent to. The same reads whether or not the number exists.
+   */
   outgoing(outgoingNumber: string): Promise<{ transactionNumber: string; agencyCode?: string | null } | undefined>;
   /** Stores the event durably (see storeEvents). */
   store(event: IncomingEvent, source: string): Promise<StoreOutcome>;
@@ -63,6 +67,15 @@ export interface ReplyReceiverOptions {
   /** A request refused before verification, with its reason (RATE_LIMITED, SIGNATURE_INVALID…), for metrics. */
   onRefused?: (reason: string) => void;
   now?: () => Date;
+}
+
+/** The outcome a refusal is logged with when it is not its answer's code (staff only: see notFound). */
+const LOGGED_AS = Symbol("logged as");
+
+/** The one answer for a letter an agency may not reply to: unknown, or sent to another agency. */
+function notFound(outgoingNumber: string, agencyCode: string, loggedAs?: string): Error {
+  const err = clientError(404, "OUTGOING_NOT_FOUND", `No outgoing transaction ${outgoingNumber} was sent to agency ${agencyCode}`);
+  return loggedAs ? Object.assign(err, { [LOGGED_AS]: loggedAs }) : err;
 }
 
 /**
@@ -105,8 +118,10 @@ export function replyReceiver(opts: ReplyReceiverOptions): { receive(req: ReplyR
     const reply = parseReply(rawBody);
     const { outgoingNumber } = reply;
     const item = await store.outgoing(outgoingNumber);
-    if (!item) throw clientError(404, "OUTGOING_NOT_FOUND", `No outgoing transaction ${outgoingNumber}`);
-    if (item.agencyCode !== code) throw clientError(403, "OUTGOING_OF_ANOTHER_AGENCY", `Outgoing ${outgoingNumber} was not sent to agency ${code}`);
+    // A letter sent to another agency is answered exactly as one that does not exist: an
+    // agency learns nothing of the numbers of letters that are not its own. (The log, which
+    // only the office's staff read, keeps the reason.)
+    if (!item || item.agencyCode !== code) throw notFound(outgoingNumber, code, item ? "OUTGOING_OF_ANOTHER_AGENCY" : undefined);
     const replyDate = reply.replyDate.toISOString();
     const { event, errors } = validateEvent({
       // The webhook id makes a redelivery of the same reply a duplicate.
@@ -132,8 +147,8 @@ export function replyReceiver(opts: ReplyReceiverOptions): { receive(req: ReplyR
       try {
         answer = await accept(req.agencyCode, webhookId, req.rawBody);
       } catch (err) {
-        const e = err as { code?: unknown; type?: string };
-        await record(typeof e?.code === "number" ? e.code : 500, e?.type ?? "ERROR");
+        const e = err as { code?: unknown; type?: string; [LOGGED_AS]?: string };
+        await record(typeof e?.code === "number" ? e.code : 500, e?.[LOGGED_AS] ?? e?.type ?? "ERROR");
         throw err;
       }
       await record(200, answer.outcome, answer.outgoingNumber);
@@ -153,12 +168,19 @@ export function databaseReplyStore(keys: SecretsKeyring, apply: () => Promise<un
   return {
     secrets: (agencyCode) => activeAgencySecrets(keys, agencyCode, log),
     async outgoing(outgoingNumber) {
-      // An item waiting for a reply is found by its pending record's _id (indexed on every
-      // server); only an item that waits for none needs the search by outgoing number.
-      const pending = await PendingReplyModel.findById(outgoingNumber, { transactionNumber: 1 }).lean();
-      const tx = pending
-        ? await TransactionModel.findById(pending.transactionNumber, { number: 1, outgoing: 1 }).lean()
-        : await TransactionModel.findOne({ "outgoing.number": outgoingNumber }, { number: 1, outgoing: 1 }).lean();
+      // The transaction holding the number, by its claim (core/events/outgoing.ts), then that
+      // transaction: two reads by _id (indexed on every server) whether the number exists,
+      // is another agency's or is this one's, so that the time of the answer tells nothing.
+      const number = await outgoingHolder(outgoingNumber, async () => {
+        // Until the claims of older data are made (the events service's first start): its
+        // pending record, else the search by outgoing number.
+        const pending = await PendingReplyModel.findById(outgoingNumber, { transactionNumber: 1 }).lean();
+        if (pending) return pending.transactionNumber;
+        const tx = await TransactionModel.findOne({ "outgoing.number": outgoingNumber }, { _id: 1 }).lean();
+        return tx ? String(tx._id) : undefined;
+      });
+      // (No transaction has the id "-": numbers are digits.)
+      const tx = await TransactionModel.findById(number ?? "-", { number: 1, outgoing: 1 }).lean();
       const item = tx?.outgoing.find((o) => o.number === outgoingNumber);
       return tx && item ? { transactionNumber: tx.number, agencyCode: item.destination?.agencyCode } : undefined;
     },

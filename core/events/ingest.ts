@@ -7,6 +7,7 @@ import { EventModel, PendingEventModel, TransactionModel } from "./models.ts";
 import { findByIds, onlyDuplicateKeys } from "../store/db.ts";
 import { eventHash, type IncomingEvent } from "./contract.ts";
 import { project, type LifecycleEvent, type TransactionState } from "./lifecycle.ts";
+import { claimOutgoingNumbers, databaseOutgoingClaims, type OutgoingClaimStore, type OutgoingConflict } from "./outgoing.ts";
 
 export type StoreOutcome = "accepted" | "duplicate" | "conflict";
 
@@ -20,6 +21,8 @@ export interface StoreResult {
   outcomes: StoreOutcome[];
   /** Ids reused with other content: the request stored nothing. */
   conflicts: string[];
+  /** Issued events naming an outgoing number another transaction holds: the request stored nothing. */
+  outgoingConflicts: OutgoingConflict[];
   /** The events to apply now: those this call stored. */
   toApply: LifecycleEvent[];
   /** The outbox entry that holds them until they are applied (forget it then: see forgetOutbox). */
@@ -38,20 +41,29 @@ const asLifecycle = (d: { _id: string; type: string; transactionNumber: string; 
 /**
  * Stores the events of several requests at once (three round-trips in all), each request
  * on its own terms: an id already stored with the same content is a duplicate, with other
- * content a conflict, and a request with a conflict stores nothing. Each request's new events
- * are listed in one outbox entry (`events_pending`), written before the events themselves, so
- * that no stored event can be left unapplied unseen: the entry is forgotten once they are
- * applied, and the sweep applies what an entry still lists after a crash.
+ * content a conflict, and a request with a conflict stores nothing; so does a request with an
+ * issued event whose outgoing number another transaction holds (numbers are claimed before
+ * anything is stored, see claimOutgoingNumbers: two more round-trips when there are new issued
+ * events). Each request's new events are listed in one outbox entry (`events_pending`), written
+ * before the events themselves, so that no stored event can be left unapplied unseen: the entry
+ * is forgotten once they are applied, and the sweep applies what an entry still lists after a
+ * crash.
  *
  * @example
  *   const [r] = await storeEventRequests([{ events: [event], source: "correspondence" }]);
  *   r.outcomes // ["accepted"]
  */
-export async function storeEventRequests(requests: StoreRequest[]): Promise<StoreResult[]> {
+export async function storeEventRequests(requests: StoreRequest[], claims: OutgoingClaimStore = databaseOutgoingClaims): Promise<StoreResult[]> {
   const hashes = requests.map((r) => r.events.map(eventHash));
   const allIds = [...new Set(requests.flatMap((r) => r.events.map((e) => e.id)))];
   const known = new Map<string, string>();
   for (const d of await findByIds(EventModel.collection, allIds, { projection: { hash: 1 } })) known.set(String(d._id), d.hash);
+
+  // The outgoing numbers of the new events of requests whose ids are not taken by other content.
+  const outgoing = await claimOutgoingNumbers(
+    requests.map((req, r) => (req.events.some((e, i) => known.has(e.id) && known.get(e.id) !== hashes[r]![i]) ? null : req.events.filter((e) => !known.has(e.id)))),
+    claims,
+  );
 
   const now = new Date();
   const results: StoreResult[] = [];
@@ -65,8 +77,8 @@ export async function storeEventRequests(requests: StoreRequest[]): Promise<Stor
       return hash === hashes[r]![i] ? "duplicate" : "conflict";
     });
     const conflicts = req.events.filter((_, i) => outcomes[i] === "conflict").map((e) => e.id);
-    results.push({ outcomes, conflicts, toApply: [] });
-    if (conflicts.length) return;
+    results.push({ outcomes, conflicts, outgoingConflicts: conflicts.length ? [] : outgoing[r]!, toApply: [] });
+    if (conflicts.length || outgoing[r]!.length) return;
     req.events.forEach((e, i) => {
       if (outcomes[i] !== "accepted") return;
       taken.set(e.id, hashes[r]![i]!);

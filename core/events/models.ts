@@ -97,9 +97,29 @@ const pendingEventSchema = new Schema(
   { versionKey: false },
 );
 
+/**
+ * Which transaction holds each outgoing number (رقم الصادر): the office numbers its letters
+ * once, so a number belongs to one transaction. A unique insert claims it before the first
+ * `issued` event naming it is stored (core/events/outgoing.ts); a claim is never removed. The
+ * agency reply webhook finds a letter's transaction here. `meta|claimed` marks the claims of
+ * the transactions stored before claims existed as made.
+ */
+const outgoingNumberSchema = new Schema(
+  {
+    /** The outgoing number, canonical digits. */
+    _id: { type: String, required: true },
+    transactionNumber: { type: String, required: true },
+    /** The issued event that claimed it. */
+    eventId: String,
+    at: Date,
+  },
+  { versionKey: false },
+);
+
 export const EventModel = mongoose.model("Event", eventSchema, "events");
 export const TransactionModel = mongoose.model("Transaction", transactionSchema, "transactions");
 export const PendingEventModel = mongoose.model("PendingEvent", pendingEventSchema, "events_pending");
+export const OutgoingNumberModel = mongoose.model("OutgoingNumber", outgoingNumberSchema, "outgoing_numbers");
 
 export type EventDoc = InferSchemaType<typeof eventSchema>;
 export type TransactionDoc = InferSchemaType<typeof transactionSchema>;

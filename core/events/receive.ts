@@ -52,7 +52,9 @@ export interface EventIntakeDeps {
 
 /**
  * The events API's intake. `status` is 202 when anything new was stored, 200 when every event
- * was a duplicate; a request with an id already used for other content stores nothing (409).
+ * was a duplicate; a request with an id already used for other content stores nothing (409
+ * EVENT_ID_CONFLICT), nor does one issuing an outgoing number another transaction holds (409
+ * OUTGOING_NUMBER_CONFLICT, naming it and its transaction).
  *
  * @example
  *   const intake = eventIntake({ store: (r) => batcher.add(r), apply: (s) => void applier.applyStored(s.toApply, s.outboxId) });
@@ -67,6 +69,19 @@ export function eventIntake(deps: EventIntakeDeps): { receive(body: unknown, sou
         throw clientError(409, "EVENT_ID_CONFLICT", "An event id was already used for different content; nothing in this request was stored", {
           details: stored.conflicts.map((id) => ({ id })),
         });
+      }
+      if (stored.outgoingConflicts.length) {
+        const [first] = stored.outgoingConflicts;
+        const more = stored.outgoingConflicts.length > 1 ? ` (and ${stored.outgoingConflicts.length - 1} more)` : "";
+        throw clientError(
+          409,
+          "OUTGOING_NUMBER_CONFLICT",
+          `Outgoing number ${first!.outgoingNumber} is already used by transaction ${first!.transactionNumber}${more}; nothing in this request was stored`,
+          {
+            messageAr: `رقم الصادر ${first!.outgoingNumber} مستخدم للمعاملة ${first!.transactionNumber}؛ لم يُحفظ شيء من هذا الطلب`,
+            details: stored.outgoingConflicts.map((c) => ({ id: c.id, outgoingNumber: c.outgoingNumber, transactionNumber: c.transactionNumber })),
+          },
+        );
       }
       // Applied after the answer, with whatever else is waiting.
       deps.apply(stored);

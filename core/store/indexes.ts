@@ -7,7 +7,7 @@ import type mongoose from "mongoose";
 import { AgencyModel, AgencySecretModel, WebhookDeliveryModel } from "../agencies/models.ts";
 import { AuditModel, LoginFailureModel, StaffSessionModel, StaffUserModel } from "../console/models.ts";
 import { DepartmentModel, EmployeeModel, HolidayModel } from "../directory/models.ts";
-import { EventModel, PendingEventModel, TransactionModel } from "../events/models.ts";
+import { EventModel, OutgoingNumberModel, PendingEventModel, TransactionModel } from "../events/models.ts";
 import { PendingReplyModel } from "../followup/models.ts";
 import { DigestItemModel, MessageModel, ReceiptModel, SmsOptOutModel, SmsPartModel, SmsQueueModel, SmsTemplateHeadModel, SmsTemplateVersionModel } from "../sms/models.ts";
 import { ClaimModel, LeaseSlotModel } from "./models.ts";
@@ -27,6 +27,7 @@ export const storedModels = (): Array<mongoose.Model<any>> => [
   EventModel,
   TransactionModel,
   PendingEventModel,
+  OutgoingNumberModel,
   // directory
   DepartmentModel,
   EmployeeModel,

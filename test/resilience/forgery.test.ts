@@ -98,7 +98,7 @@ test("agency webhook: forgeries refused, replays idempotent or refused, one genu
     ["signature not base64", withSig(signed(secret), "v1,!!!not-base64!!!"), 401],
     ["signature of another scheme (v2)", withSig(signed(secret), signed(secret).headers["webhook-signature"]!.replace(/^v1,/, "v2,")), 401],
     ["empty signature list", withSig(signed(secret), " "), 401],
-    ["the MOI reply posted as MOJ with MOJ's genuine signature", { ...signed(otherAgency), agency: "MOJ" }, 403],
+    ["the MOI reply posted as MOJ with MOJ's genuine signature (answered as an unknown number)", { ...signed(otherAgency), agency: "MOJ" }, 404],
   ];
   const before = await snapshot();
   let refused = 0;
@@ -135,7 +135,7 @@ test("agency webhook: forgeries refused, replays idempotent or refused, one genu
   report(
     "agency webhook forgery and replay",
     { accepted: 1, expected: 1, sent: Math.min(sent, 1), duplicated: Math.max(sent - 1, 0), lost: sent === 0 ? 1 : 0 },
-    `${refused}/${forgeries.length} forgeries refused (401/403), ${replays.length} replays answered "duplicate" with no effect, id reuse 409, stale replay 401; reply events stored ${events}`,
+    `${refused}/${forgeries.length} forgeries refused (401/404), ${replays.length} replays answered "duplicate" with no effect, id reuse 409, stale replay 401; reply events stored ${events}`,
   );
   assert.equal(events, 1);
   assert.equal(sent, 1);

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
 import { MongoClient } from "mongodb";
+import mongoose from "mongoose";
 import fs from "node:fs";
 import { testDatabase, testNode, testConfig, tempDir, testSmsc, seedDirectory, api, http, eventually, sampleLifecycle, SECRETS_KEY } from "../support/harness.ts";
 import { spawnTaqib, type TaqibProcess } from "../support/processes.ts";
@@ -184,6 +185,36 @@ test("webhook refusals: unknown agency answered exactly as a bad signature, noth
   // The log's TTL: the 100-day-old delivery was purged at start, the 80-day-old one kept.
   const old = await mongo.db().collection("webhook_deliveries").find({ webhookId: { $in: ["msg_old", "msg_recent"] } }).toArray();
   assert.deepEqual(old.map((d) => d.webhookId), ["msg_recent"]);
+});
+
+test("an agency cannot tell another agency's outgoing numbers from unknown ones: the same 404, body and database reads; the log keeps the reason", async () => {
+  const secret = (await createSecret("MOJ")).secret;
+  const lookups = ["outgoing_numbers", "transactions", "pending_replies"];
+  /** The answer (its number masked) and the reads of the lookup collections while it was made. */
+  const attempt = async (outgoingNumber: string, id: string) => {
+    const reads: string[] = [];
+    const listen = (op: { collectionName: string; method: string; params?: unknown[] }) => {
+      if (lookups.includes(op.collectionName)) reads.push(`${op.collectionName}.${op.method}(${Object.keys((op.params?.[0] as object) ?? {}).sort().join()})`);
+    };
+    mongoose.connection.on("operation-start", listen);
+    try {
+      const r = await post("MOJ", secret, JSON.stringify({ outgoingNumber, replyNumber: "R-1", replyDate: new Date().toISOString() }), "10.4.0.1", { id });
+      return { status: r.status, body: r.text.replaceAll(outgoingNumber, "N"), reads };
+    } finally {
+      mongoose.connection.off("operation-start", listen);
+    }
+  };
+  // OUTGOING was sent to MOI (waiting for its reply); 1999 is nobody's.
+  const others = await attempt(OUTGOING, "msg_moj_other");
+  const unknown = await attempt("1999", "msg_moj_unknown");
+  assert.equal(others.status, 404, others.body);
+  assert.equal(others.body, unknown.body, "the same body");
+  assert.equal(JSON.parse(unknown.body).error.code, "OUTGOING_NOT_FOUND");
+  assert.deepEqual(others.reads, unknown.reads, "the same reads, so no difference in time to tell them apart");
+  assert.ok(unknown.reads.length >= 2 && unknown.reads.every((r) => r.endsWith("(_id)")), unknown.reads.join(" "));
+  const listed = (await api(node.url, "GET", "/api/v1/agencies/MOJ/deliveries")).body.deliveries;
+  assert.equal(listed.find((d: any) => d.webhookId === "msg_moj_other")?.outcome, "OUTGOING_OF_ANOTHER_AGENCY");
+  assert.equal(listed.find((d: any) => d.webhookId === "msg_moj_unknown")?.outcome, "OUTGOING_NOT_FOUND");
 });
 
 test("agency and correspondence-system text rendered into an SMS: line breaks, links and bidi characters refused with 400 naming the field; nothing stored", async () => {

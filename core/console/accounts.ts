@@ -10,7 +10,7 @@
  * @module
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
-import { StaffUserModel } from "./models.ts";
+import { StaffSessionModel, StaffUserModel } from "./models.ts";
 import { CODE } from "../directory/contract.ts";
 
 /** What a staff member may do. */
@@ -27,6 +27,8 @@ export interface StaffUser {
   role: Role;
   /** Department codes a manager is limited to; undefined: every department. */
   departments?: string[];
+  /** The account's session epoch as read (sessions of an older one open nothing). */
+  epoch?: number;
 }
 
 /** The rights of each role, so pages never compare role names themselves. */
@@ -105,17 +107,52 @@ export async function putStaffUser(input: { username: string; role: Role; depart
   const now = new Date();
   await StaffUserModel.updateOne(
     { _id: username },
-    { $set: { role: input.role, departments, passwordHash: await hashPassword(input.password), disabled: false, updatedAt: now }, $setOnInsert: { createdAt: now } },
+    { $set: { role: input.role, departments, passwordHash: await hashPassword(input.password), disabled: false, updatedAt: now }, $setOnInsert: { createdAt: now }, $inc: { sessionEpoch: 1 } },
     { upsert: true },
   );
+  // A replaced account keeps none of its sessions (who knew the old password is signed out).
+  await revokeStaffSessions(username, now);
   return { username, role: input.role, ...(departments ? { departments } : {}) };
+}
+
+/**
+ * Signs a user out everywhere: every session of the name is revoked, and the account's
+ * session epoch is raised so that a session started from a password checked just before
+ * (a sign-in in flight) opens nothing either. False when there is no such account.
+ */
+export async function endStaffSessions(username: string, now = new Date()): Promise<boolean> {
+  const name = username.toLowerCase();
+  const res = await StaffUserModel.updateOne({ _id: name }, { $inc: { sessionEpoch: 1 }, $set: { updatedAt: now } });
+  await revokeStaffSessions(name, now);
+  return res.matchedCount > 0;
+}
+
+async function revokeStaffSessions(username: string, now: Date): Promise<void> {
+  await StaffSessionModel.updateMany({ username, revokedAt: { $exists: false } }, { $set: { revokedAt: now } });
+}
+
+/** Disables (its sessions end at once) or enables an account; false when there is no such account. */
+export async function setStaffDisabled(username: string, disabled: boolean, now = new Date()): Promise<boolean> {
+  const name = username.toLowerCase();
+  const res = await StaffUserModel.updateOne({ _id: name }, { $set: { disabled, updatedAt: now } });
+  if (disabled) await endStaffSessions(name, now);
+  return res.matchedCount > 0;
+}
+
+/** A new password for an existing account (hashed here); its sessions end. False when there is no such account. */
+export async function resetStaffPassword(username: string, password: string, now = new Date()): Promise<boolean> {
+  if (password.length < MIN_PASSWORD) throw new RangeError(`the password must have at least ${MIN_PASSWORD} characters`);
+  const name = username.toLowerCase();
+  const res = await StaffUserModel.updateOne({ _id: name }, { $set: { passwordHash: await hashPassword(password), updatedAt: now } });
+  if (res.matchedCount) await endStaffSessions(name, now);
+  return res.matchedCount > 0;
 }
 
 /** The account of a user name, if it exists and is enabled. */
 export async function findStaffUser(username: string): Promise<StaffUser | undefined> {
   const u = await StaffUserModel.findById(username.toLowerCase()).lean();
   if (!u || u.disabled) return undefined;
-  return { username: u._id, role: u.role as Role, ...(u.role === "manager" ? { departments: u.departments ?? [] } : {}) };
+  return { username: u._id, role: u.role as Role, ...(u.role === "manager" ? { departments: u.departments ?? [] } : {}), epoch: u.sessionEpoch ?? 0 };
 }
 
 /**
@@ -140,6 +177,6 @@ export const passwordLogin: LoginMethod = {
     dummyHash ??= hashPassword(randomBytes(16).toString("hex"));
     const ok = await verifyPassword(password ?? "", doc?.passwordHash ?? (await dummyHash));
     if (!ok || !doc || doc.disabled) return undefined;
-    return { username: doc._id, role: doc.role as Role, ...(doc.role === "manager" ? { departments: doc.departments ?? [] } : {}) };
+    return { username: doc._id, role: doc.role as Role, ...(doc.role === "manager" ? { departments: doc.departments ?? [] } : {}), epoch: doc.sessionEpoch ?? 0 };
   },
 };

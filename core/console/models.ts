@@ -10,6 +10,8 @@ const staffUserSchema = new Schema(
     departments: { type: [String], default: undefined },
     passwordHash: String,
     disabled: { type: Boolean, default: false },
+    /** Raised when the account is replaced, its password reset or it is signed out everywhere: older sessions open nothing. */
+    sessionEpoch: Number,
     createdAt: { type: Date, required: true },
     updatedAt: Date,
   },
@@ -22,6 +24,8 @@ const sessionSchema = new Schema(
     _id: { type: String, required: true }, // sha256 of the session id
     username: { type: String, required: true },
     method: String,
+    /** The account's sessionEpoch when the password was checked (missing: 0). */
+    epoch: Number,
     csrf: { type: String, required: true },
     createdAt: { type: Date, required: true },
     lastSeenAt: { type: Date, required: true },

@@ -35,7 +35,7 @@ import { directory } from "../directory/cache.ts";
 import { AuditModel } from "./models.ts";
 import { agencySecretSummaries, createAgencySecret, revokeAgencySecret } from "../agencies/secrets.ts";
 import { WebhookDeliveryModel } from "../agencies/models.ts";
-import { clearFailures, csrfMatches, findSession, lockedFor, recordFailure, revokeSession, SESSION_COOKIE, sessionCookie, startSession, type Session } from "./sessions.ts";
+import { attemptSucceeded, csrfMatches, findSession, reserveAttempt, revokeSession, SESSION_COOKIE, sessionCookie, startSession, type Session } from "./sessions.ts";
 import { CHANNEL_NAMES, MESSAGES, STRINGS } from "./strings.ts";
 import { smsTemplateRoutes } from "./sms-templates.ts";
 import { adminRoutes, refusalOf } from "./admin-pages.ts";
@@ -422,15 +422,15 @@ export function consoleRoute(config: Config) {
         if (!sameToken(cookies(c.req)[LOGIN_COOKIE], f.csrf)) return loginPage(c, 403, MESSAGES.csrf[c.lang]);
         const username = (f.username ?? "").trim().toLowerCase().slice(0, 64);
         const now = clock.now();
-        const minutes = await lockedFor(username, c.ip, now);
-        if (minutes) return loginPage(c, 429, MESSAGES.locked[c.lang](minutes), username);
+        // Reserved before the password is checked (counted as a failure until it proves right).
+        const reserved = await reserveAttempt(username, c.ip, now);
+        if ("minutes" in reserved) return loginPage(c, 429, MESSAGES.locked[c.lang](reserved.minutes), username);
         const user = await passwordLogin.authenticate({ username, password: f.password });
         if (!user) {
-          await recordFailure(username, c.ip, now);
           await audit({ actor: username || "-", action: "login-failed", ip: c.ip }, now);
           return loginPage(c, 401, MESSAGES.badLogin[c.lang], username);
         }
-        await clearFailures(username);
+        await attemptSucceeded(reserved.attempt);
         const id = await startSession(user, passwordLogin.name, c.ip, now);
         await audit({ actor: user.username, action: "login", after: { method: passwordLogin.name, role: user.role }, ip: c.ip }, now);
         redirect(c, "/console/board", [sessionCookie(id, secure), `${LOGIN_COOKIE}=; Path=/console; Max-Age=0`]);

@@ -44,6 +44,7 @@ export async function startSession(user: StaffUser, method: string, ip: string, 
     _id: sha256(id),
     username: user.username,
     method,
+    epoch: user.epoch ?? 0,
     csrf: randomBytes(32).toString("base64url"),
     createdAt: now,
     lastSeenAt: now,
@@ -60,7 +61,8 @@ export async function findSession(id: string | undefined, now = new Date()): Pro
   const s = await StaffSessionModel.findById(hash).lean();
   if (!s || s.revokedAt || s.expiresAt <= now || s.lastSeenAt.getTime() + IDLE_MS <= now.getTime()) return undefined;
   const user = await findStaffUser(s.username);
-  if (!user) return undefined;
+  // Disabled, removed, replaced, reset or signed out everywhere since this session began.
+  if (!user || (user.epoch ?? 0) !== (s.epoch ?? 0)) return undefined;
   if (now.getTime() - s.lastSeenAt.getTime() > TOUCH_MS) await StaffSessionModel.updateOne({ _id: hash, revokedAt: { $exists: false } }, { $set: { lastSeenAt: now } });
   return { user, csrf: s.csrf, hash };
 }
@@ -87,29 +89,71 @@ export const SESSION_COOKIE = "taqib_console";
 /** Failed sign-ins allowed per user name, and per client address, within LOCKOUT_WINDOW_MS. */
 export const LOCKOUT = { perUser: 5, perAddress: 20, windowMs: 15 * 60_000 };
 
-/** Whether a user name or an address has failed too often: the minutes to wait, or 0. */
+const lockKeys = (username: string, ip: string) =>
+  [[`user:${username.toLowerCase()}`, LOCKOUT.perUser], [`ip:${ip}`, LOCKOUT.perAddress]] as const;
+
+/** A sign-in attempt reserved before its password is checked: its records in `staff_login_failures`. */
+export interface LoginAttempt {
+  readonly username: string;
+  readonly ids: readonly string[];
+}
+
+/**
+ * Reserves a sign-in attempt before the password is checked, or answers the minutes to wait.
+ *
+ * The attempt is first recorded as a failure (one record for the user name, one for the
+ * address: unique inserts), then the records of each within the window are counted, its own
+ * included; it may go on only while neither count is beyond its limit. Check-then-act would
+ * let every concurrent attempt read "not locked" and check its password (100 at once: 68
+ * scrypt checks, and a right password on the 20th signed in). Here, of the attempts let
+ * through, the one inserted last counted all the others, so at most LOCKOUT.perUser
+ * passwords of one name (and perAddress from one address) are checked per window, whatever
+ * the concurrency, on MongoDB and on FerretDB alike (no transaction, no conditional
+ * update). A refused attempt removes its records (it checked nothing, and a lock does not
+ * extend itself while it is being hammered); attempts refused together may all be refused,
+ * never too many let through. A checked wrong password leaves its records: they are the
+ * failure. A right one calls `attemptSucceeded`.
+ *
+ * @example
+ *   const r = await reserveAttempt("amal", "10.0.0.7");
+ *   if ("minutes" in r) return locked(r.minutes);
+ *   const user = await passwordLogin.authenticate(credentials);
+ *   if (user) await attemptSucceeded(r.attempt); // else the reservation stays as the failure
+ */
+export async function reserveAttempt(username: string, ip: string, now = new Date()): Promise<{ attempt: LoginAttempt } | { minutes: number }> {
+  const keys = lockKeys(username, ip);
+  const docs = keys.map(([key]) => ({ _id: randomUUID(), key, at: now }));
+  await LoginFailureModel.insertMany(docs);
+  const since = new Date(now.getTime() - LOCKOUT.windowMs);
+  const counts = await Promise.all(keys.map(([key]) => LoginFailureModel.countDocuments({ key, at: { $gt: since } })));
+  if (counts.every((n, i) => n <= keys[i]![1])) return { attempt: { username, ids: docs.map((d) => d._id) } };
+  await LoginFailureModel.deleteMany({ _id: { $in: docs.map((d) => d._id) } });
+  // Refused only because attempts arrived together: still a lock, of a minute.
+  return { minutes: Math.max(1, await lockedFor(username, ip, now)) };
+}
+
+/** A right password: the attempt was no failure, and the user name's failures are cleared (not the address's). */
+export async function attemptSucceeded(attempt: LoginAttempt): Promise<void> {
+  await LoginFailureModel.deleteMany({ _id: { $in: [...attempt.ids] } });
+  await clearFailures(attempt.username);
+}
+
+/** The minutes until a locked user name or address opens again (at least 1 when locked), or 0. */
 export async function lockedFor(username: string, ip: string, now = new Date()): Promise<number> {
   const since = new Date(now.getTime() - LOCKOUT.windowMs);
-  for (const [key, limit] of [[`user:${username.toLowerCase()}`, LOCKOUT.perUser], [`ip:${ip}`, LOCKOUT.perAddress]] as const) {
-    const recent = await LoginFailureModel.find({ key, at: { $gt: since } }, { at: 1 }).sort({ at: -1 }).limit(limit).lean();
+  let minutes = 0;
+  for (const [key, limit] of lockKeys(username, ip)) {
+    const recent = await LoginFailureModel.find({ key, at: { $gt: since } }, { at: 1 }).sort({ at: -1, _id: -1 }).limit(limit).lean();
     if (recent.length >= limit) {
       // Open again when the oldest of the last `limit` failures leaves the window.
       const reopens = recent[limit - 1]!.at.getTime() + LOCKOUT.windowMs;
-      return Math.max(1, Math.ceil((reopens - now.getTime()) / 60_000));
+      minutes = Math.max(minutes, 1, Math.ceil((reopens - now.getTime()) / 60_000));
     }
   }
-  return 0;
+  return minutes;
 }
 
-/** Counts a failed sign-in against the user name and the address. */
-export async function recordFailure(username: string, ip: string, now = new Date()): Promise<void> {
-  await LoginFailureModel.insertMany([
-    { _id: randomUUID(), key: `user:${username.toLowerCase()}`, at: now },
-    { _id: randomUUID(), key: `ip:${ip}`, at: now },
-  ]);
-}
-
-/** A successful sign-in clears the user name's failures (not the address's). */
+/** Clears the user name's failures (a successful sign-in; not the address's). */
 export async function clearFailures(username: string): Promise<void> {
   await LoginFailureModel.deleteMany({ key: `user:${username.toLowerCase()}` });
 }

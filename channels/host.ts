@@ -101,7 +101,7 @@ export function inquiryCoreFor(owner: object, config: Config, logger?: ChannelLo
       limit: config.inquiryRateLimit,
       windowMs: config.inquiryRateWindowMs,
       logger,
-      failureBudget: { limit: config.verifyFailureBudget, windowMs: config.verifyFailureWindowMs },
+      failureBudget: { limit: config.verifyFailureBudget, windowMs: config.verifyFailureWindowMs, rangeLimit: config.verifyRangeFailureLimit },
     });
     cores.set(owner, core);
   }

@@ -252,13 +252,76 @@ test("FailureBudget: this node's failures plus the others' announced counts, ove
   assert.equal(budget.recordedTotal, 3);
 });
 
-test("a spent failure budget locks verifier checks for every number", async () => {
-  const { createInquiryCore } = await import("./inquiry.ts");
+test("addressRange and failureKeys: IPv4 /24, IPv6 /48, other identities by themselves, never the number", async () => {
+  const { addressRange, failureKeys } = await import("./inquiry.ts");
+  const table: Array<[string, string]> = [
+    ["203.0.113.77", "203.0.113.0/24"],
+    ["::ffff:203.0.113.77", "203.0.113.0/24"],
+    ["2001:db8:1:2:aaaa::1", "2001:db8:1::/48"],
+    ["2001:0DB8:0001:ffff::1", "2001:db8:1::/48"],
+    ["2001:db8::1", "2001:db8:0::/48"],
+    ["not an address", "not an address"],
+  ];
+  for (const [input, expected] of table) assert.equal(addressRange(input), expected, input);
+  assert.deepEqual(
+    failureKeys([{ kind: "kiosk", value: "K1" }, { kind: "ip", value: "10.1.2.3" }, { kind: "ip", value: "10.1.2.99" }, { kind: "number", value: "777" }]),
+    ["kiosk:K1", "range:10.1.2.0/24"],
+  );
+});
+
+/** Ten transactions whose citizens' mobiles end in 4567, and a core over them. */
+function guessing(opts: { budget: number; rangeLimit?: number; clock?: { t: number } }) {
   const transactions = new Map(Array.from({ length: 10 }, (_, i) => [`14450${i}`, { number: `14450${i}`, status: "referred", citizen: { mobile: "0551234567" } }]));
   const store = { transaction: async (n: string) => transactions.get(n), department: async () => undefined, agency: async () => undefined };
-  const core = createInquiryCore({ limit: 1000, windowMs: 60_000, store, failureBudget: { limit: 3, windowMs: 60_000 } });
-  const ask = (n: string, verifier: string) => core.ask({ number: n, verifier, identities: [{ kind: "ip", value: `10.0.0.${n.slice(-1)}` }] });
-  for (let i = 0; i < 3; i++) assert.equal(((await ask(`14450${i}`, "0000")) as { verification?: string }).verification, "mismatch");
-  // A right verifier for another number, from another address: locked all the same.
-  assert.equal(((await ask("144509", "4567")) as { verification?: string }).verification, "locked");
+  const clock = opts.clock ?? { t: 0 };
+  const core = createInquiryCore({ limit: 1000, windowMs: 60_000, store, now: () => clock.t, failureBudget: { limit: opts.budget, windowMs: 60_000, rangeLimit: opts.rangeLimit ?? 1000 } });
+  const ask = async (n: string, verifier: string, from: string) => {
+    const a = await core.ask({ number: n, verifier, identities: [{ kind: "ip", value: from }] });
+    return a.outcome === "found" ? { verification: a.verification, detail: a.level === "detail" } : { outcome: a.outcome };
+  };
+  return { core, ask, clock };
+}
+
+test("a spent failure budget slows guessing instead of locking everyone: a clean range still gets its answer", async () => {
+  const { core, ask } = guessing({ budget: 3 });
+  // Three wrong guesses from three ranges spend the budget.
+  for (let i = 0; i < 3; i++) assert.deepEqual(await ask(`14450${i}`, "0000", `10.0.${i}.1`), { verification: "mismatch", detail: false });
+  assert.equal(core.budget.exhausted(), true);
+  // A right verifier for another number, from another range: answered with the details.
+  assert.deepEqual(await ask("144509", "4567", "192.0.2.77"), { verification: "matched", detail: true });
+  // A range that failed within the window is not checked, whatever it sends, from any of its addresses.
+  assert.deepEqual(await ask("144505", "0001", "10.0.1.200"), { verification: "locked", detail: false });
+  assert.deepEqual(await ask("144505", "4567", "10.0.2.9"), { verification: "locked", detail: false });
+  // A clean range is checked once: its failure is its last check of the window.
+  assert.deepEqual(await ask("144506", "0002", "10.9.9.9"), { verification: "mismatch", detail: false });
+  assert.deepEqual(await ask("144507", "0003", "10.9.9.10"), { verification: "locked", detail: false });
+  // Refused checks are no failures: the number is not locked, and the budget counts real failures only.
+  assert.equal(core.budget.recordedTotal, 4);
+});
+
+test("a range that fails too often gets no verifier checks until its failures age out; other ranges are unaffected", async () => {
+  const clock = { t: 0 };
+  const { core, ask } = guessing({ budget: 1000, rangeLimit: 4, clock });
+  for (let i = 0; i < 4; i++) assert.deepEqual(await ask(`14450${i}`, "0000", `203.0.113.${i + 1}`), { verification: "mismatch", detail: false });
+  // Every address of the /24 is refused, even with the right verifier; the budget is far from spent.
+  assert.deepEqual(await ask("144509", "4567", "203.0.113.250"), { verification: "locked", detail: false });
+  assert.equal(core.budget.exhausted(), false);
+  // The next /24 is another range.
+  assert.deepEqual(await ask("144509", "4567", "203.0.114.1"), { verification: "matched", detail: true });
+  // An IPv6 site is one range (its /48), across its /64s.
+  for (let i = 0; i < 4; i++) assert.equal((await ask(`14450${i}`, "0000", `2001:db8:5:${i}::1`)).verification, "mismatch");
+  assert.equal((await ask("144509", "4567", "2001:db8:5:ff::1")).verification, "locked");
+  assert.equal((await ask("144509", "4567", "2001:db8:6::1")).verification, "matched");
+  // After the window, the range is checked again.
+  clock.t = 60_001;
+  assert.deepEqual(await ask("144509", "4567", "203.0.113.250"), { verification: "matched", detail: true });
+});
+
+test("the budget is the cluster's: failures heard from other nodes slow this node's checks too", async () => {
+  const { core, ask } = guessing({ budget: 3 });
+  assert.equal((await ask("144501", "0000", "10.0.1.1")).verification, "mismatch");
+  assert.equal((await ask("144501", "4567", "10.0.1.2")).verification, "matched", "budget not spent: a range that failed is still checked");
+  core.budget.hear("node-2", 2);
+  assert.equal((await ask("144501", "4567", "10.0.1.3")).verification, "locked");
+  assert.equal((await ask("144502", "4567", "192.0.2.1")).verification, "matched");
 });

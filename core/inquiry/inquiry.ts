@@ -23,10 +23,16 @@
  *   (`verification: "locked"`), so rotating identities does not help guess 4 digits;
  * - an unknown number answers `not-found` whether or not a verifier was given, and a
  *   malformed verifier is refused before the lookup: the answers are no oracle;
+ * - failed verifiers are counted per address range ({@link failureKeys}: an IPv4 /24, an
+ *   IPv6 /48; a mobile, caller or kiosk by itself): a range with `rangeLimit`
+ *   (`VERIFY_RANGE_FAILURE_LIMIT`) failures within `VERIFY_FAILURE_WINDOW_MS` gets no verifier
+ *   checks (`locked`) until they age out; other ranges are unaffected;
  * - against guessing across many numbers, a budget of failed verifiers for everyone
  *   ({@link FailureBudget}: `VERIFY_FAILURE_BUDGET` per `VERIFY_FAILURE_WINDOW_MS`, the whole
- *   cluster's failures counted): once spent, every verifier check answers `locked` until
- *   the window's failures age out;
+ *   cluster's failures counted): once spent, verifier checks slow down rather than stop: a
+ *   range that failed even once within the window is answered `locked`, a clean one is still
+ *   checked (one guess per range per window), so the owner's right verifier still answers
+ *   while mass guessing needs a fresh range for every guess;
  * - an IPv6 client is limited by its /64 (one subscriber's network), not by its address.
  *
  * Limits are kept in memory, per process: with several nodes serving a channel behind a
@@ -169,8 +175,12 @@ export interface InquiryCoreOptions {
   store?: InquiryStore;
   now?: () => number;
   logger?: { warn(...args: unknown[]): void };
-  /** The budget of failed verifiers for everyone (VERIFY_FAILURE_BUDGET per VERIFY_FAILURE_WINDOW_MS); default 200 per 10 minutes. */
-  failureBudget?: { limit: number; windowMs: number };
+  /**
+   * The budget of failed verifiers for everyone (VERIFY_FAILURE_BUDGET per VERIFY_FAILURE_WINDOW_MS;
+   * default 200 per 10 minutes), and failures one address range may make within that window
+   * (VERIFY_RANGE_FAILURE_LIMIT; default 30).
+   */
+  failureBudget?: { limit: number; windowMs: number; rangeLimit?: number };
 }
 
 export interface InquiryCore {
@@ -179,6 +189,8 @@ export interface InquiryCore {
   limiter: RateLimiter;
   /** The failed-verifier budget: the node shares its count with the cluster through it. */
   budget: FailureBudget;
+  /** Failed verifiers per address range (this node's own). */
+  ranges: FailureCounts;
 }
 
 /** Tokens a failed verifier costs (one inquiry costs 1). */
@@ -348,6 +360,38 @@ export function ipv6Prefix(address: string): string {
 }
 
 /**
+ * The address range failed verifiers are counted by: an IPv4 address's /24
+ * (`203.0.113.0/24`), an IPv6 address's /48 (`2001:db8:1::/48`, one site); anything that is
+ * not an address is returned as given.
+ *
+ * @example
+ *   addressRange("203.0.113.77")        // "203.0.113.0/24"
+ *   addressRange("::ffff:203.0.113.77") // "203.0.113.0/24"
+ *   addressRange("2001:db8:1:2::7")     // "2001:db8:1::/48"
+ */
+export function addressRange(address: string): string {
+  const prefix = ipv6Prefix(address);
+  if (net.isIP(prefix) === 4) return `${prefix.split(".").slice(0, 3).join(".")}.0/24`;
+  if (prefix.endsWith("::/64")) return `${prefix.slice(0, -5).split(":").slice(0, 3).join(":")}::/48`;
+  return prefix;
+}
+
+/**
+ * The keys a question's failed verifiers are counted by: an `ip` identity's address range
+ * ({@link addressRange}), every other identity by itself (a mobile, a caller, a kiosk),
+ * except the `number` asked about (the per-number lock counts those).
+ *
+ * @example
+ *   failureKeys([{ kind: "kiosk", value: "K1" }, { kind: "ip", value: "10.1.2.3" }]) // ["kiosk:K1", "range:10.1.2.0/24"]
+ */
+export function failureKeys(identities: Identity[]): string[] {
+  const keys = identities
+    .filter((id) => id.kind !== "number")
+    .map((id) => (id.kind === "ip" ? `range:${addressRange(String(id.value).slice(0, 200))}` : identityKey(id)));
+  return [...new Set(keys)];
+}
+
+/**
  * The bucket key of an identity; an `ip` identity of an IPv6 client is its /64.
  *
  * @example
@@ -364,7 +408,8 @@ export function identityKey(id: Identity): string {
  * Failed verifiers of everyone, over a sliding window: this node's own failures plus the
  * latest counts other nodes announced (each node broadcasts its count every few seconds;
  * a count not renewed within {@link FailureBudget.remoteTtlMs} is dropped). Once the sum
- * reaches `limit`, verifier checks pause for everyone until failures age out of the window.
+ * reaches `limit`, verifier checks slow down (see {@link createInquiryCore}: a range that
+ * failed within the window is not checked) until failures age out of the window.
  * Between two announcements the cluster may overshoot by what the other nodes saw in one
  * interval.
  *
@@ -428,6 +473,64 @@ export class FailureBudget {
   }
 }
 
+/**
+ * Failures per key (an address range) over a sliding window, this node's own; each key keeps
+ * at most `limit` times, and at most `maxKeys` keys are kept (the least recently failed are
+ * forgotten first).
+ *
+ * @example
+ *   const ranges = new FailureCounts({ limit: 30, windowMs: 600_000 });
+ *   ranges.record(["range:203.0.113.0/24"]); ranges.count("range:203.0.113.0/24") // 1
+ */
+export class FailureCounts {
+  readonly limit: number;
+  readonly windowMs: number;
+  private readonly now: () => number;
+  private readonly maxKeys: number;
+  private readonly times = new Map<string, number[]>();
+
+  constructor(opts: { limit: number; windowMs: number; now?: () => number; maxKeys?: number }) {
+    this.limit = opts.limit;
+    this.windowMs = opts.windowMs;
+    this.now = opts.now ?? Date.now;
+    this.maxKeys = opts.maxKeys ?? 100_000;
+  }
+
+  /** Failures of `key` within the window. */
+  count(key: string): number {
+    const list = this.times.get(key);
+    if (!list) return 0;
+    const cutoff = this.now() - this.windowMs;
+    let i = 0;
+    while (i < list.length && list[i]! <= cutoff) i++;
+    if (i === list.length) {
+      this.times.delete(key);
+      return 0;
+    }
+    if (i) this.times.set(key, list.slice(i));
+    return list.length - i;
+  }
+
+  /** One failure for every key; the keys that reached `limit` with it. */
+  record(keys: string[]): string[] {
+    const reached: string[] = [];
+    for (const key of keys) {
+      const before = this.count(key);
+      const list = this.times.get(key) ?? [];
+      list.push(this.now());
+      this.times.delete(key); // most recently failed last
+      this.times.set(key, list.length > this.limit ? list.slice(-this.limit) : list);
+      if (before < this.limit && before + 1 >= this.limit) reached.push(key);
+    }
+    while (this.times.size > this.maxKeys) this.times.delete(this.times.keys().next().value!);
+    return reached;
+  }
+
+  get size(): number {
+    return this.times.size;
+  }
+}
+
 // ------------------------------------------------------------------ the store
 
 /** The store over the transaction model and the directory (MongoDB). */
@@ -457,13 +560,21 @@ export function createInquiryCore(opts: InquiryCoreOptions): InquiryCore {
   const store = opts.store ?? mongoInquiryStore;
   const now = opts.now ?? Date.now;
   const limiter = new RateLimiter({ limit: opts.limit, windowMs: opts.windowMs, now });
-  const budget = new FailureBudget({ limit: 200, windowMs: 600_000, ...opts.failureBudget, now });
+  const budget = new FailureBudget({ limit: opts.failureBudget?.limit ?? 200, windowMs: opts.failureBudget?.windowMs ?? 600_000, now });
+  const ranges = new FailureCounts({ limit: opts.failureBudget?.rangeLimit ?? 30, windowMs: budget.windowMs, now });
   let budgetWasSpent = false;
   function budgetSpent(): boolean {
     const spent = budget.exhausted();
-    if (spent && !budgetWasSpent) opts.logger?.warn(`inquiry: ${budget.limit} failed verifiers within ${budget.windowMs / 1000} s across all numbers: verifier checks pause for everyone until they age out`);
+    if (spent && !budgetWasSpent) opts.logger?.warn(`inquiry: ${budget.limit} failed verifiers within ${budget.windowMs / 1000} s across all numbers: verifier checks slow down (an address range that failed within the window is not checked) until they age out`);
     budgetWasSpent = spent;
     return spent;
+  }
+  /** Why a verifier from these ranges is not checked now, if it is not. */
+  function rangeRefusal(rangeKeys: string[]): "range" | "slowed" | undefined {
+    const counts = rangeKeys.map((k) => ranges.count(k));
+    if (counts.some((n) => n >= ranges.limit)) return "range";
+    if (counts.some((n) => n > 0) && budgetSpent()) return "slowed";
+    return undefined;
   }
   /** Failed verifier times per number (pruned as they age). */
   const failures = new Map<string, number[]>();
@@ -543,7 +654,8 @@ export function createInquiryCore(opts: InquiryCoreOptions): InquiryCore {
     let verification: Verification = verifier ? "mismatch" : "not-given";
     if (citizenMobile && asker && asker === citizenMobile) proof = "mobile";
     if (verifier) {
-      if (recentFailures(parsed.number).length >= VERIFIER_LOCK_FAILURES || (proof === "none" && budgetSpent())) {
+      const rangeKeys = failureKeys(identities);
+      if (recentFailures(parsed.number).length >= VERIFIER_LOCK_FAILURES || (proof === "none" && rangeRefusal(rangeKeys))) {
         verification = "locked";
         limiter.charge(keys, VERIFIER_FAILURE_COST - 1);
       } else if (citizenMobile && citizenMobile.slice(-4) === verifier) {
@@ -553,6 +665,9 @@ export function createInquiryCore(opts: InquiryCoreOptions): InquiryCore {
         // A wrong verifier from someone already proven by mobile is not a guess.
         recordFailure(parsed.number);
         budget.record();
+        for (const key of ranges.record(rangeKeys)) {
+          opts.logger?.warn(`inquiry: ${ranges.limit} failed verifiers within ${ranges.windowMs / 1000} s from ${key}: its verifier checks pause until they age out`);
+        }
         limiter.charge(keys, VERIFIER_FAILURE_COST - 1);
       }
     }
@@ -580,7 +695,7 @@ export function createInquiryCore(opts: InquiryCoreOptions): InquiryCore {
     return answer;
   }
 
-  return { ask, limiter, budget };
+  return { ask, limiter, budget, ranges };
 }
 
 export { findTransactionNumber, normalizeDigits, normalizeSaudiMobile };

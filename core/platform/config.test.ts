@@ -33,7 +33,7 @@ describe("loadConfig: defaults", () => {
       staffSmsHours: { start: 450, end: 930 }, trustProxy: [], logLevel: "info", logFormat: "json",
       sweepIntervalMs: 5000, staleSendingMs: 120000, jobLockLifetimeMs: 60000, schedulerLeaseMs: 10000,
       metricsEnabled: true, metricsHost: "127.0.0.1", agendashHost: "127.0.0.1", inquiryRateLimit: 30, inquiryRateWindowMs: 60000,
-      verifyFailureBudget: 200, verifyFailureWindowMs: 600000, webhookLogTtlDays: 90, webhookRefusalLimit: 20, devInsecure: false,
+      verifyFailureBudget: 200, verifyFailureWindowMs: 600000, verifyRangeFailureLimit: 30, webhookLogTtlDays: 90, webhookRefusalLimit: 20, devInsecure: false,
       office: { nameAr: "الإمارة", nameEn: "The Emirate", phone: "920000000", hoursAr: "من الأحد إلى الخميس، من 7:30 صباحًا إلى 2:30 ظهرًا", hoursEn: "Sunday to Thursday, 7:30 am to 2:30 pm" },
     });
     // Unset: the embedded database, SMSC and no broker server, no metrics port, no quiet window, no digest.
@@ -123,7 +123,7 @@ describe("loadConfig: refusals", () => {
     ["SMSC_MAX_PER_SECOND", 1, 100000], ["DEFAULT_REPLY_PERIOD_DAYS", 1, 365], ["SWEEP_INTERVAL_MS", 100, 86400000],
     ["STALE_SENDING_MS", 1000, 86400000], ["JOB_LOCK_LIFETIME_MS", 1000, 3600000], ["SCHEDULER_LEASE_MS", 500, 600000],
     ["METRICS_PORT", 1, 65535], ["AGENDASH_PORT", 1, 65535], ["INQUIRY_RATE_LIMIT", 1, 1000000], ["INQUIRY_RATE_WINDOW_MS", 1000, 86400000],
-    ["VERIFY_FAILURE_BUDGET", 1, 1000000], ["VERIFY_FAILURE_WINDOW_MS", 1000, 86400000], ["WEBHOOK_LOG_TTL_DAYS", 1, 3650],
+    ["VERIFY_FAILURE_BUDGET", 1, 1000000], ["VERIFY_FAILURE_WINDOW_MS", 1000, 86400000], ["VERIFY_RANGE_FAILURE_LIMIT", 1, 1000000], ["WEBHOOK_LOG_TTL_DAYS", 1, 3650],
     ["WEBHOOK_REFUSAL_LIMIT", 1, 1000000],
   ];
   for (const [name, min, max] of whole) {

@@ -89,9 +89,11 @@ export interface Config {
   metricsHost: string;
   inquiryRateLimit: number;
   inquiryRateWindowMs: number;
-  /** Failed verifiers (all numbers, the whole cluster) per window before verifier checks pause for everyone. */
+  /** Failed verifiers (all numbers, the whole cluster) per window before verifier checks slow down (a range that failed is not checked). */
   verifyFailureBudget: number;
   verifyFailureWindowMs: number;
+  /** Failed verifiers one address range (IPv4 /24, IPv6 /48) may make per VERIFY_FAILURE_WINDOW_MS before its verifier checks pause. */
+  verifyRangeFailureLimit: number;
   /** Encrypts agencies' signing secrets at rest; required with the agencies service on an external database. */
   secretsKey?: SecretsKeyring;
   /** Days a verified agency webhook delivery stays in the log. */
@@ -283,6 +285,7 @@ export function loadConfig(env: Env = process.env): Config {
     inquiryRateWindowMs: int(env, "INQUIRY_RATE_WINDOW_MS", 60000, 1000, 86400000),
     verifyFailureBudget: int(env, "VERIFY_FAILURE_BUDGET", 200, 1, 1000000),
     verifyFailureWindowMs: int(env, "VERIFY_FAILURE_WINDOW_MS", 600000, 1000, 86400000),
+    verifyRangeFailureLimit: int(env, "VERIFY_RANGE_FAILURE_LIMIT", 30, 1, 1000000),
     secretsKey,
     webhookLogTtlDays: int(env, "WEBHOOK_LOG_TTL_DAYS", 90, 1, 3650),
     webhookRefusalLimit: int(env, "WEBHOOK_REFUSAL_LIMIT", 20, 1, 1000000),

@@ -28,7 +28,7 @@ export const METRICS = {
   "taqib.directory.missing": { type: "counter", labelNames: ["kind"], description: "SMS rendered for an agency or department missing from the directory (a fallback name shown), by kind" },
   "taqib.inquiries": { type: "counter", labelNames: ["channel"], description: "Inquiry requests, by channel" },
   "taqib.verify.failures": { type: "counter", labelNames: [], description: "Wrong verifiers (last 4 digits) given on this node, all numbers" },
-  "taqib.verify.budget_exhausted": { type: "gauge", labelNames: [], description: "1 while the cluster's budget of failed verifiers is spent and verifier checks pause for everyone" },
+  "taqib.verify.budget_exhausted": { type: "gauge", labelNames: [], description: "1 while the cluster's budget of failed verifiers is spent and verifier checks slow down (ranges that failed are not checked)" },
 } as const;
 
 /**

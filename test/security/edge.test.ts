@@ -22,6 +22,7 @@ const world = smsNode({
     TRUST_PROXY: "127.0.0.0/8",
     INQUIRY_RATE_LIMIT: "3",
     VERIFY_FAILURE_BUDGET: "5",
+    VERIFY_RANGE_FAILURE_LIMIT: "3",
     CHANNELS: "web,ivr",
     TWILIO_AUTH_TOKEN: "edge-test-twilio-token",
   },
@@ -152,7 +153,7 @@ test("IPv6 clients are limited by their /64, behind a trusted proxy given as a C
   assert.equal((await ask("198.51.100.7")).status, 404);
 });
 
-test("mass guessing across numbers: a budget of failed verifiers locks every number, with an alert metric", async () => {
+test("mass guessing across numbers: a guessing range is refused, a spent budget slows guessing but the owner's right verifier from a clean address still answers, with an alert metric", async () => {
   const { node } = world;
   const numbers = ["1445091001", "1445091002", "1445091003"];
   const events = numbers.flatMap((n) => sampleLifecycle(n, { prefix: `guess${n}`, mobile: "0551234567" }).slice(0, 3));
@@ -160,22 +161,33 @@ test("mass guessing across numbers: a budget of failed verifiers locks every num
   const ask = (number: string, verifier: string, from: string) =>
     call(node.url, "GET", `/api/v1/inquiry?number=${number}&verifier=${verifier}`, undefined, { "x-forwarded-for": from });
   await eventually(async () => (await ask(numbers[2]!, "", "198.51.100.200")).status === 200, 20_000, "the transactions stored");
-  // Five wrong guesses, spread over two numbers and five addresses (below every per-number and per-address limit).
-  for (let i = 0; i < 5; i++) {
+  // Three wrong guesses from three addresses of one /24 (below every per-number and per-address limit).
+  for (let i = 0; i < 3; i++) {
     const res = await ask(numbers[i % 2]!, String(1000 + i), `203.0.113.${i + 1}`);
     assert.equal(res.body.verification, "mismatch", res.text);
   }
-  // The owner of a third number, with the right verifier, from a fresh address: locked for now.
+  // VERIFY_RANGE_FAILURE_LIMIT reached: the /24's next address is not checked, even with the right verifier.
+  const fromRange = await ask(numbers[0]!, "4567", "203.0.113.4");
+  assert.equal(fromRange.body.verification, "locked", fromRange.text);
+  assert.equal(fromRange.body.details, undefined);
+  // Two more wrong guesses from a second /24 spend the budget of five.
+  for (let i = 0; i < 2; i++) assert.equal((await ask(numbers[i % 2]!, String(2000 + i), `198.18.0.${i + 1}`)).body.verification, "mismatch");
+  // Slowed: a range that failed within the window is not checked, a clean one is, once.
+  assert.equal((await ask(numbers[1]!, "2002", "198.18.0.3")).body.verification, "locked");
+  assert.equal((await ask(numbers[1]!, "3000", "198.18.7.1")).body.verification, "mismatch");
+  assert.equal((await ask(numbers[0]!, "3001", "198.18.7.2")).body.verification, "locked");
+  // The owner of a third number, with the right verifier, from a fresh address: the transaction with its details.
   const owner = await ask(numbers[2]!, "4567", "192.0.2.77");
   assert.equal(owner.status, 200, owner.text);
-  assert.equal(owner.body.verification, "locked", owner.text);
-  assert.equal(owner.body.details, undefined, "no details while the budget is spent");
+  assert.equal(owner.body.verification, "matched", owner.text);
+  assert.equal(owner.body.proof, "verifier", owner.text);
+  assert.ok(owner.body.details, owner.text);
   const text = await eventually(async () => {
     const t = (await call(node.url, "GET", "/metrics", undefined, bearer(METRICS_KEY))).text;
     return /^taqib_verify_budget_exhausted\{[^}]*\} 1$/m.test(t) && t;
   }, 20_000, "the budget gauge at 1");
   const failures = Number(/^taqib_verify_failures\{[^}]*\} (\d+)/m.exec(text)?.[1]);
-  assert.equal(failures, 5);
+  assert.equal(failures, 6);
 });
 
 test("X-Forwarded-For from a peer not in TRUST_PROXY is logged once; METRICS_PORT listens on a private address only", async () => {

@@ -213,12 +213,90 @@ export class TemplateError extends Error {
   /** Dotted path of the offending value, when known. */
   readonly field: string | undefined;
 
-  constructor(template: string, message: string, opts: { field?: string; cause?: unknown } = {}) {
+  /** Set when the text breaks one of the engine's limits (see `templateRestrictions`, `MAX_BLOCK_RUNS`). */
+  readonly limit: TemplateLimit | undefined;
+
+  constructor(template: string, message: string, opts: { field?: string; cause?: unknown; limit?: TemplateLimit } = {}) {
     super(`template "${template}": ${message}`, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "TemplateError";
     this.template = template;
     this.field = opts.field;
+    this.limit = opts.limit;
   }
+}
+
+// ------------------------------------------------------------ limits
+
+/**
+ * Which limit a text breaks: blocks nested too deep, a partial or decorator, a name of
+ * the object prototype, more block runs than one rendering may make, or too long an output.
+ */
+export type TemplateLimit = "depth" | "partial" | "prototype" | "runs" | "output";
+
+/** How deep blocks may nest (an `{{else if}}` chain is one level); the shipped templates use 2 (each › unless). */
+export const MAX_BLOCK_DEPTH = 4;
+/** Block bodies one rendering may run: every element of every `{{#each}}`, at every level. */
+export const MAX_BLOCK_RUNS = 1000;
+/** Characters one rendering may produce (above the longest SMS of SMS_MAX_PARTS 255, 255 × 153). */
+export const MAX_RENDERED_CHARS = 50_000;
+
+/** Names a template may not use as a path segment: the object prototype's. */
+const PROTOTYPE_NAMES = new Set([...Object.getOwnPropertyNames(Object.prototype), "prototype"]);
+
+/** Thrown inside a rendering that breaks a limit; the engine answers it as a TemplateError. */
+class TemplateLimitError extends Error {
+  constructor(
+    readonly limit: TemplateLimit,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * What in a parsed template breaks the engine's limits: blocks nested deeper than
+ * MAX_BLOCK_DEPTH (each nesting level of `{{#each}}` multiplies the work of a rendering),
+ * partials and inline partials (`{{> p}}`, `{{#*inline "p"}}`: SMS templates need none, and
+ * the field check cannot follow them), and path segments of the object prototype
+ * (`constructor`, `__proto__`). Empty when none.
+ *
+ * @example
+ *   templateRestrictions(Handlebars.parse("{{> p}}"))[0]  // { limit: "partial", message: "uses a partial or an inline block ({{> …}}, {{#*inline}}), which SMS templates do not support" }
+ */
+export function templateRestrictions(ast: hbs.AST.Program): Array<{ limit: TemplateLimit; message: string }> {
+  const out = new Map<TemplateLimit, string>();
+  const walk = (node: unknown, depth: number): void => {
+    if (Array.isArray(node)) return node.forEach((n) => walk(n, depth));
+    if (!node || typeof node !== "object") return;
+    const n = node as AstNode;
+    switch (n.type) {
+      case "PartialStatement":
+      case "PartialBlockStatement":
+      case "DecoratorBlock":
+      case "Decorator":
+        out.set("partial", "uses a partial or an inline block ({{> …}}, {{#*inline}}), which SMS templates do not support");
+        return;
+      case "PathExpression":
+        for (const part of (n.parts as string[]) ?? []) if (PROTOTYPE_NAMES.has(part)) out.set("prototype", `names "${part}", which templates may not use`);
+        return;
+      case "BlockStatement": {
+        const own = depth + 1;
+        if (own > MAX_BLOCK_DEPTH) out.set("depth", `nests blocks deeper than ${MAX_BLOCK_DEPTH} levels`);
+        walk(n.path, depth);
+        walk(n.params, depth);
+        walk(n.hash, depth);
+        if (own > MAX_BLOCK_DEPTH) return; // deep enough to refuse; don't recurse further
+        walk(n.program, own);
+        // `{{else if}}`: the chained block is at this block's level, not inside it.
+        const inverse = n.inverse as AstNode | undefined;
+        walk(inverse, inverse?.chained ? depth : own);
+        return;
+      }
+    }
+    for (const [k, v] of Object.entries(n)) if (k !== "loc" && v && typeof v === "object") walk(v, depth);
+  };
+  walk(ast, 0);
+  return [...out].map(([limit, message]) => ({ limit, message }));
 }
 
 // ------------------------------------------------------------ engine
@@ -304,6 +382,23 @@ export function createTemplateEngine(options: TemplateEngineOptions): TemplateEn
   const dir = options.dir;
   const hb = Handlebars.create();
   registerHelpers(hb);
+  // The work of one rendering is bounded: every block body `{{#each}}` runs (also a section
+  // over a list, which Handlebars renders through `each`) counts against MAX_BLOCK_RUNS, and
+  // its output against MAX_RENDERED_CHARS, so no text and no data can stall the node.
+  let runsLeft = 0;
+  let charsLeft = 0;
+  const each = hb.helpers.each as (this: unknown, context: unknown, options: Handlebars.HelperOptions) => string;
+  hb.registerHelper("each", function (this: unknown, context: unknown, options: Handlebars.HelperOptions) {
+    const fn = options.fn;
+    const counted = ((ctx: unknown, o?: Handlebars.RuntimeOptions) => {
+      if (--runsLeft < 0) throw new TemplateLimitError("runs", `repeats its blocks more than ${MAX_BLOCK_RUNS} times in one rendering`);
+      const text = fn(ctx, o);
+      charsLeft -= text.length;
+      if (charsLeft < 0) throw new TemplateLimitError("output", `gives a text longer than ${MAX_RENDERED_CHARS} characters`);
+      return text;
+    }) as Handlebars.TemplateDelegate;
+    return each.call(this, context, { ...options, fn: counted });
+  });
   const digits: DigitStyle = options.digits ?? "latin";
   const cache = new Map<string, Compiled>();
 
@@ -327,6 +422,8 @@ export function createTemplateEngine(options: TemplateEngineOptions): TemplateEn
     let compiled: Compiled;
     try {
       const ast = hb.parse(source);
+      const restricted = templateRestrictions(ast)[0];
+      if (restricted) throw new TemplateError(id, restricted.message, { limit: restricted.limit });
       const unknown = unknownHelpers(ast, hb.helpers);
       if (unknown.length > 0) throw new TemplateError(id, `unknown helper ${unknown.map((h) => `"${h}"`).join(", ")}`);
       requireValues(ast, hb.helpers);
@@ -357,10 +454,18 @@ export function createTemplateEngine(options: TemplateEngineOptions): TemplateEn
     let raw: string;
     try {
       // Compile is lazy in Handlebars: syntax errors beyond the parser surface here too.
-      raw = compiled.fn(options.globals ? { ...options.globals, ...data } : data, { data: { lang: used, digits, kind: "txt" } satisfies RenderContext });
+      runsLeft = MAX_BLOCK_RUNS;
+      charsLeft = MAX_RENDERED_CHARS;
+      raw = compiled.fn(options.globals ? { ...options.globals, ...data } : data, {
+        data: { lang: used, digits, kind: "txt" } satisfies RenderContext,
+        // No template reaches an object's prototype (the defaults of Handlebars 4.6+, made explicit).
+        allowProtoPropertiesByDefault: false,
+        allowProtoMethodsByDefault: false,
+      });
     } catch (e) {
       throw toTemplateError(id, e, compiled, data);
     }
+    if (raw.length > MAX_RENDERED_CHARS) throw new TemplateError(id, `gives a text longer than ${MAX_RENDERED_CHARS} characters`, { limit: "output" });
     return { text: cleanSmsText(raw), lang: used, template: name, requestedLang: lang, fallback: used !== lang };
   }
 
@@ -529,6 +634,7 @@ function firstMissing(data: unknown, parts: string[]): string | undefined {
 
 function toTemplateError(id: string, e: unknown, compiled: Compiled, data: object): TemplateError {
   if (e instanceof TemplateError) return e;
+  if (e instanceof TemplateLimitError) return new TemplateError(id, e.message, { limit: e.limit, cause: e });
   const err = e as Error & { lineNumber?: number; column?: number };
   const msg = String(err?.message ?? e);
   if (e instanceof TemplateValueError) {
@@ -560,6 +666,10 @@ function toTemplateError(id: string, e: unknown, compiled: Compiled, data: objec
 /** The shared helpers, and `__value` behind every plain `{{path}}` (see requireValues). */
 function registerHelpers(hb: typeof Handlebars): void {
   registerTemplateHelpers(hb);
+  // `lookup` reads any property by a name in a string (the field check cannot follow it),
+  // `log` writes to the console: SMS templates need neither.
+  hb.unregisterHelper("lookup");
+  hb.unregisterHelper("log");
   hb.registerHelper(VALUE_HELPER, (...args: unknown[]) => {
     const v = args[0];
     const id = (args[args.length - 1] as { ids?: unknown[] }).ids?.[0];

@@ -3,11 +3,10 @@
 // verifiers. Real nodes, real HTTP.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import zlib from "node:zlib";
-import { API_KEY, api, eventually, freePort, http as call, sampleLifecycle, smsNode } from "../support/harness.ts";
+import { API_KEY, api, eventually, freePort, http as call, rawRequest, sampleLifecycle, smsNode } from "../support/harness.ts";
 import { spawnTaqib } from "../support/processes.ts";
 
 const EVENTS_KEY = "events-key-0123456789abcdef";
@@ -27,29 +26,6 @@ const world = smsNode({
     TWILIO_AUTH_TOKEN: "edge-test-twilio-token",
   },
 });
-
-/** One request with exactly these headers and bytes (fetch refuses some of them). */
-function raw(base: string, method: string, path: string, headers: Record<string, string>, body?: Buffer | string): Promise<{ status: number; text: string; json: any }> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString();
-        let json: any;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          /* not JSON */
-        }
-        resolve({ status: res.statusCode ?? 0, text, json });
-      });
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
 
 test("API keys have scopes: a key without the scope gets 403 FORBIDDEN_SCOPE naming it", async () => {
   const { node } = world;
@@ -126,7 +102,7 @@ test("a broken Content-Encoding or charset is a 4xx with the error shape on ever
   ];
   for (const [method, path, auth] of routes) {
     for (const [headers, body, status, code] of bodies) {
-      const res = await raw(node.url, method, path, { ...auth, ...headers }, body);
+      const res = await rawRequest(node.url, method, path, { ...auth, ...headers }, body);
       const what = `${method} ${path} ${JSON.stringify(headers)}: ${res.status} ${res.text.slice(0, 200)}`;
       assert.equal(res.status, status, what);
       assert.equal(res.json?.error?.code, code, what);
@@ -136,7 +112,7 @@ test("a broken Content-Encoding or charset is a 4xx with the error shape on ever
   }
   // A well-formed compressed body is still read.
   const events = sampleLifecycle("1445090002", { prefix: "gzip" }).slice(0, 1);
-  const ok = await raw(node.url, "POST", "/api/v1/events", { ...bearer(API_KEY), "content-type": "application/json", "content-encoding": "gzip" }, zlib.gzipSync(JSON.stringify(events)));
+  const ok = await rawRequest(node.url, "POST", "/api/v1/events", { ...bearer(API_KEY), "content-type": "application/json", "content-encoding": "gzip" }, zlib.gzipSync(JSON.stringify(events)));
   assert.equal(ok.status, 202, ok.text);
 });
 

@@ -4,34 +4,14 @@
 // and nothing of such a request is stored or sent. Real node, raw HTTP bytes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
-import { API_KEY, api, eventually, smsNode } from "../support/harness.ts";
+import { API_KEY, api, eventually, rawRequest, smsNode } from "../support/harness.ts";
 import { EventModel, TransactionModel } from "../../core/events/models.ts";
 
 const world = smsNode({ env: { CHANNELS: "web,ivr" } });
 
-/** One request with exactly these bytes. */
-function raw(method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<{ status: number; json: any }> {
-  const url = new URL(world.node.url);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, method, path, headers: { ...headers, ...(body ? { "content-length": String(body.length) } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString();
-        let json: any;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode!, json });
-      });
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
+/** One request with exactly these bytes, its length given. */
+const raw = (method: string, path: string, headers: Record<string, string>, body?: Buffer) =>
+  rawRequest(world.node.url, method, path, { ...headers, ...(body ? { "content-length": String(body.length) } : {}) }, body);
 
 const registered = (id: string, number: string, name: string) =>
   `[{"id":"${id}","type":"registered","transactionNumber":"${number}","occurredAt":"2026-11-28T08:00:00+03:00","data":{"citizen":{"name":"${name}","mobile":"0551234567"},"subject":"طلب إفادة","departmentCode":"LEGAL"}}]`;

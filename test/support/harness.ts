@@ -1,5 +1,6 @@
 // Test harness: real servers on free ports in temporary directories, removed afterwards.
 import fs from "node:fs";
+import nodeHttp from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { before, after } from "node:test";
@@ -56,6 +57,29 @@ export async function testNode(mongoUrl: string, env: Record<string, string | un
       await stop();
       if (!env.DATA_DIR) fs.rmSync(config.dataDir, { recursive: true, force: true });
     },
+  });
+}
+
+/** One request with exactly these headers and bytes (fetch refuses some of them); the body as text and, when it is JSON, parsed. */
+export function rawRequest(base: string, method: string, p: string, headers: Record<string, string>, body?: Buffer | string): Promise<{ status: number; text: string; json: any }> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = nodeHttp.request({ host: url.hostname, port: url.port, method, path: p, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const text = Buffer.concat(chunks).toString();
+        let json: any;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          /* not JSON */
+        }
+        resolve({ status: res.statusCode ?? 0, text, json });
+      });
+    });
+    req.on("error", reject);
+    req.end(body);
   });
 }
 
